@@ -1,0 +1,73 @@
+"""How a rule is declared: its metadata, its examples and its check, side by side.
+
+A rule module under `bgmigrate/rules/` defines one `RULE = Rule(...)`; the catalog
+(`bgmigrate.rules.CATALOG`) lists them. The examples are the rule's tests and its documentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bgmigrate.check.finding import Category, Severity
+from bgmigrate.source.unit import Location, Phase
+
+if TYPE_CHECKING:
+    from bgmigrate.check.context import Context
+    from bgmigrate.parse.operations import Operation
+
+__all__ = ["Example", "Rule", "Violation"]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a check returns: the engine turns it into a `Finding` with the rule's metadata.
+
+    `location` defaults to the operation's own; `safe_alternative` to the rule's first line
+    of advice when the check has nothing more specific to say.
+    """
+
+    message: str
+    safe_alternative: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    """SQL a rule must flag (or must pass), with the circumstances that decide the verdict.
+
+    `before` is SQL from an earlier migration unit: objects it creates already exist in
+    production. `line` is the 1-based line of `sql` where a must-flag example is reported
+    (default: the last statement's first line).
+    """
+
+    sql: str
+    before: str = ""
+    pg_version: int | None = None
+    phase: Phase | None = None
+    assume_in_transaction: bool = False
+    line: int | None = None
+    note: str = ""
+
+
+Check = Callable[["Any", "Context"], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the catalog. `visits` names the operation types `check` is called with
+    (subclasses included); `why` and `safe_alternative` are Markdown."""
+
+    name: str
+    category: Category
+    severity: Severity
+    summary: str
+    why: str
+    safe_alternative: str
+    visits: tuple[type[Operation], ...]
+    check: Check
+    flagged: tuple[Example, ...] = field(default=())
+    passing: tuple[Example, ...] = field(default=())
+    plan_command: str | None = None
+    """The `bgmigrate plan …` form that does this change safely, when there is one."""

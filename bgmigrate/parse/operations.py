@@ -1,0 +1,398 @@
+"""The typed vocabulary of schema changes that rules and the planner consume.
+
+Only the PostgreSQL front end (`parse.postgres`) sees parser nodes; everything downstream sees
+these frozen dataclasses. One statement can yield several operations (an `ALTER TABLE` with
+several actions), each located at its own action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bgmigrate.source.unit import Location, Statement
+
+__all__ = [
+    "AddColumn",
+    "AddConstraint",
+    "AlterColumnType",
+    "AlterEnum",
+    "AlterEnumAction",
+    "ColumnDefault",
+    "ConstraintKind",
+    "CreateIndex",
+    "CreateObject",
+    "CreateTable",
+    "DataChange",
+    "DropColumn",
+    "DropConstraint",
+    "DropDefault",
+    "DropIndex",
+    "DropNotNull",
+    "DropObject",
+    "DropTable",
+    "Generated",
+    "Name",
+    "Operation",
+    "Reindex",
+    "RenameColumn",
+    "RenameObject",
+    "RenameTable",
+    "SetDefault",
+    "SetGuc",
+    "SetNotNull",
+    "SyntaxErrorOp",
+    "TableRewrite",
+    "Transaction",
+    "TransactionAction",
+    "Truncate",
+    "TypeName",
+    "Unknown",
+    "ValidateConstraint",
+    "Volatility",
+]
+
+
+@dataclass(frozen=True, order=True)
+class Name:
+    """A possibly schema-qualified identifier, as PostgreSQL folds it."""
+
+    name: str
+    schema: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    @property
+    def key(self) -> str:
+        """What two names that denote the same object share (the search path assumed public)."""
+        return f"{self.schema or 'public'}.{self.name}"
+
+
+@dataclass(frozen=True)
+class TypeName:
+    """A column type as written, normalised to PostgreSQL's internal names (`int4`, `varchar`).
+
+    `modifiers` holds the typmod values (`varchar(255)` → (255,)); `array_bounds` the number
+    of array dimensions.
+    """
+
+    name: str
+    schema: str | None = None
+    modifiers: tuple[int, ...] = ()
+    array_dimensions: int = 0
+
+    def __str__(self) -> str:
+        text = self.name + (f"({','.join(map(str, self.modifiers))})" if self.modifiers else "")
+        return text + "[]" * self.array_dimensions
+
+
+class Volatility(str, Enum):
+    """PostgreSQL's function volatility classes; UNKNOWN when an expression calls a function
+    the built-in list does not know (a user function: assume the worst)."""
+
+    IMMUTABLE = "immutable"
+    STABLE = "stable"
+    VOLATILE = "volatile"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ColumnDefault:
+    sql: str
+    volatility: Volatility
+    volatile_function: str | None = None
+    """The first volatile (or unknown) function the expression calls, for messages."""
+
+
+class Generated(str, Enum):
+    """How a column fills itself, each of which rewrites the table when added."""
+
+    SERIAL = "serial"
+    IDENTITY = "identity"
+    STORED = "stored"
+    VIRTUAL = "virtual"
+
+
+class ConstraintKind(str, Enum):
+    CHECK = "check"
+    FOREIGN_KEY = "foreign_key"
+    UNIQUE = "unique"
+    PRIMARY_KEY = "primary_key"
+    EXCLUDE = "exclude"
+    NOT_NULL = "not_null"
+
+
+class TransactionAction(str, Enum):
+    BEGIN = "begin"
+    COMMIT = "commit"
+    ROLLBACK = "rollback"
+    SAVEPOINT = "savepoint"
+    RELEASE = "release"
+    ROLLBACK_TO = "rollback_to"
+    PREPARE = "prepare"
+
+
+class AlterEnumAction(str, Enum):
+    ADD_VALUE = "add_value"
+    RENAME_VALUE = "rename_value"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Base of every operation: the statement it comes from and the span of its action."""
+
+    statement: Statement
+    location: Location
+
+
+@dataclass(frozen=True)
+class InlineConstraint:
+    """A constraint written on a column definition (`REFERENCES`, `UNIQUE`, `CHECK`, …)."""
+
+    kind: ConstraintKind
+    name: str | None = None
+    references: Name | None = None
+    check_sql: str | None = None
+
+
+@dataclass(frozen=True)
+class ColumnDefinition:
+    name: str
+    type: TypeName | None
+    not_null: bool = False
+    default: ColumnDefault | None = None
+    generated: Generated | None = None
+    constraints: tuple[InlineConstraint, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateTable(Operation):
+    table: Name
+    columns: tuple[ColumnDefinition, ...] = ()
+    if_not_exists: bool = False
+    as_select: bool = False
+    """CREATE TABLE … AS / SELECT INTO: a new table filled by a query."""
+
+
+@dataclass(frozen=True)
+class CreateObject(Operation):
+    """Any other object a unit creates (type, sequence, view, function, schema, trigger…)."""
+
+    kind: str
+    name: Name
+    table: Name | None = None
+    """The table a trigger or rule is created on, when there is one."""
+
+
+@dataclass(frozen=True)
+class DropObject(Operation):
+    """A DROP of anything but a table or an index (view, type, function, schema…)."""
+
+    kind: str
+    names: tuple[Name, ...]
+    cascade: bool = False
+
+
+@dataclass(frozen=True)
+class RenameObject(Operation):
+    """A rename of anything but a table or a column (index, constraint, sequence, view…)."""
+
+    kind: str
+    name: Name
+    new_name: str
+
+
+@dataclass(frozen=True)
+class AddColumn(Operation):
+    table: Name
+    column: ColumnDefinition
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class DropColumn(Operation):
+    table: Name
+    column: str
+    cascade: bool = False
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
+class RenameColumn(Operation):
+    table: Name
+    column: str
+    new_name: str
+
+
+@dataclass(frozen=True)
+class RenameTable(Operation):
+    table: Name
+    new_name: str
+
+
+@dataclass(frozen=True)
+class AlterColumnType(Operation):
+    table: Name
+    column: str
+    new_type: TypeName
+    using_sql: str | None = None
+
+
+@dataclass(frozen=True)
+class SetNotNull(Operation):
+    table: Name
+    column: str
+
+
+@dataclass(frozen=True)
+class DropNotNull(Operation):
+    table: Name
+    column: str
+
+
+@dataclass(frozen=True)
+class SetDefault(Operation):
+    table: Name
+    column: str
+    default: ColumnDefault
+
+
+@dataclass(frozen=True)
+class DropDefault(Operation):
+    table: Name
+    column: str
+
+
+@dataclass(frozen=True)
+class AddConstraint(Operation):
+    table: Name
+    kind: ConstraintKind
+    name: str | None = None
+    columns: tuple[str, ...] = ()
+    not_valid: bool = False
+    using_index: str | None = None
+    references: Name | None = None
+    check_sql: str | None = None
+    not_null_column: str | None = None
+    """For a CHECK that is exactly `col IS NOT NULL`: the column it proves non-null."""
+
+
+@dataclass(frozen=True)
+class ValidateConstraint(Operation):
+    table: Name
+    name: str
+
+
+@dataclass(frozen=True)
+class DropConstraint(Operation):
+    table: Name
+    name: str
+    if_exists: bool = False
+    cascade: bool = False
+
+
+@dataclass(frozen=True)
+class CreateIndex(Operation):
+    table: Name
+    name: Name | None
+    columns: tuple[str, ...] = ()
+    """Plain column names; expressions appear as their SQL text."""
+    unique: bool = False
+    concurrently: bool = False
+    if_not_exists: bool = False
+    where_sql: str | None = None
+    method: str = "btree"
+
+
+@dataclass(frozen=True)
+class DropIndex(Operation):
+    names: tuple[Name, ...]
+    concurrently: bool = False
+    if_exists: bool = False
+    cascade: bool = False
+
+
+@dataclass(frozen=True)
+class Reindex(Operation):
+    target_kind: str
+    name: Name | None
+    concurrently: bool = False
+
+
+@dataclass(frozen=True)
+class DropTable(Operation):
+    tables: tuple[Name, ...]
+    if_exists: bool = False
+    cascade: bool = False
+
+
+@dataclass(frozen=True)
+class Truncate(Operation):
+    tables: tuple[Name, ...]
+    cascade: bool = False
+
+
+@dataclass(frozen=True)
+class DataChange(Operation):
+    """UPDATE, DELETE or INSERT … SELECT on a table."""
+
+    kind: str
+    table: Name
+    has_where: bool = False
+
+
+@dataclass(frozen=True)
+class TableRewrite(Operation):
+    """A statement that rewrites a whole table under ACCESS EXCLUSIVE."""
+
+    table: Name | None
+    how: str
+    """`VACUUM FULL`, `CLUSTER`, `SET LOGGED`, `SET UNLOGGED` or `SET TABLESPACE`."""
+
+
+@dataclass(frozen=True)
+class AlterEnum(Operation):
+    type: Name
+    action: AlterEnumAction
+    value: str
+    new_value: str | None = None
+
+
+@dataclass(frozen=True)
+class SetGuc(Operation):
+    """`SET [LOCAL] name = value` / `RESET name`; value None for RESET or DEFAULT."""
+
+    name: str
+    value: str | None
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class Transaction(Operation):
+    action: TransactionAction
+
+
+@dataclass(frozen=True)
+class OtherAlterTable(Operation):
+    """An ALTER TABLE action without an operation of its own (SET STATISTICS, OWNER TO,
+    ENABLE TRIGGER…): it still takes a lock on the table."""
+
+    table: Name
+    action: str
+    lock: str = "ACCESS EXCLUSIVE"
+
+
+@dataclass(frozen=True)
+class Unknown(Operation):
+    """A statement the vocabulary does not model; `node` names its parser node type."""
+
+    node: str
+    tables: tuple[Name, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class SyntaxErrorOp(Operation):
+    """A statement the PostgreSQL grammar rejects; `message` is the parser's."""
+
+    message: str

@@ -1,0 +1,94 @@
+"""What the sources hand to the parser: migration units made of located statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+__all__ = ["Location", "Phase", "SourceProblem", "Statement", "Suppression", "Unit", "UnitKind"]
+
+
+class Phase(str, Enum):
+    """When a unit runs relative to the blue-green switch (see rules.md, "Phase")."""
+
+    EXPAND = "expand"
+    BACKFILL = "backfill"
+    CONTRACT = "contract"
+
+
+class UnitKind(str, Enum):
+    SQL = "sql"
+    ALEMBIC = "alembic"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A 1-based, inclusive span in a file: the first and the last character."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement as it will run, and where it stands in the file a user edits.
+
+    For an Alembic revision, `sql` is the rendered SQL and `location` points at the
+    `op.…` call in the `.py` file that produced it.
+    """
+
+    sql: str
+    path: str
+    location: Location
+    index: int
+    """The statement's position in its unit, from 0."""
+    transaction: int | None = None
+    """The transaction block the statement runs in, numbered from 1 within its unit (an
+    explicit BEGIN, or the runner wrapping the unit); None when it runs in autocommit."""
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.transaction is not None
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """An `ignore` tag: `line` is the line the tag stands on; None for `ignore-file`."""
+
+    rules: tuple[str, ...]
+    reason: str
+    line: int | None
+    location: Location
+
+    def covers(self, rule: str, category: str, statement: Location) -> bool:
+        if rule not in self.rules and category not in self.rules:
+            return False
+        if self.line is None:
+            return True
+        return statement.line - 1 <= self.line <= statement.end_line
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A finding a source makes before any parsing, e.g. a revision it could not render."""
+
+    rule: str
+    message: str
+    location: Location
+
+
+@dataclass
+class Unit:
+    """One migration unit: a SQL file or an Alembic revision."""
+
+    path: str
+    kind: UnitKind
+    phase: Phase
+    statements: list[Statement] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    text: str = ""
+    """The file's text, for reports that show the offending lines."""
+    problems: list[SourceProblem] = field(default_factory=list)
+    """Findings the source itself makes, e.g. `unanalysable-revision`."""
