@@ -1,0 +1,32 @@
+"""The outcome of one `check` run, as every report format receives it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bgmigrate.check.finding import Finding, Severity
+from bgmigrate.source.unit import Unit
+
+__all__ = ["CheckResult"]
+
+
+@dataclass
+class CheckResult:
+    """Units checked (in order) and their findings (in unit, then location order)."""
+
+    units: list[Unit]
+    findings: list[Finding] = field(default_factory=list)
+    pg_version: int = 16
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if not f.suppressed and f.severity is severity)
+
+    @property
+    def suppressed(self) -> int:
+        return sum(1 for f in self.findings if f.suppressed)
+
+    def fails(self, fail_on: Severity | None) -> bool:
+        """True when an unsuppressed finding is at or above `fail_on` (None: never fail)."""
+        if fail_on is None:
+            return False
+        return any(not f.suppressed and f.severity.rank >= fail_on.rank for f in self.findings)
