@@ -1,0 +1,243 @@
+"""What a rule may know besides the operation in front of it.
+
+The engine updates this state after the rules have seen each operation (see `track`), so a
+rule always sees the state *before* the operation it inspects: the objects the unit created so
+far, the lock_timeout in force, the constraints validated earlier in the run, the column types
+earlier units declared, the phase and the target PostgreSQL version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatch
+
+from bgmigrate.parse.operations import (
+    AddColumn,
+    AddConstraint,
+    AlterColumnType,
+    ConstraintKind,
+    CreateIndex,
+    CreateObject,
+    CreateTable,
+    DropColumn,
+    DropIndex,
+    DropTable,
+    Name,
+    Operation,
+    RenameColumn,
+    RenameObject,
+    RenameTable,
+    SetGuc,
+    TypeName,
+    ValidateConstraint,
+)
+from bgmigrate.source.unit import Phase, Statement, Unit
+
+__all__ = ["Context", "RunState", "UnitState", "track"]
+
+
+@dataclass
+class RunState:
+    """What earlier statements of the whole run established (objects in production)."""
+
+    columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
+    """Column types by table key, from CREATE TABLE / ADD COLUMN / ALTER TYPE seen so far."""
+    not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
+    """NOT VALID `CHECK (col IS NOT NULL)` constraints: (table key, name) → column."""
+    validated_not_null: set[tuple[str, str]] = field(default_factory=set)
+    """(table key, column) pairs proven non-null by a validated CHECK."""
+
+
+@dataclass
+class UnitState:
+    """What earlier statements of the current unit did."""
+
+    new_tables: set[str] = field(default_factory=set)
+    new_indexes: set[str] = field(default_factory=set)
+    new_objects: set[tuple[str, str]] = field(default_factory=set)
+    """(kind, key) of other objects created in the unit: types, sequences, views…"""
+    lock_timeout_session: bool = False
+    lock_timeout_transaction: int | None = None
+    """The transaction block in which a `SET LOCAL lock_timeout` is in force."""
+    not_valid_constraints: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    """(table key, constraint name) → transaction block of its `NOT VALID` add."""
+    added_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
+    dropped_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
+    once: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Context:
+    """The rules' window on the run; see the module docstring."""
+
+    unit: Unit
+    pg_version: int
+    run: RunState
+    state: UnitState
+    statement: Statement | None = None
+
+    @property
+    def phase(self) -> Phase:
+        return self.unit.phase
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.statement is not None and self.statement.in_transaction
+
+    def is_new_table(self, table: Name) -> bool:
+        """True when the table was created earlier in this unit (nobody else can be using it)."""
+        return table.key in self.state.new_tables
+
+    def is_new_index(self, index: Name) -> bool:
+        return index.key in self.state.new_indexes
+
+    def is_new_object(self, kind: str, name: Name) -> bool:
+        return (kind, name.key) in self.state.new_objects
+
+    @property
+    def lock_timeout_set(self) -> bool:
+        """True when a non-zero lock_timeout is in force for the current statement."""
+        if self.state.lock_timeout_session:
+            return True
+        current = self.statement.transaction if self.statement else None
+        return current is not None and self.state.lock_timeout_transaction == current
+
+    def column_type(self, table: Name, column: str) -> TypeName | None:
+        """The column's type, when an earlier statement of the run declared it."""
+        return self.run.columns.get(table.key, {}).get(column)
+
+    def has_validated_not_null_check(self, table: Name, column: str) -> bool:
+        return (table.key, column) in self.run.validated_not_null
+
+    def not_valid_transaction(self, table: Name, constraint: str) -> int | None:
+        """The transaction block where this unit added the constraint NOT VALID, if it did."""
+        return self.state.not_valid_constraints.get((table.key, constraint))
+
+    def added_not_valid_in_this_unit(self, table: Name, constraint: str) -> bool:
+        return (table.key, constraint) in self.state.not_valid_constraints
+
+    def first_time(self, key: str) -> bool:
+        """True the first time a rule asks with this key in the unit (report once per unit)."""
+        if key in self.state.once:
+            return False
+        self.state.once.add(key)
+        return True
+
+
+@singledispatch
+def track(op: Operation, ctx: Context) -> None:
+    """Record what `op` changes in the context; most operations change nothing it tracks."""
+
+
+@track.register
+def _(op: CreateTable, ctx: Context) -> None:
+    ctx.state.new_tables.add(op.table.key)
+    ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
+    for column in op.columns:
+        if column.not_null:
+            ctx.run.validated_not_null.add((op.table.key, column.name))
+
+
+@track.register
+def _(op: AddColumn, ctx: Context) -> None:
+    ctx.run.columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
+    ctx.state.added_columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
+
+
+@track.register
+def _(op: DropColumn, ctx: Context) -> None:
+    dropped = ctx.run.columns.get(op.table.key, {}).pop(op.column, None)
+    ctx.state.dropped_columns.setdefault(op.table.key, {})[op.column] = dropped
+    ctx.run.validated_not_null.discard((op.table.key, op.column))
+
+
+@track.register
+def _(op: AlterColumnType, ctx: Context) -> None:
+    ctx.run.columns.setdefault(op.table.key, {})[op.column] = op.new_type
+
+
+@track.register
+def _(op: RenameColumn, ctx: Context) -> None:
+    columns = ctx.run.columns.setdefault(op.table.key, {})
+    columns[op.new_name] = columns.pop(op.column, None)
+    if (op.table.key, op.column) in ctx.run.validated_not_null:
+        ctx.run.validated_not_null.discard((op.table.key, op.column))
+        ctx.run.validated_not_null.add((op.table.key, op.new_name))
+
+
+@track.register
+def _(op: RenameTable, ctx: Context) -> None:
+    renamed = Name(op.new_name, op.table.schema)
+    if op.table.key in ctx.run.columns:
+        ctx.run.columns[renamed.key] = ctx.run.columns.pop(op.table.key)
+    if op.table.key in ctx.state.new_tables:
+        ctx.state.new_tables.discard(op.table.key)
+        ctx.state.new_tables.add(renamed.key)
+    ctx.run.validated_not_null = {
+        (renamed.key if key == op.table.key else key, column)
+        for key, column in ctx.run.validated_not_null
+    }
+
+
+@track.register
+def _(op: DropTable, ctx: Context) -> None:
+    for table in op.tables:
+        ctx.run.columns.pop(table.key, None)
+        ctx.state.new_tables.discard(table.key)
+
+
+@track.register
+def _(op: CreateIndex, ctx: Context) -> None:
+    if op.name is not None:
+        ctx.state.new_indexes.add(Name(op.name.name, op.name.schema or op.table.schema).key)
+
+
+@track.register
+def _(op: DropIndex, ctx: Context) -> None:
+    for name in op.names:
+        ctx.state.new_indexes.discard(name.key)
+
+
+@track.register
+def _(op: CreateObject, ctx: Context) -> None:
+    ctx.state.new_objects.add((op.kind, op.name.key))
+
+
+@track.register
+def _(op: RenameObject, ctx: Context) -> None:
+    if op.kind == "index" and op.name.key in ctx.state.new_indexes:
+        ctx.state.new_indexes.discard(op.name.key)
+        ctx.state.new_indexes.add(Name(op.new_name, op.name.schema).key)
+
+
+@track.register
+def _(op: AddConstraint, ctx: Context) -> None:
+    if op.name is not None and op.not_valid:
+        ctx.state.not_valid_constraints[(op.table.key, op.name)] = op.statement.transaction
+    if op.kind is not ConstraintKind.CHECK or op.not_null_column is None:
+        return
+    if op.not_valid:
+        if op.name is not None:
+            ctx.run.not_null_checks[(op.table.key, op.name)] = op.not_null_column
+    else:
+        ctx.run.validated_not_null.add((op.table.key, op.not_null_column))
+
+
+@track.register
+def _(op: ValidateConstraint, ctx: Context) -> None:
+    column = ctx.run.not_null_checks.get((op.table.key, op.name))
+    if column is not None:
+        ctx.run.validated_not_null.add((op.table.key, column))
+
+
+@track.register
+def _(op: SetGuc, ctx: Context) -> None:
+    if op.name.lower() != "lock_timeout":
+        return
+    in_force = op.value is not None and op.value.strip("'\" ").lower() not in ("0", "0s", "0ms")
+    if op.local:
+        # SET LOCAL outside a transaction block has no effect (PostgreSQL only warns).
+        current = op.statement.transaction
+        ctx.state.lock_timeout_transaction = current if in_force and current is not None else None
+    else:
+        ctx.state.lock_timeout_session = in_force

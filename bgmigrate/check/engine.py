@@ -1,0 +1,163 @@
+"""The check engine: walks units in order, parses statements, runs rules, applies suppressions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bgmigrate.check.context import Context, RunState, UnitState, track
+from bgmigrate.check.finding import Finding, Severity
+from bgmigrate.check.result import CheckResult
+from bgmigrate.check.rule import Rule, Violation
+from bgmigrate.parse.operations import Operation
+from bgmigrate.source.unit import Location, Unit
+
+__all__ = ["CheckSettings", "SelectionError", "check_units", "select_rules"]
+
+UNUSED_IGNORE = "unused-ignore"
+
+
+class SelectionError(ValueError):
+    """A rule or category name that the catalog does not have."""
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    pg_version: int = 16
+    rules: tuple[Rule, ...] = ()
+    """The active rules, already selected and with their severities overridden."""
+    report: Callable[[Unit], bool] = field(default=lambda unit: True)
+    """Units whose findings are reported; the others only give context (`--since`)."""
+
+
+def select_rules(
+    catalog: Mapping[str, Rule],
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    severity: Mapping[str, Severity] | None = None,
+) -> tuple[Rule, ...]:
+    """The active rules: `select` narrows to names or categories (all when empty), `ignore`
+    removes names or categories, `severity` overrides a rule's default."""
+    categories = {rule.category.value for rule in catalog.values()}
+    for word in (*select, *ignore, *(severity or {})):
+        if word not in catalog and word not in categories:
+            raise SelectionError(f"unknown rule or category {word!r}")
+
+    def named(rule: Rule, words: Sequence[str]) -> bool:
+        return rule.name in words or rule.category.value in words
+
+    active = []
+    for rule in catalog.values():
+        if (select and not named(rule, select)) or named(rule, ignore):
+            continue
+        override = (severity or {}).get(rule.name)
+        if override is not None:
+            rule = _with_severity(rule, override)
+        active.append(rule)
+    return tuple(active)
+
+
+def _with_severity(rule: Rule, severity: Severity) -> Rule:
+    from dataclasses import replace
+
+    return replace(rule, severity=severity)
+
+
+def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
+    """Check `units` in order; earlier units are production context for later ones."""
+    from bgmigrate.parse.postgres import parse_statement
+
+    dispatch = _Dispatch(settings.rules)
+    run = RunState()
+    checked: list[Unit] = []
+    findings: list[Finding] = []
+    for unit in units:
+        checked.append(unit)
+        ctx = Context(unit=unit, pg_version=settings.pg_version, run=run, state=UnitState())
+        unit_findings = [
+            _finding(rule, Violation(p.message), unit, p.location, "")
+            for p in unit.problems
+            if (rule := dispatch.by_name.get(p.rule)) is not None
+        ]
+        for statement in unit.statements:
+            ctx.statement = statement
+            for op in parse_statement(statement):
+                for rule in dispatch.rules_for(op):
+                    for violation in rule.check(op, ctx):
+                        location = violation.location or op.location
+                        unit_findings.append(
+                            _finding(rule, violation, unit, location, statement.sql)
+                        )
+                track(op, ctx)
+        if settings.report(unit):
+            findings.extend(_suppress(unit, unit_findings, dispatch))
+    findings.sort(key=lambda f: (_order(checked, f.path), f.location.line, f.location.column))
+    return CheckResult(units=checked, findings=findings, pg_version=settings.pg_version)
+
+
+def _order(units: list[Unit], path: str) -> int:
+    return next((i for i, u in enumerate(units) if u.path == path), len(units))
+
+
+class _Dispatch:
+    """Rules by the operation types they visit, resolved along each type's MRO once."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = rules
+        self.by_name = {rule.name: rule for rule in rules}
+        self._cache: dict[type, tuple[Rule, ...]] = {}
+
+    def rules_for(self, op: Operation) -> tuple[Rule, ...]:
+        kind = type(op)
+        if kind not in self._cache:
+            self._cache[kind] = tuple(
+                rule for rule in self.rules if any(issubclass(kind, v) for v in rule.visits)
+            )
+        return self._cache[kind]
+
+
+def _finding(
+    rule: Rule, violation: Violation, unit: Unit, location: Location, statement: str
+) -> Finding:
+    return Finding(
+        rule=rule.name,
+        category=rule.category,
+        severity=rule.severity,
+        path=unit.path,
+        location=location,
+        statement=statement,
+        message=violation.message,
+        safe_alternative=violation.safe_alternative or rule.plan_command or _first_step(rule),
+    )
+
+
+def _first_step(rule: Rule) -> str:
+    return rule.safe_alternative.strip().splitlines()[0] if rule.safe_alternative.strip() else ""
+
+
+def _suppress(unit: Unit, findings: list[Finding], dispatch: _Dispatch) -> list[Finding]:
+    """Mark suppressed findings and report every ignore tag that suppressed nothing."""
+    from dataclasses import replace
+
+    used: set[int] = set()
+    result = []
+    for finding in findings:
+        for index, tag in enumerate(unit.suppressions):
+            if tag.covers(finding.rule, finding.category.value, finding.location):
+                used.add(index)
+                finding = replace(finding, suppressed=True, suppression_reason=tag.reason)
+                break
+        result.append(finding)
+    unused_rule = dispatch.by_name.get(UNUSED_IGNORE)
+    if unused_rule is None:
+        return result
+    active = set(dispatch.by_name) | {rule.category.value for rule in dispatch.rules}
+    for index, tag in enumerate(unit.suppressions):
+        if index in used or active.isdisjoint(tag.rules):
+            # A tag for rules this run does not check (--select, --ignore) is not stale.
+            continue
+        named = ", ".join(tag.rules)
+        scope = "this file" if tag.line is None else f"line {tag.line} or the line after it"
+        message = f"This ignore of {named} suppresses nothing: no such finding on {scope}."
+        result.append(_finding(unused_rule, Violation(message), unit, tag.location, ""))
+    return result

@@ -1,0 +1,133 @@
+"""Which table lock each operation takes, as measured in hazards.md.
+
+Only the modes that queue the application's reads or writes matter here: ACCESS EXCLUSIVE
+(blocks everything), SHARE ROW EXCLUSIVE and SHARE (block writes). A statement waiting for one of
+them makes every later query on the table wait behind it, which is what `lock_timeout` bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from functools import singledispatch
+
+from bgmigrate.parse.operations import (
+    AddColumn,
+    AddConstraint,
+    AlterColumnType,
+    ConstraintKind,
+    CreateIndex,
+    CreateObject,
+    DropColumn,
+    DropConstraint,
+    DropDefault,
+    DropIndex,
+    DropNotNull,
+    DropTable,
+    Name,
+    Operation,
+    OtherAlterTable,
+    Reindex,
+    RenameColumn,
+    RenameTable,
+    SetDefault,
+    SetNotNull,
+    TableRewrite,
+    Truncate,
+)
+
+__all__ = ["LockMode", "TableLock", "table_locks"]
+
+
+class LockMode(str, Enum):
+    ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+    SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+    SHARE = "SHARE"
+
+
+@dataclass(frozen=True)
+class TableLock:
+    mode: LockMode
+    table: Name
+
+
+@singledispatch
+def table_locks(op: Operation) -> tuple[TableLock, ...]:
+    """The traffic-blocking locks `op` takes, on which tables; () for the harmless ones."""
+    return ()
+
+
+def _exclusive(table: Name) -> tuple[TableLock, ...]:
+    return (TableLock(LockMode.ACCESS_EXCLUSIVE, table),)
+
+
+@table_locks.register(AddColumn)
+@table_locks.register(DropColumn)
+@table_locks.register(RenameColumn)
+@table_locks.register(RenameTable)
+@table_locks.register(AlterColumnType)
+@table_locks.register(SetNotNull)
+@table_locks.register(DropNotNull)
+@table_locks.register(SetDefault)
+@table_locks.register(DropDefault)
+@table_locks.register(DropConstraint)
+def _(op: AddColumn) -> tuple[TableLock, ...]:
+    return _exclusive(op.table)
+
+
+@table_locks.register
+def _(op: AddConstraint) -> tuple[TableLock, ...]:
+    if op.kind is ConstraintKind.FOREIGN_KEY:
+        locks = (TableLock(LockMode.SHARE_ROW_EXCLUSIVE, op.table),)
+        if op.references is not None:
+            locks += (TableLock(LockMode.SHARE_ROW_EXCLUSIVE, op.references),)
+        return locks
+    return _exclusive(op.table)
+
+
+@table_locks.register
+def _(op: CreateIndex) -> tuple[TableLock, ...]:
+    return () if op.concurrently else (TableLock(LockMode.SHARE, op.table),)
+
+
+@table_locks.register
+def _(op: DropIndex) -> tuple[TableLock, ...]:
+    # The table is not named in DROP INDEX; the index stands in for it in messages.
+    return () if op.concurrently else tuple(_exclusive(n)[0] for n in op.names)
+
+
+@table_locks.register
+def _(op: Reindex) -> tuple[TableLock, ...]:
+    if op.concurrently or op.name is None:
+        return ()
+    return (TableLock(LockMode.SHARE, op.name),)
+
+
+@table_locks.register
+def _(op: DropTable) -> tuple[TableLock, ...]:
+    return tuple(TableLock(LockMode.ACCESS_EXCLUSIVE, t) for t in op.tables)
+
+
+@table_locks.register
+def _(op: Truncate) -> tuple[TableLock, ...]:
+    return tuple(TableLock(LockMode.ACCESS_EXCLUSIVE, t) for t in op.tables)
+
+
+@table_locks.register
+def _(op: TableRewrite) -> tuple[TableLock, ...]:
+    return () if op.table is None else _exclusive(op.table)
+
+
+@table_locks.register
+def _(op: OtherAlterTable) -> tuple[TableLock, ...]:
+    try:
+        return (TableLock(LockMode(op.lock), op.table),)
+    except ValueError:
+        return ()
+
+
+@table_locks.register
+def _(op: CreateObject) -> tuple[TableLock, ...]:
+    if op.kind == "trigger" and op.table is not None:
+        return (TableLock(LockMode.SHARE_ROW_EXCLUSIVE, op.table),)
+    return ()
