@@ -1,0 +1,73 @@
+"""`--format json`: the machine-readable result, exactly as `cli.md` specifies it.
+
+One addition to the contract's example: a suppressed finding also carries
+`suppression_reason` (the reason written in its `ignore` tag, "" when none was given), so
+that an audit of suppressions needs no second tool. The key is present exactly when
+`suppressed` is true; `check-result.schema.json` beside this module describes the whole
+document. Non-ASCII text is escaped, so the output is safe on any console encoding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bgmigrate import __version__
+from bgmigrate.check.finding import Finding, Severity
+from bgmigrate.check.result import CheckResult
+from bgmigrate.check.rule import Rule
+from bgmigrate.source.unit import Unit
+
+__all__ = ["SCHEMA_VERSION", "document", "render"]
+
+SCHEMA_VERSION = 1
+
+
+def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str:
+    return json.dumps(document(result), indent=2) + "\n"
+
+
+def document(result: CheckResult) -> dict[str, Any]:
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "bgmigrate", "version": __version__},
+        "settings": {"pg_version": result.pg_version},
+        "units": [_unit(unit) for unit in result.units],
+        "findings": [_finding(finding) for finding in result.findings],
+        "summary": {
+            **{severity.value: result.count(severity) for severity in Severity},
+            "suppressed": result.suppressed,
+            "units": len(result.units),
+        },
+    }
+
+
+def _unit(unit: Unit) -> dict[str, Any]:
+    return {
+        "path": unit.path,
+        "kind": unit.kind.value,
+        "phase": unit.phase.value,
+        "statements": len(unit.statements),
+    }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    location = finding.location
+    entry: dict[str, Any] = {
+        "rule": finding.rule,
+        "category": finding.category.value,
+        "severity": finding.severity.value,
+        "path": finding.path,
+        "line": location.line,
+        "column": location.column,
+        "end_line": location.end_line,
+        "end_column": location.end_column,
+        "statement": finding.statement,
+        "message": finding.message,
+        "safe_alternative": finding.safe_alternative,
+        "suppressed": finding.suppressed,
+    }
+    if finding.suppressed:
+        entry["suppression_reason"] = finding.suppression_reason or ""
+    return entry
