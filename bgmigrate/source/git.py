@@ -1,0 +1,41 @@
+"""Which migration files a pull request touches: `--since REF`."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from bgmigrate.source.errors import SourceError
+
+__all__ = ["changed_since"]
+
+
+def changed_since(ref: str, cwd: Path) -> set[Path]:
+    """Files added or changed since `ref`: committed, staged, unstaged, and untracked ones
+    (resolved absolute paths). A ref git does not know is an error naming it."""
+    not_a_repo = f"--since needs a git repository; {cwd} is not in one"
+    top = _git(["rev-parse", "--show-toplevel"], cwd, what=not_a_repo).strip()
+    unknown = f"--since: git does not know the ref {ref!r} (fetch it first in CI: a shallow "
+    unknown += "clone lacks the base branch)"
+    _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd, what=unknown)
+    changed = _git(["diff", "--name-only", "--diff-filter=ACMR", ref, "--"], cwd)
+    untracked = _git(["ls-files", "--others", "--exclude-standard", "--full-name"], cwd)
+    root = Path(top)
+    return {
+        (root / name).resolve()
+        for name in (*changed.splitlines(), *untracked.splitlines())
+        if name
+    }
+
+
+def _git(args: list[str], cwd: Path, *, what: str | None = None) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError as error:
+        raise SourceError("--since needs git, and git is not installed") from error
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["git failed"])[-1]
+        raise SourceError(what or f"git {args[0]}: {last}")
+    return done.stdout
