@@ -1,0 +1,228 @@
+"""Recording the SQL a revision emits, each statement with the `op.…` call that produced it.
+
+Shared by the offline renderer and the online replay: both run the revision's `upgrade()`
+with Alembic's `op` bound to a migration context, and hand every statement to a `Recorder`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import itertools
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from bgmigrate.source.alembic.locate import CallLocator
+from bgmigrate.source.alembic.project import AlembicProject
+from bgmigrate.source.alembic.revision import RevisionFile
+from bgmigrate.source.sql import split_sql
+from bgmigrate.source.transactions import transaction_blocks
+from bgmigrate.source.unit import Location, Statement
+
+if TYPE_CHECKING:
+    from alembic.runtime.migration import MigrationContext
+
+__all__ = ["Captured", "Recorder", "RevisionFailed", "describe", "run_upgrade"]
+
+_module_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Captured:
+    """One statement a revision ran: its SQL, the call that ran it, and whether Alembic ran it
+    inside `autocommit_block()`."""
+
+    sql: str
+    location: Location
+    autocommit: bool
+
+
+class RevisionFailed(Exception):
+    """A revision that could not be imported or whose `upgrade()` raised."""
+
+    def __init__(self, stage: str, error: BaseException, location: Location) -> None:
+        super().__init__(describe(error))
+        self.stage = stage
+        """`import` or `upgrade`."""
+        self.error = error
+        self.location = location
+
+
+class Recorder:
+    """Collects captured statements while a revision's `upgrade()` runs."""
+
+    def __init__(self, revision: RevisionFile) -> None:
+        self.locator = CallLocator(revision)
+        self.captured: list[Captured] = []
+        self._autocommit_depth = 0
+        self._batch_location: Location | None = None
+
+    def record(self, sql: str, location: Location | None = None) -> None:
+        """Record `sql` (possibly several statements, as in `op.execute("…; …")`) at the
+        revision call on the stack, unless a batch has already located it."""
+        location = location or self._batch_location or self.locator.current()
+        if location is None:
+            return
+        autocommit = self._autocommit_depth > 0
+        self.captured.extend(Captured(p.sql, location, autocommit) for p in split_sql(sql))
+
+    def statements(self, path: str) -> list[Statement]:
+        """The captured statements as a unit's, numbered into transaction blocks.
+
+        Alembic runs a revision inside one transaction on PostgreSQL, and `autocommit_block()`
+        commits it and starts a new one afterwards. Within each stretch, the revision's own
+        COMMIT/BEGIN (`op.execute("COMMIT")`) count as they do in a SQL file.
+        """
+        blocks: list[int | None] = []
+        opened = 0
+        for autocommit, stretch in itertools.groupby(self.captured, key=lambda c: c.autocommit):
+            numbers = transaction_blocks(
+                (c.sql for c in stretch), assume_in_transaction=not autocommit
+            )
+            distinct = sorted({n for n in numbers if n is not None})
+            renumber = {n: opened + i + 1 for i, n in enumerate(distinct)}
+            blocks.extend(renumber.get(n) if n is not None else None for n in numbers)
+            opened += len(distinct)
+        return [
+            Statement(captured.sql, path, captured.location, index, block)
+            for index, (captured, block) in enumerate(zip(self.captured, blocks, strict=True))
+        ]
+
+    @contextlib.contextmanager
+    def watching(self, context: MigrationContext) -> Iterator[None]:
+        """Track `autocommit_block()` on `context` and locate `batch_alter_table` operations
+        at their own calls (Alembic runs them all when the `with` block ends)."""
+        from alembic.operations import batch
+
+        original_autocommit = context.autocommit_block
+
+        @contextlib.contextmanager
+        def autocommit_block() -> Iterator[None]:
+            with original_autocommit():
+                self._autocommit_depth += 1
+                try:
+                    yield
+                finally:
+                    self._autocommit_depth -= 1
+
+        original_init = batch.BatchOperationsImpl.__init__
+        recorder = self
+
+        def init(impl: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(impl, *args, **kwargs)
+            impl.batch = _LocatedBatch(recorder)
+
+        context.autocommit_block = autocommit_block  # type: ignore[method-assign]
+        batch.BatchOperationsImpl.__init__ = init  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            batch.BatchOperationsImpl.__init__ = original_init  # type: ignore[method-assign]
+            del context.autocommit_block
+
+
+class _LocatedBatch(list):  # type: ignore[type-arg]
+    """A batch's queued operations, each remembering the call that queued it; while Alembic
+    replays the queue, the recorder locates each statement at its operation's call."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__()
+        self._recorder = recorder
+        self._locations: list[Location | None] = []
+
+    def append(self, entry: Any) -> None:
+        self._locations.append(self._recorder.locator.current())
+        super().append(entry)
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            for entry, location in zip(super().__iter__(), self._locations, strict=False):
+                self._recorder._batch_location = location
+                yield entry
+        finally:
+            self._recorder._batch_location = None
+
+
+def run_upgrade(
+    revision: RevisionFile,
+    project: AlembicProject,
+    context: MigrationContext,
+    recorder: Recorder | None = None,
+    wrap: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> None:
+    """Import `revision` fresh and run its `upgrade()` with `op` (and `alembic.context`) bound
+    to `context`, inside `wrap()` (e.g. a transaction). Raises `RevisionFailed`."""
+    from alembic.operations import Operations
+
+    locator = recorder.locator if recorder is not None else CallLocator(revision)
+    watching = recorder.watching(context) if recorder is not None else contextlib.nullcontext()
+    with Operations.context(context), _environment(context), _quiet(), _on_sys_path(project):
+        try:
+            module = _import(revision)
+        except (Exception, SystemExit) as error:
+            raise RevisionFailed("import", error, locator.of_traceback(error)) from error
+        try:
+            with wrap(), watching:
+                module.upgrade()
+        except (Exception, SystemExit) as error:
+            raise RevisionFailed("upgrade", error, locator.of_traceback(error)) from error
+        finally:
+            sys.modules.pop(module.__name__, None)
+
+
+def _import(revision: RevisionFile) -> ModuleType:
+    """A fresh module for the revision, under a name no other module has."""
+    name = f"_bgmigrate_revision_{next(_module_numbers)}"
+    spec = importlib.util.spec_from_file_location(name, revision.file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+@contextlib.contextmanager
+def _environment(context: MigrationContext) -> Iterator[None]:
+    """`alembic.context` as env.py would leave it, for revisions that ask it
+    (`context.is_offline_mode()`, `context.get_x_argument()`)."""
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+
+    environment = EnvironmentContext(Config(), None, as_sql=context.as_sql)  # type: ignore[arg-type]
+    environment._migration_context = context
+    with environment:
+        yield
+
+
+@contextlib.contextmanager
+def _on_sys_path(project: AlembicProject) -> Iterator[None]:
+    """The project's directories first on `sys.path` while its revisions run, as Alembic's
+    `prepend_sys_path` puts them; restored afterwards."""
+    saved = list(sys.path)
+    sys.path[:0] = [str(path.resolve()) for path in project.sys_path]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Revisions print and warn; neither may reach bgmigrate's own output (e.g. its JSON)."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def describe(error: BaseException) -> str:
+    """An exception in one line: its type and the first line of its message."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__

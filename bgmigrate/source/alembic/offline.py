@@ -1,0 +1,67 @@
+"""Rendering a revision to PostgreSQL SQL without a database (Alembic's offline mode)."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+from bgmigrate.source.alembic.capture import Recorder, run_upgrade
+from bgmigrate.source.alembic.project import AlembicProject
+from bgmigrate.source.alembic.revision import RevisionFile
+
+if TYPE_CHECKING:
+    from alembic.ddl.impl import DefaultImpl
+
+__all__ = ["render_offline"]
+
+
+def render_offline(revision: RevisionFile, project: AlembicProject) -> Recorder:
+    """Run the revision's `upgrade()` against an offline PostgreSQL migration context and
+    record what it emits. Raises `RevisionFailed` when the revision needs a database (it
+    reads rows through `op.get_bind()`, reflects tables…) or fails for any other reason.
+
+    The revision does not run through the project's env.py, which may need the application
+    and a database; `op` is bound the way env.py's offline branch binds it.
+    """
+    from alembic.runtime.migration import MigrationContext
+
+    context = MigrationContext.configure(
+        dialect_name="postgresql",
+        opts={"as_sql": True, "output_buffer": io.StringIO(), "literal_binds": True},
+        dialect_opts={"paramstyle": "named"},
+    )
+    recorder = Recorder(revision)
+    impl = context.impl
+
+    def execute(construct: Any, *args: Any, **kwargs: Any) -> None:
+        recorder.record(_render(impl, construct, kwargs.get("params") or {}))
+
+    # Alembic's as_sql path writes BEGIN/COMMIT around autocommit blocks and `;` after each
+    # statement into a text buffer; the recorder wants each statement alone, with its caller.
+    impl._exec = execute  # type: ignore[method-assign]
+    impl.emit_begin = impl.emit_commit = lambda: None  # type: ignore[method-assign]
+    run_upgrade(revision, project, context, recorder)
+    return recorder
+
+
+def _render(impl: DefaultImpl, construct: Any, params: dict[str, Any]) -> str:
+    """A construct as PostgreSQL SQL: bound values as literals where SQLAlchemy can render
+    them, else as `$n` parameters (which the parser accepts) rather than failing."""
+    from sqlalchemy import exc, text
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import DDLElement
+
+    if isinstance(construct, str):
+        construct = text(construct)
+    if params:
+        construct = construct.params(**params)
+    if isinstance(construct, DDLElement):
+        compiled = construct.compile(dialect=impl.dialect)
+    else:
+        try:
+            compiled = construct.compile(
+                dialect=impl.dialect, compile_kwargs={"literal_binds": True}
+            )
+        except (exc.CompileError, NotImplementedError, TypeError, ValueError):
+            compiled = construct.compile(dialect=postgresql.dialect(paramstyle="numeric_dollar"))
+    return str(compiled).replace("\t", "    ")  # as `alembic upgrade --sql` prints it

@@ -1,0 +1,269 @@
+"""Revisions that need a database: replay the revision chain into PostgreSQL and capture the
+SQL each revision actually executes (SQLAlchemy cursor events), mapped to its `op.…` calls."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bgmigrate.source.alembic.capture import Recorder, RevisionFailed, run_upgrade
+from bgmigrate.source.alembic.graph import ancestors, order_revisions
+from bgmigrate.source.alembic.project import AlembicProject, find_project
+from bgmigrate.source.alembic.revision import RevisionFile
+from bgmigrate.source.errors import SourceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+__all__ = ["ChainFailed", "OnlineReplay", "ReplayError", "ReplayServer", "replay_alembic"]
+
+# Statements SQLAlchemy issues on its own behalf while a revision runs (reflection, dialect
+# checks such as "does this enum exist") are not the revision's migration SQL.
+_INTROSPECTION = re.compile(r"[/\\]sqlalchemy[/\\](?:engine[/\\]reflection\.py|dialects[/\\])")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
+
+
+class ReplayError(SourceError):
+    """A project whose revisions could not all be run against the database."""
+
+
+class ChainFailed(Exception):
+    """An earlier revision, needed to build the schema a revision runs on, failed online."""
+
+    def __init__(self, revision: RevisionFile, failure: RevisionFailed) -> None:
+        super().__init__(f"replaying the earlier revision {revision.path.name} failed: {failure}")
+        self.revision = revision
+        self.failure = failure
+
+
+class ReplayServer:
+    """A PostgreSQL server for replays: the one at `dsn` (a superuser DSN), else an embedded
+    server started on first use. Each replay gets a database of its own, dropped on close."""
+
+    def __init__(self, dsn: str | None = None) -> None:
+        self._dsn = dsn
+        self._stack = contextlib.ExitStack()
+        self._databases: list[str] = []
+
+    def new_database(self) -> str:
+        """Create an empty database and return its DSN."""
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        admin_dsn = self._admin_dsn()
+        name = f"bgmigrate_replay_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        self._databases.append(name)
+        return make_conninfo(**{**conninfo_to_dict(admin_dsn), "dbname": name})
+
+    def drop_database(self, dsn: str) -> None:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        name = conninfo_to_dict(dsn).get("dbname")
+        if name not in self._databases:
+            return
+        self._databases.remove(name)
+        with (
+            contextlib.suppress(psycopg.Error),
+            psycopg.connect(self._admin_dsn(), autocommit=True) as admin,
+        ):
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        """Drop the databases left, and stop the embedded server if one was started."""
+        if self._dsn is not None:
+            for name in list(self._databases):
+                self.drop_database(_with_dbname(self._dsn, name))
+        self._stack.close()
+
+    def _admin_dsn(self) -> str:
+        if self._dsn is None:
+            from bgmigrate.embedded import start_embedded_postgres
+
+            self._dsn = self._stack.enter_context(start_embedded_postgres())
+        return self._dsn
+
+
+class OnlineReplay:
+    """One project's revisions replayed into a database of `server`, so that a revision can
+    run on the schema its ancestors build, with its statements captured."""
+
+    def __init__(
+        self, server: ReplayServer, project: AlembicProject, ordered: Sequence[RevisionFile]
+    ) -> None:
+        self._server = server
+        self._project = project
+        self._ordered = list(ordered)
+        self._database: _Database | None = None
+
+    def capture(self, revision: RevisionFile) -> Recorder:
+        """Bring the database to exactly `revision`'s ancestors, then run it and record what it
+        executes. Raises `ChainFailed` or `RevisionFailed`."""
+        chain = ancestors(revision, self._ordered)
+        database = self._database_for(chain)
+        for earlier in chain:
+            if earlier.file in database.applied:
+                continue
+            try:
+                database.run(earlier, self._project)
+            except RevisionFailed as failure:
+                self.close()
+                raise ChainFailed(earlier, failure) from failure
+        recorder = Recorder(revision)
+        try:
+            database.run(revision, self._project, recorder)
+        except RevisionFailed:
+            self.close()
+            raise
+        return recorder
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.close()
+            self._server.drop_database(self._database.dsn)
+            self._database = None
+
+    def _database_for(self, chain: list[RevisionFile]) -> _Database:
+        """The current database when all it holds is part of `chain` (revisions replay in
+        order, so it usually is); a fresh one otherwise, e.g. on another branch."""
+        wanted = {revision.file for revision in chain}
+        if self._database is not None and not self._database.applied <= wanted:
+            self.close()
+        if self._database is None:
+            self._database = _Database(self._server.new_database())
+        return self._database
+
+
+class _Database:
+    """A connection to one replay database and the revisions already run on it."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.applied: set[Path] = set()
+        self._recorder: Recorder | None = None
+        self._engine = _engine(dsn)
+        from sqlalchemy import event
+
+        event.listen(self._engine, "before_cursor_execute", self._before_cursor_execute)
+        # Each statement commits on its own: the schema gets built even where the revision's
+        # transaction would fail for real (CONCURRENTLY inside it), which its unit's
+        # transaction numbers (Alembic's semantics, kept by the recorder) still show.
+        self._connection: Connection = self._engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+
+    def run(
+        self, revision: RevisionFile, project: AlembicProject, recorder: Recorder | None = None
+    ) -> None:
+        from alembic.runtime.migration import MigrationContext
+
+        # A transaction SQLAlchemy began on its own would make Alembic treat it as the
+        # caller's; `autocommit_block()` then fails.
+        self._connection.commit()
+        context = MigrationContext.configure(connection=self._connection)
+        self._recorder = recorder
+        try:
+            run_upgrade(revision, project, context, recorder, wrap=context.begin_transaction)
+        finally:
+            self._recorder = None
+        self.applied.add(revision.file)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._connection.close()
+        self._engine.dispose()
+
+    def _before_cursor_execute(
+        self,
+        connection: Any,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
+        recorder = self._recorder
+        if recorder is None or _introspecting(recorder):
+            return
+        if executemany:
+            parameters = parameters[0] if parameters else None
+        recorder.record(_literal_sql(cursor, statement, parameters))
+
+
+def replay_alembic(project_path: Path | str, dsn: str) -> list[str]:
+    """Run every revision of the Alembic project at `project_path` against the database at
+    `dsn`, base to heads, as `alembic upgrade heads` would (without the project's env.py and
+    without writing `alembic_version`). Returns the revision ids run, in order. Raises
+    `ReplayError` naming the revision that failed and why."""
+    path = Path(project_path)
+    project = find_project(path)
+    if project is None:
+        raise ReplayError(
+            f"{path}: not an Alembic project: name its alembic.ini, its script directory "
+            "(with env.py and versions/) or its versions directory."
+        )
+    ordered = order_revisions(project.revisions())
+    database = _Database(dsn)
+    try:
+        for revision in ordered:
+            try:
+                database.run(revision, project)
+            except RevisionFailed as failure:
+                raise ReplayError(
+                    f"{revision.path}:{failure.location.line}: replaying this revision failed "
+                    f"({failure}); the schema after it cannot be built."
+                ) from failure
+    finally:
+        database.close()
+    return [revision.revision for revision in ordered]
+
+
+def _engine(dsn: str) -> Engine:
+    import psycopg
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(
+        "postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=NullPool
+    )
+
+
+def _introspecting(recorder: Recorder) -> bool:
+    """Whether the statement about to run comes from SQLAlchemy's own introspection, called
+    by the revision (between the revision's frame and here)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename != recorder.locator.filename:
+        if _INTROSPECTION.search(frame.f_code.co_filename):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _literal_sql(cursor: Any, statement: str, parameters: Any) -> str:
+    """The statement with its bound values inlined as the server would see them, or with
+    `$n` placeholders when they cannot be rendered."""
+    import psycopg
+
+    try:
+        return psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters)
+    except (psycopg.Error, TypeError, ValueError, KeyError):
+        numbers: dict[str, int] = {}
+
+        def placeholder(match: re.Match[str]) -> str:
+            key = match.group(1) or f"#{len(numbers)}"
+            return f"${numbers.setdefault(key, len(numbers) + 1)}"
+
+        return _PLACEHOLDER.sub(placeholder, statement)
+
+
+def _with_dbname(dsn: str, name: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    return make_conninfo(**{**conninfo_to_dict(dsn), "dbname": name})

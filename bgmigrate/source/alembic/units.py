@@ -1,0 +1,172 @@
+"""Alembic revisions → migration units, in revision-graph order, each statement located at
+the `op.…` call in the `.py` file that produced it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from bgmigrate.source.alembic.capture import Recorder, RevisionFailed, describe
+from bgmigrate.source.alembic.graph import order_revisions
+from bgmigrate.source.alembic.offline import render_offline
+from bgmigrate.source.alembic.online import ChainFailed, OnlineReplay, ReplayServer
+from bgmigrate.source.alembic.project import AlembicProject, find_project, project_of_revision
+from bgmigrate.source.alembic.revision import RevisionFile, read_revision
+from bgmigrate.source.alembic.tags import revision_tags
+from bgmigrate.source.errors import SourceError
+from bgmigrate.source.unit import Location, SourceProblem, Unit, UnitKind
+
+__all__ = ["UNANALYSABLE_REVISION", "alembic_units"]
+
+UNANALYSABLE_REVISION = "unanalysable-revision"
+"""The rule name of the `SourceProblem` a revision that cannot be rendered becomes."""
+
+
+def alembic_units(paths: Iterable[Path | str], *, dsn: str | None = None) -> list[Unit]:
+    """One unit per Alembic revision that `paths` name, in the order Alembic runs them.
+
+    A path is a revision file, or a project (`alembic.ini`, a `pyproject.toml` with
+    `[tool.alembic]`, a script directory, a versions directory, or a directory holding one
+    of those): then all its revisions. Revisions of one project come base to heads; projects
+    come in the order first named.
+
+    Each revision renders offline; one that needs a database is replayed, with its ancestors,
+    into PostgreSQL: the server at `dsn` (a superuser DSN; temporary databases are created
+    and dropped there), else an embedded server started once for the call. A revision that
+    still cannot be analysed becomes a unit whose only content is an
+    `unanalysable-revision` problem. Raises `SourceError` for a path that is neither.
+    """
+    groups = _group_by_project(Path(p) for p in paths)
+    server = ReplayServer(dsn)
+    try:
+        units = []
+        for project, selected in groups:
+            units.extend(_ProjectUnits(project, selected, server).units())
+        return units
+    finally:
+        server.close()
+
+
+def _group_by_project(
+    paths: Iterable[Path],
+) -> list[tuple[AlembicProject, list[RevisionFile] | None]]:
+    """The projects the paths belong to, each with the revisions named in it (None: all)."""
+    groups: dict[tuple[Path, ...], tuple[AlembicProject, list[RevisionFile] | None]] = {}
+    for path in paths:
+        revision = read_revision(path) if path.suffix == ".py" and path.is_file() else None
+        project = project_of_revision(path) if revision is not None else find_project(path)
+        if project is None:
+            raise SourceError(
+                f"{path}: not an Alembic revision or project: name a revision file (with "
+                "`revision =` and `def upgrade`), an alembic.ini, or a directory holding "
+                "env.py and versions/."
+            )
+        key = tuple(d.resolve() for d in project.version_dirs)
+        _, selected = groups.setdefault(key, (project, []))
+        if revision is None:
+            groups[key] = (project, None)
+        elif selected is not None and all(r.file != revision.file for r in selected):
+            selected.append(revision)
+    return list(groups.values())
+
+
+class _ProjectUnits:
+    """The units of one project's selected revisions, sharing one replay database."""
+
+    def __init__(
+        self,
+        project: AlembicProject,
+        selected: list[RevisionFile] | None,
+        server: ReplayServer,
+    ) -> None:
+        self._project = project
+        self._selected = selected
+        self._server = server
+        self._all: list[RevisionFile] | None = None
+        self._replay: OnlineReplay | None = None
+
+    def units(self) -> list[Unit]:
+        try:
+            return [self._unit(revision) for revision in self._revisions()]
+        finally:
+            if self._replay is not None:
+                self._replay.close()
+
+    def _revisions(self) -> list[RevisionFile]:
+        if self._selected is not None and len(self._selected) == 1:
+            return self._selected  # one file checked: no need to read its siblings
+        ordered = self._ordered()
+        if self._selected is None:
+            return ordered
+        wanted = {revision.file for revision in self._selected}
+        named = [revision for revision in ordered if revision.file in wanted]
+        found = {revision.file for revision in named}
+        # A revision file outside the project's version directories still gets checked.
+        return named + [r for r in self._selected if r.file not in found]
+
+    def _ordered(self) -> list[RevisionFile]:
+        if self._all is None:
+            self._all = order_revisions(self._project.revisions())
+        return self._all
+
+    def _unit(self, revision: RevisionFile) -> Unit:
+        tags = revision_tags(revision)
+        unit = Unit(
+            path=str(revision.path),
+            kind=UnitKind.ALEMBIC,
+            phase=tags.phase,
+            suppressions=tags.suppressions,
+            text=revision.text,
+            problems=tags.problems,
+        )
+        try:
+            recorder = self._render(revision)
+        except _Unanalysable as problem:
+            unit.problems.append(problem.problem)
+        else:
+            unit.statements = recorder.statements(unit.path)
+        return unit
+
+    def _render(self, revision: RevisionFile) -> Recorder:
+        try:
+            return render_offline(revision, self._project)
+        except RevisionFailed as offline:
+            if offline.stage == "import":
+                raise _Unanalysable(
+                    offline.location,
+                    f"Importing this revision raised {offline}, so its SQL cannot be rendered "
+                    "and it is not checked: run bgmigrate where the application it imports is "
+                    "importable (its project root, its virtualenv).",
+                ) from offline
+            return self._render_online(revision, offline)
+        except Exception as error:  # a revision can break anything; the run goes on
+            raise _Unanalysable(
+                _line_one(), f"Rendering this revision failed unexpectedly ({describe(error)})."
+            ) from error
+
+    def _render_online(self, revision: RevisionFile, offline: RevisionFailed) -> Recorder:
+        before = f"Rendering this revision without a database failed ({offline})"
+        try:
+            if self._replay is None:
+                self._replay = OnlineReplay(self._server, self._project, self._ordered())
+            return self._replay.capture(revision)
+        except RevisionFailed as online:
+            reason = f"running it on a temporary PostgreSQL failed too ({online})"
+            location = online.location
+        except ChainFailed as chain:
+            reason = f"and it could not be replayed: {chain}"
+            location = offline.location
+        except Exception as error:  # no server, or a revision that breaks the replay itself
+            reason = f"and it could not be run on a temporary PostgreSQL ({describe(error)})"
+            location = offline.location
+        raise _Unanalysable(location, f"{before}, {reason}; its statements are not checked.")
+
+
+class _Unanalysable(Exception):
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(message)
+        self.problem = SourceProblem(UNANALYSABLE_REVISION, message, location)
+
+
+def _line_one() -> Location:
+    return Location(1, 1, 1, 1)
