@@ -1,0 +1,14 @@
+"""Sources: migration files → units of located statements."""
+
+from bgmigrate.source.discover import Discovered, discover, read_source_text
+from bgmigrate.source.errors import SourceError
+from bgmigrate.source.sql import read_sql_unit, split_sql
+
+__all__ = [
+    "Discovered",
+    "SourceError",
+    "discover",
+    "read_source_text",
+    "read_sql_unit",
+    "split_sql",
+]

@@ -1,0 +1,244 @@
+"""SQL files → units: split into located statements, number transaction blocks, read tags.
+
+The splitter follows psql, the reference runner, so a statement here is what psql would send
+to the server: semicolons split only outside comments (nested `/* */` included), string
+literals (`'…'`, `E'…'`, `U&'…'`), quoted identifiers, dollar-quoted bodies, parentheses, and
+the `BEGIN … END` body of `CREATE [OR REPLACE] FUNCTION|PROCEDURE … BEGIN ATOMIC`.
+Unterminated input makes the rest of the file one last statement; splitting never fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bgmigrate.source.lines import LineIndex
+from bgmigrate.source.tags import TagComment, collect_tags
+from bgmigrate.source.transactions import transaction_blocks
+from bgmigrate.source.unit import Location, Statement, Unit, UnitKind
+
+__all__ = ["SqlPiece", "read_sql_unit", "split_sql"]
+
+_SPACE = " \t\n\r\f\v"
+"""PostgreSQL's whitespace; other Unicode spaces are identifier characters to its lexer."""
+
+# Identifier characters as PostgreSQL's lexer sees them: ASCII letters, digits, `_`, `$` and
+# every non-ASCII character. Written as negated ASCII classes, which compile in microseconds
+# where an `\x80-\U0010FFFF` range takes milliseconds (this module loads on every `check`).
+_IDENT_CHAR = r"^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f"
+_TAG_START = r"^\x00-\x40\x5b-\x5e\x60\x7b-\x7f"
+"""A dollar-quote tag's first character: a letter, `_` or non-ASCII."""
+_TAG_CHAR = r"^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f"
+"""A dollar-quote tag's later characters: also digits, but never `$`."""
+
+# The characters where something a semicolon can hide in may start. A lone character class lets
+# the regex engine skip the text between them at C speed; the code then looks closer.
+_TRIGGER = re.compile(r"""[;'"$\-/]""")
+# Inside a routine definition psql also counts BEGIN/CASE … END, so that the semicolons of a
+# `BEGIN ATOMIC … END` body do not split it.
+_ROUTINE_TRIGGER = re.compile(
+    rf"""[;'"$\-/]|(?<![{_IDENT_CHAR}])(?i:begin|case|end)(?![{_IDENT_CHAR}])"""
+)
+_BETWEEN_WORDS = r"(?:\s|--[^\n\r]*|/\*(?:(?!\*/)[\s\S])*\*/)+"
+_ROUTINE_HEAD = re.compile(
+    rf"(?i)create{_BETWEEN_WORDS}(?:or{_BETWEEN_WORDS}replace{_BETWEEN_WORDS})?"
+    rf"(?:function|procedure)(?![{_IDENT_CHAR}])"
+)
+# Literals match up to the end of the text when unterminated.
+_STRING = re.compile(r"'[^']*(?:''[^']*)*'?")
+_ESCAPE_STRING = re.compile(r"'[^'\\]*(?:(?:\\[\s\S]?|'')[^'\\]*)*'?")
+_QUOTED_IDENTIFIER = re.compile(r'"[^"]*(?:""[^"]*)*"?')
+# `$` right after an identifier character belongs to the identifier (`a$b$`), and `$1` is a
+# parameter: as in PostgreSQL's lexer, neither starts a dollar quote.
+_DOLLAR_QUOTE = re.compile(rf"(?<![{_IDENT_CHAR}])\$(?:[{_TAG_START}][{_TAG_CHAR}]*)?\$")
+_ESCAPE_PREFIX = re.compile(rf"(?<![{_IDENT_CHAR}])[Ee]")
+_LEADING_SPACE = re.compile(rf"[{_SPACE}]*")
+_LINE_COMMENT = re.compile(r"--[^\n\r]*")
+_COMMENT_DELIMITER = re.compile(r"/\*|\*/")
+
+
+@dataclass(frozen=True)
+class SqlPiece:
+    """One statement as split from a text: no trailing semicolon, no surrounding comments.
+
+    `text[start:end] == sql`; `location` spans its first to its last character.
+    """
+
+    sql: str
+    start: int
+    end: int
+    location: Location
+
+
+def split_sql(text: str) -> list[SqlPiece]:
+    """Split SQL text into its statements, in order, skipping empty ones."""
+    lines = LineIndex(text)
+    return [SqlPiece(sql, start, end, lines.span(start, end)) for sql, start, end in _scan(text)[0]]
+
+
+def read_sql_unit(path: str, text: str, *, assume_in_transaction: bool = False) -> Unit:
+    """A SQL migration unit from a file's (or stdin's) text.
+
+    `assume_in_transaction`: the runner wraps the whole file in one transaction.
+    """
+    text = text.removeprefix("\ufeff")
+    lines = LineIndex(text)
+    pieces, comments = _scan(text)
+    blocks = transaction_blocks(
+        (sql for sql, _, _ in pieces), assume_in_transaction=assume_in_transaction
+    )
+    first_start = pieces[0][1] if pieces else len(text)
+    tags = collect_tags(
+        TagComment(body, lines.span(start, end), leading=start < first_start)
+        for body, start, end in _tag_comments(text, comments)
+    )
+    statements = [
+        Statement(sql, path, lines.span(start, end), index, block)
+        for index, ((sql, start, end), block) in enumerate(zip(pieces, blocks, strict=True))
+    ]
+    return Unit(
+        path=path,
+        kind=UnitKind.SQL,
+        phase=tags.phase,
+        statements=statements,
+        suppressions=tags.suppressions,
+        text=text,
+        problems=tags.problems,
+    )
+
+
+def _tag_comments(text: str, comments: list[tuple[int, int]]) -> Iterator[tuple[str, int, int]]:
+    """The comments that may hold a tag: their text without markers, and their span without
+    trailing whitespace."""
+    for start, end in comments:
+        line_comment = text.startswith("--", start)
+        body = text[start + 2 : end] if line_comment else text[start + 2 : end - 2]
+        if "bgmigrate" not in body.lower():
+            continue
+        if line_comment:
+            end = start + 2 + len(body.rstrip(_SPACE))
+        yield body, start, end
+
+
+def _scan(text: str) -> tuple[list[tuple[str, int, int]], list[tuple[int, int]]]:
+    """Each statement as (sql, start, end) with `text[start:end] == sql`, and the (start, end)
+    of each complete comment."""
+    length = len(text)
+    pieces: list[tuple[str, int, int]] = []
+    comments: list[tuple[int, int]] = []
+    skip_space = _LEADING_SPACE.match
+    position = 0
+    while True:
+        start = skip_space(text, position).end()
+        if start >= length:
+            break
+        char = text[start]
+        if char == ";":
+            position = start + 1
+            continue
+        if char in "-/" and text.startswith(("--", "/*"), start):
+            comment_end = _comment_end(text, start)
+            if comment_end is not None:
+                comments.append((start, comment_end))
+                position = comment_end
+                continue
+            # An unterminated comment is the last statement, as for the server.
+        end, position = _statement_end(text, start, comments)
+        sql = text[start:end].rstrip(_SPACE)
+        pieces.append((sql, start, start + len(sql)))
+    return pieces, comments
+
+
+def _statement_end(text: str, start: int, comments: list[tuple[int, int]]) -> tuple[int, int]:
+    """Scan a statement from its first character: (the end of its last significant character,
+    where the search for the next statement starts)."""
+    length = len(text)
+    search = (_ROUTINE_TRIGGER if _ROUTINE_HEAD.match(text, start) else _TRIGGER).search
+    # Parentheses are counted between literals and comments rather than one by one. Unlike
+    # psql, a stray `)` is not clamped away, so it cannot swallow the statements after it.
+    parentheses = 0
+    body_depth = 0
+    significant_end = start
+    previous = start
+    search_from = start
+    while True:
+        match = search(text, search_from)
+        if match is None:
+            return _last_significant(text, previous, length, significant_end), length
+        at = match.start()
+        char = text[at]
+        if char == ";":
+            if at > previous:
+                parentheses += text.count("(", previous, at) - text.count(")", previous, at)
+                significant_end = _last_significant(text, previous, at, significant_end)
+            if parentheses <= 0 and body_depth == 0:
+                return significant_end, at + 1
+            end = at + 1
+        elif char in "-/":
+            if not text.startswith(("--", "/*"), at):
+                search_from = at + 1
+                continue
+            end = _comment_end(text, at)
+            if end is None:
+                return length, length
+            comments.append((at, end))
+            if at > previous:
+                parentheses += text.count("(", previous, at) - text.count(")", previous, at)
+                significant_end = _last_significant(text, previous, at, significant_end)
+            previous = search_from = end
+            continue
+        else:
+            end = _literal_end(text, at, start) if char in "'\"$" else match.end()
+            if end is None:
+                search_from = at + 1
+                continue
+            if end < 0:
+                return length, length
+            if at > previous:
+                parentheses += text.count("(", previous, at) - text.count(")", previous, at)
+            if char not in "'\"$" and parentheses <= 0:
+                word = match.group().lower()
+                if word == "begin" or (word == "case" and body_depth > 0):
+                    body_depth += 1
+                elif word == "end" and body_depth > 0:
+                    body_depth -= 1
+        significant_end = previous = search_from = end
+
+
+def _literal_end(text: str, at: int, statement_start: int) -> int | None:
+    """The end of the string, quoted identifier or dollar quote opening at `at`: -1 when a
+    dollar quote never closes, None when a `$` opens nothing."""
+    char = text[at]
+    if char == "'":
+        escapes = at > statement_start and _ESCAPE_PREFIX.match(text, at - 1) is not None
+        return (_ESCAPE_STRING if escapes else _STRING).match(text, at).end()
+    if char == '"':
+        return _QUOTED_IDENTIFIER.match(text, at).end()
+    delimiter = _DOLLAR_QUOTE.match(text, at)
+    if delimiter is None:
+        return None
+    close = text.find(delimiter.group(), delimiter.end())
+    return close + delimiter.end() - at if close >= 0 else -1
+
+
+def _last_significant(text: str, start: int, end: int, otherwise: int) -> int:
+    """The end of the last non-space character in text[start:end], else `otherwise`."""
+    if end <= start:
+        return otherwise
+    if text[end - 1] not in _SPACE:
+        return end
+    stripped = len(text[start:end].rstrip(_SPACE))
+    return start + stripped if stripped else otherwise
+
+
+def _comment_end(text: str, start: int) -> int | None:
+    """The end of the `--` or (nested) `/*` comment at `start`; None if it never closes."""
+    if text.startswith("--", start):
+        return _LINE_COMMENT.match(text, start).end()
+    depth = 0
+    for delimiter in _COMMENT_DELIMITER.finditer(text, start):
+        depth += 1 if delimiter.group() == "/*" else -1
+        if depth == 0:
+            return delimiter.end()
+    return None
