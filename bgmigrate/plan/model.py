@@ -133,6 +133,11 @@ class Step:
                 "transactional",
             )
 
+    @property
+    def undo_transactional(self) -> bool:
+        """Whether `undo` can run in a transaction: not when it is a CONCURRENTLY statement."""
+        return self.undo is not None and not _CONCURRENTLY.search(self.undo)
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"sql": self.sql, "transactional": self.transactional}
         if self.undo is not None:
