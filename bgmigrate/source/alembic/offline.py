@@ -34,7 +34,7 @@ def render_offline(revision: RevisionFile, project: AlembicProject) -> Recorder:
     impl = context.impl
 
     def execute(construct: Any, *args: Any, **kwargs: Any) -> None:
-        recorder.record(_render(impl, construct, kwargs.get("params") or {}))
+        recorder.record(_render(impl, construct))
 
     # Alembic's as_sql path writes BEGIN/COMMIT around autocommit blocks and `;` after each
     # statement into a text buffer; the recorder wants each statement alone, with its caller.
@@ -44,24 +44,33 @@ def render_offline(revision: RevisionFile, project: AlembicProject) -> Recorder:
     return recorder
 
 
-def _render(impl: DefaultImpl, construct: Any, params: dict[str, Any]) -> str:
+def _render(impl: DefaultImpl, construct: Any) -> str:
     """A construct as PostgreSQL SQL: bound values as literals where SQLAlchemy can render
-    them, else as `$n` parameters (which the parser accepts) rather than failing."""
+    them; `$n` parameters (which the parser accepts) for values the revision never gave
+    (`text("… :id")`) or that have no literal form."""
     from sqlalchemy import exc, text
     from sqlalchemy.dialects import postgresql
     from sqlalchemy.schema import DDLElement
 
     if isinstance(construct, str):
         construct = text(construct)
-    if params:
-        construct = construct.params(**params)
+    placeholders = postgresql.dialect(paramstyle="numeric_dollar")
     if isinstance(construct, DDLElement):
         compiled = construct.compile(dialect=impl.dialect)
+    elif _has_missing_values(construct.compile(dialect=placeholders)):
+        compiled = construct.compile(dialect=placeholders)
     else:
         try:
             compiled = construct.compile(
                 dialect=impl.dialect, compile_kwargs={"literal_binds": True}
             )
         except (exc.CompileError, NotImplementedError, TypeError, ValueError):
-            compiled = construct.compile(dialect=postgresql.dialect(paramstyle="numeric_dollar"))
+            compiled = construct.compile(dialect=placeholders)
     return str(compiled).replace("\t", "    ")  # as `alembic upgrade --sql` prints it
+
+
+def _has_missing_values(compiled: Any) -> bool:
+    return any(
+        bind.required and bind.value is None and bind.callable is None
+        for bind in compiled.binds.values()
+    )

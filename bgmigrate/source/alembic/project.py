@@ -42,10 +42,11 @@ class AlembicProject:
         return found
 
 
-def find_project(path: Path) -> AlembicProject | None:
+def find_project(path: Path | str) -> AlembicProject | None:
     """The Alembic project that `path` names: an `alembic.ini`, a `pyproject.toml` with
     `[tool.alembic]`, a directory holding either, a script directory (`env.py` and
     `versions/`), a directory of revision files, or one revision file. None otherwise."""
+    path = Path(path)
     if path.is_file():
         if path.suffix == ".ini":
             return _from_ini(path)
