@@ -529,6 +529,16 @@ def test_path_that_is_not_alembic_is_a_source_error(tmp_path: Path) -> None:
         alembic_units([tmp_path])
 
 
+def test_revision_that_is_not_valid_python_is_unanalysable(tmp_path: Path) -> None:
+    path = tmp_path / "r1.py"
+    path.write_text("revision = 'r1'\ndown_revision = None\n\ndef upgrade(:\n    pass\n")
+    (unit,) = alembic_units([path])
+    (problem,) = unit.problems
+    assert problem.rule == UNANALYSABLE_REVISION
+    assert "not valid Python (SyntaxError" in problem.message
+    assert problem.location.line == 4
+
+
 def test_pyproject_tool_alembic_names_the_script_location(tmp_path: Path) -> None:
     versions = tmp_path / "db" / "versions"
     write_revision(versions, "r1", 'op.drop_table("legacy")')

@@ -3,6 +3,7 @@ the `op.…` call in the `.py` file that produced it."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bgmigrate.source.alembic.project import AlembicProject, find_project, proje
 from bgmigrate.source.alembic.revision import RevisionFile, read_revision
 from bgmigrate.source.alembic.tags import revision_tags
 from bgmigrate.source.errors import SourceError
-from bgmigrate.source.unit import Location, SourceProblem, Unit, UnitKind
+from bgmigrate.source.unit import Location, Phase, SourceProblem, Unit, UnitKind
 
 __all__ = ["UNANALYSABLE_REVISION", "alembic_units"]
 
@@ -36,25 +37,30 @@ def alembic_units(paths: Iterable[Path | str], *, dsn: str | None = None) -> lis
     still cannot be analysed becomes a unit whose only content is an
     `unanalysable-revision` problem. Raises `SourceError` for a path that is neither.
     """
-    groups = _group_by_project(Path(p) for p in paths)
+    groups, unreadable = _group_by_project(Path(p) for p in paths)
     server = ReplayServer(dsn)
     try:
         units = []
         for project, selected in groups:
             units.extend(_ProjectUnits(project, selected, server).units())
-        return units
+        return units + [_unreadable_unit(path) for path in unreadable]
     finally:
         server.close()
 
 
 def _group_by_project(
     paths: Iterable[Path],
-) -> list[tuple[AlembicProject, list[RevisionFile] | None]]:
-    """The projects the paths belong to, each with the revisions named in it (None: all)."""
+) -> tuple[list[tuple[AlembicProject, list[RevisionFile] | None]], list[Path]]:
+    """The projects the paths belong to, each with the revisions named in it (None: all);
+    and the files that look like revisions but cannot be read as one."""
     groups: dict[tuple[Path, ...], tuple[AlembicProject, list[RevisionFile] | None]] = {}
+    unreadable: list[Path] = []
     for path in paths:
         revision = read_revision(path) if path.suffix == ".py" and path.is_file() else None
         project = project_of_revision(path) if revision is not None else find_project(path)
+        if project is None and path.suffix == ".py" and _looks_like_revision(path):
+            unreadable.append(path)
+            continue
         if project is None:
             raise SourceError(
                 f"{path}: not an Alembic revision or project: name a revision file (with "
@@ -67,7 +73,34 @@ def _group_by_project(
             groups[key] = (project, None)
         elif selected is not None and all(r.file != revision.file for r in selected):
             selected.append(revision)
-    return list(groups.values())
+    return list(groups.values()), unreadable
+
+
+def _looks_like_revision(path: Path) -> bool:
+    from bgmigrate.source.discover import is_alembic_revision
+
+    try:
+        return is_alembic_revision(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return False
+
+
+def _unreadable_unit(path: Path) -> Unit:
+    """A file with `revision =` and `def upgrade` that is not valid Python, or whose revision
+    id is computed: Alembic cannot run it either, or not where it belongs."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        ast.parse(text, filename=str(path))
+    except SyntaxError as error:
+        line = error.lineno or 1
+        why = f"it is not valid Python (SyntaxError: {error.msg} on line {line})"
+    else:
+        line = 1
+        why = "its `revision` is not a string literal, so its place in the history is unknown"
+    problem = SourceProblem(
+        UNANALYSABLE_REVISION, f"This revision cannot be checked: {why}.", _line(line)
+    )
+    return Unit(str(path), UnitKind.ALEMBIC, Phase.EXPAND, text=text, problems=[problem])
 
 
 class _ProjectUnits:
@@ -141,7 +174,7 @@ class _ProjectUnits:
             return self._render_online(revision, offline)
         except Exception as error:  # a revision can break anything; the run goes on
             raise _Unanalysable(
-                _line_one(), f"Rendering this revision failed unexpectedly ({describe(error)})."
+                _line(1), f"Rendering this revision failed unexpectedly ({describe(error)})."
             ) from error
 
     def _render_online(self, revision: RevisionFile, offline: RevisionFailed) -> Recorder:
@@ -168,5 +201,5 @@ class _Unanalysable(Exception):
         self.problem = SourceProblem(UNANALYSABLE_REVISION, message, location)
 
 
-def _line_one() -> Location:
-    return Location(1, 1, 1, 1)
+def _line(line: int) -> Location:
+    return Location(line, 1, line, 1)
