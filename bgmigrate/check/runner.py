@@ -1,0 +1,123 @@
+"""One `bgmigrate check` run: options and config → units → engine → result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bgmigrate.check.engine import CheckSettings, SelectionError, check_units, select_rules
+from bgmigrate.check.finding import Severity
+from bgmigrate.check.result import CheckResult
+from bgmigrate.config import Config, ConfigError, load_config
+from bgmigrate.source.errors import SourceError
+from bgmigrate.source.unit import Unit
+
+__all__ = ["DEFAULT_PG_VERSION", "CheckOptions", "CheckProblem", "run_check"]
+
+DEFAULT_PG_VERSION = 16
+STDIN = "-"
+
+
+class CheckProblem(Exception):
+    """The run could not check anything: a bad path, config or option (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    paths: tuple[str, ...] = ()
+    stdin_text: str | None = None
+    stdin_filename: str = "<stdin>"
+    pg_version: int | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    since: str | None = None
+    config_file: Path | None = None
+    cwd: Path | None = None
+
+
+def run_check(options: CheckOptions) -> CheckResult:
+    """Check what the options and the config name; raises `CheckProblem` when it cannot."""
+    from bgmigrate.rules import CATALOG
+
+    cwd = options.cwd or Path.cwd()
+    try:
+        config = load_config(options.config_file, start=cwd)
+        rules = select_rules(
+            CATALOG,
+            select=options.select or config.select,
+            ignore=(*config.ignore, *options.ignore),
+            severity={rule: Severity(level) for rule, level in config.severity.items()},
+        )
+        units = _read_units(options, config, cwd)
+        report = _reported(options.since, cwd) if options.since else _everything
+    except (ConfigError, SourceError, SelectionError) as error:
+        raise CheckProblem(str(error)) from error
+    pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
+    return check_units(units, CheckSettings(pg_version=pg_version, rules=rules, report=report))
+
+
+def _everything(unit: Unit) -> bool:
+    return True
+
+
+def _read_units(options: CheckOptions, config: Config, cwd: Path) -> list[Unit]:
+    from bgmigrate.source import discover, read_source_text, read_sql_unit
+
+    alembic_projects: list[Path] = []
+    if options.paths:
+        paths = [p if p == STDIN else str(_absolute(p, cwd)) for p in options.paths]
+    elif config.paths or config.alembic_ini:
+        paths = [str(config.root / p) for p in config.paths]
+        if config.alembic_ini:
+            alembic_projects.append(config.root / config.alembic_ini)
+    else:
+        raise SourceError(
+            "nothing to check: give migration paths (`bgmigrate check migrations/`) or set "
+            "`paths` under [tool.bgmigrate] in pyproject.toml"
+        )
+    units: list[Unit] = []
+    if STDIN in paths:
+        units.append(
+            read_sql_unit(
+                options.stdin_filename,
+                options.stdin_text or "",
+                assume_in_transaction=config.assume_in_transaction,
+            )
+        )
+    found = discover([p for p in paths if p != STDIN])
+    for file in found.sql_files:
+        units.append(
+            read_sql_unit(
+                _display(file, cwd),
+                read_source_text(file),
+                assume_in_transaction=config.assume_in_transaction,
+            )
+        )
+    if found.alembic_revisions or alembic_projects:
+        from bgmigrate.source.alembic import alembic_units
+
+        for unit in alembic_units([*alembic_projects, *found.alembic_revisions]):
+            unit.path = _display(Path(unit.path), cwd)
+            units.append(unit)
+    return units
+
+
+def _absolute(path: str, cwd: Path) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else cwd / candidate
+
+
+def _display(path: Path, cwd: Path) -> str:
+    """Paths as the user's tools expect them: relative to the working directory when inside."""
+    try:
+        return path.resolve().relative_to(cwd.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _reported(since: str, cwd: Path) -> Callable[[Unit], bool]:
+    from bgmigrate.source.git import changed_since
+
+    changed = changed_since(since, cwd)
+    return lambda unit: (cwd / unit.path).resolve() in changed
