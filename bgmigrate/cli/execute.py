@@ -170,7 +170,7 @@ def apply(
       bgmigrate apply plan.toml --phase contract --old-app-name 'shop-blue*'
       --health-url https://shop.example.com/health --expect-version 1.1.0
     """
-    from bgmigrate.execute.dryrun import dry_run
+    from bgmigrate.execute.dryrun import dry_run as render_dry_run
     from bgmigrate.execute.executor import apply_phase
     from bgmigrate.execute.progress import make_reporter
     from bgmigrate.execute.signals import stop_on_signals
@@ -189,7 +189,7 @@ def apply(
             old_app_name=old_app_name, health_url=health_url, expect_version=expect_version
         )
         if dry_run:
-            sys.stdout.write(dry_run(plan, phase.value, options=options, dsn=dsn))
+            sys.stdout.write(render_dry_run(plan, phase.value, options=options, dsn=dsn))
             return
         reporter = make_reporter()
         with stop_on_signals(reporter) as stop:

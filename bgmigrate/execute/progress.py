@@ -99,7 +99,7 @@ class TerminalReporter:
         self._task: Any = None
 
     def message(self, text: str, event: str = "message", **fields: Any) -> None:
-        self.console.print(text, markup=False)
+        self.console.print(text, markup=False, soft_wrap=True)
 
     def backfill_started(self, table: str, total_estimate: int | None, rows_scanned: int) -> None:
         from rich.progress import (
@@ -112,15 +112,15 @@ class TerminalReporter:
 
         self._progress = Progress(
             TextColumn("backfill {task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
-            TextColumn("rows · {task.fields[rate]:.0f} rows/s · updated {task.fields[updated]}"),
+            TextColumn("{task.fields[rate]:.0f} rows/s"),
             TimeRemainingColumn(),
             console=self.console,
         )
         self._progress.start()
         self._task = self._progress.add_task(
-            table, total=total_estimate, completed=rows_scanned, rate=0.0, updated=0
+            table, total=total_estimate, completed=rows_scanned, rate=0.0
         )
 
     def backfill_batch(self, progress: BatchProgress) -> None:
@@ -132,7 +132,6 @@ class TerminalReporter:
             completed=progress.rows_scanned,
             total=total,
             rate=progress.rows_per_second,
-            updated=progress.rows_updated,
         )
 
     def backfill_finished(self) -> None:
