@@ -1,0 +1,50 @@
+"""change-column-type beyond its examples: what the message says about each verdict, and the
+plan command it points to."""
+
+from __future__ import annotations
+
+from bgmigrate.check.api import check_sql
+from bgmigrate.rules.change_column_type import RULE
+
+USERS = "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(255), age int);"
+
+
+def _finding(sql: str, before: str = USERS):
+    [finding] = check_sql(sql, before=before, rules=[RULE]).findings
+    return finding
+
+
+def test_unknown_old_type_is_reported_as_unknown() -> None:
+    finding = _finding("ALTER TABLE accounts ALTER COLUMN email TYPE text;")
+    assert "current type of accounts.email is unknown" in finding.message
+
+
+def test_using_clause_is_reported_even_for_a_safe_widening_and_carried_to_the_plan() -> None:
+    finding = _finding("ALTER TABLE users ALTER COLUMN email TYPE text USING trim(email);")
+    assert "USING trim(email)" in finding.message
+    assert finding.safe_alternative.splitlines()[0] == (
+        "bgmigrate plan retype users.email text --using 'trim(email)'"
+    )
+
+
+def test_known_rewrite_names_both_types_and_the_lock() -> None:
+    finding = _finding("ALTER TABLE users ALTER COLUMN age TYPE bigint;")
+    assert "users.age from int4 to int8" in finding.message
+    assert "ACCESS EXCLUSIVE" in finding.message
+    assert finding.safe_alternative.splitlines()[0] == "bgmigrate plan retype users.age int8"
+
+
+def test_type_known_from_an_earlier_change_in_the_run() -> None:
+    sql = (
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar(300);\n"
+        "ALTER TABLE users ALTER COLUMN email TYPE text;"
+    )
+    assert check_sql(sql, before=USERS, rules=[RULE]).findings == []
+
+
+def test_timestamp_to_timestamptz_explains_the_timezone_condition() -> None:
+    finding = _finding(
+        "ALTER TABLE events ALTER COLUMN at TYPE timestamptz;",
+        before="CREATE TABLE events (id int PRIMARY KEY, at timestamp);",
+    )
+    assert "TimeZone is UTC" in finding.message
