@@ -61,6 +61,8 @@ class UnitState:
     """The transaction block in which a `SET LOCAL lock_timeout` is in force."""
     not_valid_constraints: dict[tuple[str, str], int | None] = field(default_factory=dict)
     """(table key, constraint name) → transaction block of its `NOT VALID` add."""
+    not_valid_adds: dict[tuple[str, str], AddConstraint] = field(default_factory=dict)
+    """(table key, constraint name) → the `NOT VALID` add itself: its kind, its tables."""
     added_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
     dropped_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
     once: set[str] = field(default_factory=set)
@@ -112,6 +114,10 @@ class Context:
     def not_valid_transaction(self, table: Name, constraint: str) -> int | None:
         """The transaction block where this unit added the constraint NOT VALID, if it did."""
         return self.state.not_valid_constraints.get((table.key, constraint))
+
+    def not_valid_add(self, table: Name, constraint: str) -> AddConstraint | None:
+        """This unit's `ADD CONSTRAINT … NOT VALID` of the constraint, if it has one."""
+        return self.state.not_valid_adds.get((table.key, constraint))
 
     def added_not_valid_in_this_unit(self, table: Name, constraint: str) -> bool:
         return (table.key, constraint) in self.state.not_valid_constraints
@@ -214,6 +220,7 @@ def _(op: RenameObject, ctx: Context) -> None:
 def _(op: AddConstraint, ctx: Context) -> None:
     if op.name is not None and op.not_valid:
         ctx.state.not_valid_constraints[(op.table.key, op.name)] = op.statement.transaction
+        ctx.state.not_valid_adds[(op.table.key, op.name)] = op
     if op.kind is not ConstraintKind.CHECK or op.not_null_column is None:
         return
     if op.not_valid:

@@ -7,6 +7,7 @@ them makes every later query on the table wait behind it, which is what `lock_ti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import singledispatch
@@ -18,12 +19,14 @@ from bgmigrate.parse.operations import (
     ConstraintKind,
     CreateIndex,
     CreateObject,
+    CreateTable,
     DropColumn,
     DropConstraint,
     DropDefault,
     DropIndex,
     DropNotNull,
     DropTable,
+    InlineConstraint,
     Name,
     Operation,
     OtherAlterTable,
@@ -44,6 +47,13 @@ class LockMode(str, Enum):
     SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
     SHARE = "SHARE"
 
+    @property
+    def blocks(self) -> str:
+        """What the application cannot do on the table while the lock is held or queued."""
+        if self is LockMode.ACCESS_EXCLUSIVE:
+            return "all reads and writes"
+        return "all writes (INSERT, UPDATE, DELETE)"
+
 
 @dataclass(frozen=True)
 class TableLock:
@@ -61,7 +71,6 @@ def _exclusive(table: Name) -> tuple[TableLock, ...]:
     return (TableLock(LockMode.ACCESS_EXCLUSIVE, table),)
 
 
-@table_locks.register(AddColumn)
 @table_locks.register(DropColumn)
 @table_locks.register(RenameColumn)
 @table_locks.register(RenameTable)
@@ -71,8 +80,33 @@ def _exclusive(table: Name) -> tuple[TableLock, ...]:
 @table_locks.register(SetDefault)
 @table_locks.register(DropDefault)
 @table_locks.register(DropConstraint)
-def _(op: AddColumn) -> tuple[TableLock, ...]:
+def _(op: DropColumn) -> tuple[TableLock, ...]:
     return _exclusive(op.table)
+
+
+def _referenced(constraints: Iterable[InlineConstraint]) -> tuple[TableLock, ...]:
+    """A foreign key locks the table it references against writes while it is added."""
+    return tuple(
+        TableLock(LockMode.SHARE_ROW_EXCLUSIVE, c.references)
+        for c in constraints
+        if c.kind is ConstraintKind.FOREIGN_KEY and c.references is not None
+    )
+
+
+@table_locks.register
+def _(op: AddColumn) -> tuple[TableLock, ...]:
+    return _exclusive(op.table) + _referenced(op.column.constraints)
+
+
+@table_locks.register
+def _(op: CreateTable) -> tuple[TableLock, ...]:
+    # The new table itself locks nobody out; the existing tables its foreign keys reference do.
+    inline = (c for column in op.columns for c in column.constraints)
+    return tuple(
+        lock
+        for lock in _referenced((*inline, *op.constraints))
+        if lock.table.key != op.table.key
+    )
 
 
 @table_locks.register

@@ -153,6 +153,8 @@ class InlineConstraint:
     kind: ConstraintKind
     name: str | None = None
     references: Name | None = None
+    referenced_columns: tuple[str, ...] = ()
+    """The columns a REFERENCES names; empty when it relies on the primary key."""
     check_sql: str | None = None
 
 
@@ -273,6 +275,8 @@ class AddConstraint(Operation):
     not_valid: bool = False
     using_index: str | None = None
     references: Name | None = None
+    referenced_columns: tuple[str, ...] = ()
+    """The columns a REFERENCES names; empty when it relies on the primary key."""
     check_sql: str | None = None
     not_null_column: str | None = None
     """For a CHECK that is exactly `col IS NOT NULL`: the column it proves non-null."""

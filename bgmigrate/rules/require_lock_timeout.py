@@ -1,0 +1,143 @@
+"""require-lock-timeout: a blocking lock requested with no lock_timeout can stall the whole app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bgmigrate.check.context import Context
+from bgmigrate.check.finding import Category, Severity
+from bgmigrate.check.locks import TableLock, table_locks
+from bgmigrate.check.rule import Example, Rule, Violation
+from bgmigrate.parse.operations import DropIndex, Operation
+from bgmigrate.rules.recipes import lines
+
+NAME = "require-lock-timeout"
+
+
+def check(op: Operation, ctx: Context) -> Iterator[Violation]:
+    if ctx.lock_timeout_set:
+        return
+    locks = [lock for lock in table_locks(op) if not _created_in_unit(lock, ctx)]
+    if not locks or not ctx.first_time(NAME):
+        return
+    lock = locks[0]
+    # DROP INDEX names the index, not its table.
+    table = f"the table of index {lock.table}" if isinstance(op, DropIndex) else str(lock.table)
+    yield Violation(
+        message=(
+            f"This statement needs {_article(lock)} {lock.mode.value} lock on {table} and no "
+            "lock_timeout is "
+            f"set: while it waits behind any running query or open transaction on {table}, "
+            f"{lock.mode.blocks} on it from both app versions queue behind it, for as long "
+            "as the wait lasts. Reported once per migration, at the first such statement."
+        ),
+        safe_alternative=_set_timeout(ctx),
+    )
+
+
+def _article(lock: TableLock) -> str:
+    return "an" if lock.mode.value.startswith("A") else "a"
+
+
+def _created_in_unit(lock: TableLock, ctx: Context) -> bool:
+    return ctx.is_new_table(lock.table) or ctx.is_new_index(lock.table)
+
+
+def _set_timeout(ctx: Context) -> str:
+    if ctx.in_transaction:
+        where, setting = "right after the BEGIN", "SET LOCAL lock_timeout = '2s';"
+    else:
+        where, setting = "at the top of the migration", "SET lock_timeout = '2s';"
+    return lines(
+        f"-- {where}, so that the statement gives up instead of stalling traffic; retry the "
+        "migration when it times out:",
+        setting,
+    )
+
+
+RULE = Rule(
+    name=NAME,
+    category=Category.LOCKING,
+    severity=Severity.WARNING,
+    summary="Set lock_timeout before a statement that takes a traffic-blocking lock.",
+    why="""\
+A statement that needs an ACCESS EXCLUSIVE lock (most `ALTER TABLE` forms, `DROP`, `TRUNCATE`)
+or a SHARE / SHARE ROW EXCLUSIVE lock (`CREATE INDEX`, foreign keys, triggers) first waits for
+every transaction that holds a conflicting lock, for example a long report query or an idle
+transaction of the old (blue) app. While it waits, PostgreSQL queues every later query that
+conflicts with it behind it: with ACCESS EXCLUSIVE, even plain SELECTs. A change that takes
+milliseconds can thus stall the whole app for minutes. `lock_timeout` (all versions) bounds
+the wait: the statement fails fast and the migration can be retried.
+
+Reported once per migration, at the first statement that takes such a lock on an existing
+table with no `SET lock_timeout` (or `SET LOCAL lock_timeout` in the same transaction block)
+before it. Tables created in the same migration and `CONCURRENTLY` statements do not count.""",
+    safe_alternative="""\
+Set a short lock timeout at the top of the migration and retry on timeout:
+
+```sql
+SET lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN nickname text;
+```
+
+Inside a transaction block, `SET LOCAL` keeps the setting to that transaction:
+
+```sql
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN nickname text;
+COMMIT;
+```""",
+    visits=(Operation,),
+    check=check,
+    flagged=(
+        Example(
+            sql="ALTER TABLE users ADD COLUMN nickname text;",
+            before="CREATE TABLE users (id bigint PRIMARY KEY, email text);",
+        ),
+        Example(
+            sql="SET LOCAL lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;",
+            note="SET LOCAL outside a transaction block has no effect.",
+        ),
+        Example(
+            sql="BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;\n"
+            "COMMIT;\nBEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;",
+            line=6,
+            note="SET LOCAL ends with its transaction.",
+        ),
+        Example(
+            sql="SET lock_timeout = 0;\nALTER TABLE users ADD COLUMN nickname text;",
+            note="A zero lock_timeout waits forever.",
+        ),
+        Example(
+            sql="CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));",
+            note="A new table's foreign key locks the existing table it references (SHARE ROW EXCLUSIVE).",
+        ),
+        Example(
+            sql="ALTER TABLE users ADD COLUMN nickname text;\nALTER TABLE users ADD COLUMN bio text;",
+            line=1,
+            note="Reported once, at the first statement.",
+        ),
+    ),
+    passing=(
+        Example(sql="SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;"),
+        Example(
+            sql="BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;\nCOMMIT;",
+        ),
+        Example(
+            sql="CREATE TABLE events (id bigint PRIMARY KEY, kind text);\n"
+            "ALTER TABLE events ADD COLUMN payload jsonb;\n"
+            "CREATE INDEX events_kind_idx ON events (kind);",
+            note="Tables created in the same migration are locked by nobody else.",
+        ),
+        Example(
+            sql="CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+            note="CONCURRENTLY statements take no lock that blocks traffic.",
+        ),
+        Example(
+            sql="CREATE TABLE tags (id bigint PRIMARY KEY, name text NOT NULL);\n"
+            "CREATE VIEW tag_names AS SELECT name FROM tags;",
+            note="Statements that lock no existing table need no timeout.",
+        ),
+    ),
+)

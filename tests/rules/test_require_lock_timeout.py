@@ -1,0 +1,60 @@
+"""require-lock-timeout beyond its examples: once per unit, which statement, which table."""
+
+from __future__ import annotations
+
+from bgmigrate.check.api import check_sql
+
+RULE = "require-lock-timeout"
+
+
+def _findings(sql: str, **options):
+    return [f for f in check_sql(sql, **options).findings if f.rule == RULE]
+
+
+def test_reported_once_per_unit_at_the_first_locking_statement() -> None:
+    sql = (
+        "CREATE TABLE tags (id bigint PRIMARY KEY);\n"
+        "ALTER TABLE users ADD COLUMN nickname text;\n"
+        "CREATE INDEX users_nickname_idx ON users (nickname);\n"
+        "ALTER TABLE orders ADD COLUMN note text;"
+    )
+    [finding] = _findings(sql)
+    assert finding.location.line == 2
+    assert "ACCESS EXCLUSIVE lock on users" in finding.message
+    assert "all reads and writes" in finding.message
+
+
+def test_each_unit_is_reported_on_its_own() -> None:
+    before = "ALTER TABLE users ADD COLUMN nickname text;"
+    assert len(_findings("ALTER TABLE users ADD COLUMN bio text;", before=before)) == 1
+
+
+def test_share_lock_of_create_index_blocks_writes_only() -> None:
+    [finding] = _findings("CREATE INDEX users_email_idx ON users (email);")
+    assert "a SHARE lock on users" in finding.message
+    assert "all writes (INSERT, UPDATE, DELETE)" in finding.message
+    assert "reads" not in finding.message
+
+
+def test_drop_index_names_the_index_for_its_unknown_table() -> None:
+    [finding] = _findings("DROP INDEX users_email_idx;")
+    assert "the table of index users_email_idx" in finding.message
+
+
+def test_inside_a_transaction_block_the_advice_is_set_local() -> None:
+    [finding] = _findings("BEGIN;\nALTER TABLE users ADD COLUMN bio text;\nCOMMIT;")
+    assert finding.safe_alternative.splitlines()[-1] == "SET LOCAL lock_timeout = '2s';"
+
+
+def test_new_table_referencing_itself_locks_nothing_in_use() -> None:
+    sql = "CREATE TABLE nodes (id bigint PRIMARY KEY, parent_id bigint REFERENCES nodes (id));"
+    assert _findings(sql) == []
+
+
+def test_foreign_key_of_a_new_table_locks_the_existing_table_it_references() -> None:
+    sql = (
+        "CREATE TABLE payments (id bigint PRIMARY KEY, order_id bigint,\n"
+        "  FOREIGN KEY (order_id) REFERENCES orders (id));"
+    )
+    [finding] = _findings(sql)
+    assert "SHARE ROW EXCLUSIVE lock on orders" in finding.message
