@@ -18,7 +18,7 @@ FIXTURES = REPO / "fixtures"
 
 
 @pytest.fixture(scope="session")
-def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_dsn() -> Iterator[str]:
     """A DSN for a superuser connection to a running PostgreSQL server."""
     external = os.environ.get("BGMIGRATE_TEST_DSN")
     if external:
@@ -26,7 +26,9 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     from bgmigrate.embedded import start_embedded_postgres
 
-    with start_embedded_postgres(tmp_path_factory.mktemp("pg")) as dsn:
+    # Its own temporary directory, not pytest's: pytest prunes old session directories, which
+    # would delete a server's data under a concurrently running session.
+    with start_embedded_postgres() as dsn:
         yield dsn
 
 

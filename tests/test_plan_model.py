@@ -234,7 +234,10 @@ INVALID = [
 @pytest.mark.parametrize(
     ("path", "value", "field", "message"),
     INVALID,
-    ids=[f"{'.'.join(map(str, p))}={v!r}"[:60] for p, v, _, _ in INVALID],
+    ids=[
+        f"{'.'.join(map(str, p))}={'<deleted>' if v is _DELETE else repr(v)}"[:60]
+        for p, v, _, _ in INVALID
+    ],
 )
 def test_invalid_plan_is_rejected_naming_the_field(
     path: list[str | int], value: Any, field: str, message: str

@@ -147,6 +147,8 @@ def _(op: CreateTable, ctx: Context) -> None:
 @track.register
 def _(op: AddColumn, ctx: Context) -> None:
     ctx.run.columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
+    if op.column.not_null:
+        ctx.run.validated_not_null.add((op.table.key, op.column.name))
     ctx.state.added_columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
 
 
