@@ -8,7 +8,7 @@ from bgmigrate.check.context import Context
 from bgmigrate.check.finding import Category, Severity
 from bgmigrate.check.locks import TableLock, table_locks
 from bgmigrate.check.rule import Example, Rule, Violation
-from bgmigrate.parse.operations import DropIndex, Operation
+from bgmigrate.parse.operations import DropIndex, Operation, Reindex
 from bgmigrate.rules.recipes import lines
 
 NAME = "require-lock-timeout"
@@ -21,8 +21,7 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
     if not locks or not ctx.first_time(NAME):
         return
     lock = locks[0]
-    # DROP INDEX names the index, not its table.
-    table = f"the table of index {lock.table}" if isinstance(op, DropIndex) else str(lock.table)
+    table = _locked(op, lock)
     yield Violation(
         message=(
             f"This statement needs {_article(lock)} {lock.mode.value} lock on {table} and no "
@@ -33,6 +32,14 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
         ),
         safe_alternative=_set_timeout(ctx),
     )
+
+
+def _locked(op: Operation, lock: TableLock) -> str:
+    """The locked table, in words: DROP INDEX and REINDEX INDEX name the index, not its table."""
+    names_index = isinstance(op, DropIndex) or (
+        isinstance(op, Reindex) and op.target_kind == "index"
+    )
+    return f"the table of index {lock.table}" if names_index else str(lock.table)
 
 
 def _article(lock: TableLock) -> str:

@@ -38,7 +38,12 @@ def test_share_lock_of_create_index_blocks_writes_only() -> None:
 
 def test_drop_index_names_the_index_for_its_unknown_table() -> None:
     [finding] = _findings("DROP INDEX users_email_idx;")
-    assert "the table of index users_email_idx" in finding.message
+    assert "ACCESS EXCLUSIVE lock on the table of index users_email_idx" in finding.message
+
+
+def test_reindex_index_names_the_index_for_its_unknown_table() -> None:
+    [finding] = _findings("REINDEX INDEX users_email_idx;")
+    assert "SHARE lock on the table of index users_email_idx" in finding.message
 
 
 def test_inside_a_transaction_block_the_advice_is_set_local() -> None:
