@@ -263,6 +263,7 @@ def test_sigkill_in_the_middle_of_a_backfill_loses_nothing_and_repeats_nothing(
         "interrupted"
     )
 
+    query("DROP TRIGGER b_slow ON public.users")
     result = apply_phase(rename_plan, "backfill", users_db, reporter=reporter)
     assert result.rows_updated == ROWS
     assert update_counts(query) == {1: ROWS}, "every row backfilled exactly once"
@@ -294,6 +295,7 @@ def test_sigterm_stops_after_the_current_batch_with_exit_code_3(
     scanned = checkpoint(query)[2]
     assert update_counts(query) == {1: scanned, 0: ROWS - scanned}
 
+    query("DROP TRIGGER b_slow ON public.users")
     apply_phase(rename_plan, "backfill", users_db, reporter=reporter)
     assert update_counts(query) == {1: ROWS}
 
