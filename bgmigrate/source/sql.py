@@ -37,9 +37,7 @@ _TAG_CHAR = r"^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f"
 _TRIGGER = re.compile(r"""[;'"$\-/]""")
 # Inside a routine definition psql also counts BEGIN/CASE … END, so that the semicolons of a
 # `BEGIN ATOMIC … END` body do not split it.
-_ROUTINE_TRIGGER = re.compile(
-    rf"""[;'"$\-/]|(?<![{_IDENT_CHAR}])(?i:begin|case|end)(?![{_IDENT_CHAR}])"""
-)
+_ROUTINE_TRIGGER = re.compile(rf"""[;'"$\-/]|(?i:begin|case|end)(?![{_IDENT_CHAR}])""")
 _BETWEEN_WORDS = r"(?:\s|--[^\n\r]*|/\*(?:(?!\*/)[\s\S])*\*/)+"
 _ROUTINE_HEAD = re.compile(
     rf"(?i)create{_BETWEEN_WORDS}(?:or{_BETWEEN_WORDS}replace{_BETWEEN_WORDS})?"
@@ -49,13 +47,14 @@ _ROUTINE_HEAD = re.compile(
 _STRING = re.compile(r"'[^']*(?:''[^']*)*'?")
 _ESCAPE_STRING = re.compile(r"'[^'\\]*(?:(?:\\[\s\S]?|'')[^'\\]*)*'?")
 _QUOTED_IDENTIFIER = re.compile(r'"[^"]*(?:""[^"]*)*"?')
-# `$` right after an identifier character belongs to the identifier (`a$b$`), and `$1` is a
-# parameter: as in PostgreSQL's lexer, neither starts a dollar quote.
-_DOLLAR_QUOTE = re.compile(rf"(?<![{_IDENT_CHAR}])\$(?:[{_TAG_START}][{_TAG_CHAR}]*)?\$")
-_ESCAPE_PREFIX = re.compile(rf"(?<![{_IDENT_CHAR}])[Ee]")
+_DOLLAR_DELIMITER = re.compile(rf"\$(?:[{_TAG_START}][{_TAG_CHAR}]*)?\$")
+_IDENTIFIER_CHARACTER = re.compile(rf"[{_IDENT_CHAR}]")
+_IDENTIFIER_CHARACTERS_TO_END = re.compile(rf"[{_IDENT_CHAR}]*\Z")
+_NUMBER_OR_PARAMETER = re.compile(r"\$?[0-9][0-9_]*")
 _LEADING_SPACE = re.compile(rf"[{_SPACE}]*")
 _LINE_COMMENT = re.compile(r"--[^\n\r]*")
 _COMMENT_DELIMITER = re.compile(r"/\*|\*/")
+_NOT_PARENTHESIS = re.compile(r"[^()]+")
 
 
 @dataclass(frozen=True)
@@ -154,9 +153,8 @@ def _statement_end(text: str, start: int, comments: list[tuple[int, int]]) -> tu
     """Scan a statement from its first character: (the end of its last significant character,
     where the search for the next statement starts)."""
     length = len(text)
-    search = (_ROUTINE_TRIGGER if _ROUTINE_HEAD.match(text, start) else _TRIGGER).search
-    # Parentheses are counted between literals and comments rather than one by one. Unlike
-    # psql, a stray `)` is not clamped away, so it cannot swallow the statements after it.
+    routine = text[start] in "cC" and _ROUTINE_HEAD.match(text, start) is not None
+    search = (_ROUTINE_TRIGGER if routine else _TRIGGER).search
     parentheses = 0
     body_depth = 0
     significant_end = start
@@ -168,58 +166,91 @@ def _statement_end(text: str, start: int, comments: list[tuple[int, int]]) -> tu
             return _last_significant(text, previous, length, significant_end), length
         at = match.start()
         char = text[at]
-        if char == ";":
-            if at > previous:
-                parentheses += text.count("(", previous, at) - text.count(")", previous, at)
-                significant_end = _last_significant(text, previous, at, significant_end)
-            if parentheses <= 0 and body_depth == 0:
-                return significant_end, at + 1
-            end = at + 1
+        if char in "'\"$":
+            end = _literal_end(text, at, previous)
         elif char in "-/":
-            if not text.startswith(("--", "/*"), at):
-                search_from = at + 1
-                continue
-            end = _comment_end(text, at)
-            if end is None:
-                return length, length
-            comments.append((at, end))
-            if at > previous:
-                parentheses += text.count("(", previous, at) - text.count(")", previous, at)
+            end = _comment_end(text, at) if text.startswith(("--", "/*"), at) else at
+        elif char == ";" or not _continues_word(text, at, previous):
+            end = match.end()
+        else:
+            end = at  # a BEGIN, CASE or END inside a longer word
+        if end is None:
+            return length, length
+        if end == at:
+            search_from = at + 1
+            continue
+        if at > previous:
+            # Parentheses are counted between literals and comments, not one by one.
+            parentheses = _depth_after(text, previous, at, parentheses)
+            if char in ";-/":
                 significant_end = _last_significant(text, previous, at, significant_end)
+        if char == ";":
+            if parentheses == 0 and body_depth == 0:
+                return significant_end, end
+        elif char in "-/":
+            comments.append((at, end))
             previous = search_from = end
             continue
-        else:
-            end = _literal_end(text, at, start) if char in "'\"$" else match.end()
-            if end is None:
-                search_from = at + 1
-                continue
-            if end < 0:
-                return length, length
-            if at > previous:
-                parentheses += text.count("(", previous, at) - text.count(")", previous, at)
-            if char not in "'\"$" and parentheses <= 0:
-                word = match.group().lower()
-                if word == "begin" or (word == "case" and body_depth > 0):
-                    body_depth += 1
-                elif word == "end" and body_depth > 0:
-                    body_depth -= 1
+        elif char not in "'\"$" and parentheses == 0:
+            body_depth = _body_depth(match.group().lower(), body_depth)
         significant_end = previous = search_from = end
 
 
-def _literal_end(text: str, at: int, statement_start: int) -> int | None:
-    """The end of the string, quoted identifier or dollar quote opening at `at`: -1 when a
-    dollar quote never closes, None when a `$` opens nothing."""
+def _depth_after(text: str, start: int, end: int, depth: int) -> int:
+    """The parenthesis depth after text[start:end], holding no literal or comment. As in psql,
+    a `)` at depth 0 is ignored."""
+    closes = text.count(")", start, end)
+    if closes <= depth:  # the depth cannot reach zero on the way: counting is exact
+        return depth + text.count("(", start, end) - closes
+    parentheses = _NOT_PARENTHESIS.sub("", text[start:end])
+    while "()" in parentheses:
+        parentheses = parentheses.replace("()", "")
+    # What is left reads `)…)(…(`: the closes meet the depth before the opens add to it.
+    closes = parentheses.count(")")
+    return max(depth - closes, 0) + len(parentheses) - closes
+
+
+def _body_depth(word: str, depth: int) -> int:
+    """psql's count of `BEGIN … END` nesting in a routine definition; CASE … END nests in it."""
+    if word == "begin" or (word == "case" and depth > 0):
+        return depth + 1
+    if word == "end" and depth > 0:
+        return depth - 1
+    return depth
+
+
+def _literal_end(text: str, at: int, previous: int) -> int | None:
+    """The end of the string, quoted identifier or dollar quote opening at `at` (the last token
+    ended at `previous`); None when a dollar quote never closes, `at` when a `$` opens nothing."""
     char = text[at]
     if char == "'":
-        escapes = at > statement_start and _ESCAPE_PREFIX.match(text, at - 1) is not None
+        escapes = (
+            at > previous and text[at - 1] in "Ee" and not _continues_word(text, at - 1, previous)
+        )
         return (_ESCAPE_STRING if escapes else _STRING).match(text, at).end()
     if char == '"':
         return _QUOTED_IDENTIFIER.match(text, at).end()
-    delimiter = _DOLLAR_QUOTE.match(text, at)
-    if delimiter is None:
-        return None
+    delimiter = _DOLLAR_DELIMITER.match(text, at)
+    if delimiter is None or _continues_identifier(text, at, previous):
+        return at
     close = text.find(delimiter.group(), delimiter.end())
-    return close + delimiter.end() - at if close >= 0 else -1
+    return close + delimiter.end() - at if close >= 0 else None
+
+
+def _continues_word(text: str, position: int, previous: int) -> bool:
+    """Whether the character at `position` is glued to a word before it, so that PostgreSQL's
+    lexer does not start a token there (`nameE'…'`, `xbegin`, `1end`)."""
+    return position > previous and _IDENTIFIER_CHARACTER.match(text, position - 1) is not None
+
+
+def _continues_identifier(text: str, at: int, previous: int) -> bool:
+    """Whether the `$` at `at` belongs to the identifier before it (`a$b$`). After a number or
+    a parameter (`1$$`, `$1$$`) it does not: those end where the `$` begins."""
+    if not _continues_word(text, at, previous):
+        return False
+    word = _IDENTIFIER_CHARACTERS_TO_END.search(text, previous, at)
+    assert word is not None  # it matches the empty string at `at` at the latest
+    return _NUMBER_OR_PARAMETER.fullmatch(text, word.start(), at) is None
 
 
 def _last_significant(text: str, start: int, end: int, otherwise: int) -> int:
