@@ -15,10 +15,12 @@ from bgmigrate.source.unit import Location, Statement
 __all__ = [
     "AddColumn",
     "AddConstraint",
+    "AddDomainConstraint",
     "AlterColumnType",
     "AlterEnum",
     "AlterEnumAction",
     "ColumnDefault",
+    "ColumnDefinition",
     "ConstraintKind",
     "CreateIndex",
     "CreateObject",
@@ -32,8 +34,11 @@ __all__ = [
     "DropObject",
     "DropTable",
     "Generated",
+    "InlineConstraint",
+    "LockTable",
     "Name",
     "Operation",
+    "OtherAlterTable",
     "Reindex",
     "RenameColumn",
     "RenameObject",
@@ -148,7 +153,8 @@ class Operation:
 
 @dataclass(frozen=True)
 class InlineConstraint:
-    """A constraint written on a column definition (`REFERENCES`, `UNIQUE`, `CHECK`, …)."""
+    """A constraint written inside a CREATE TABLE or ADD COLUMN: on a column definition
+    (`REFERENCES`, `UNIQUE`, `CHECK`, …) or as a table constraint of a new table."""
 
     kind: ConstraintKind
     name: str | None = None
@@ -156,13 +162,18 @@ class InlineConstraint:
     referenced_columns: tuple[str, ...] = ()
     """The columns a REFERENCES names; empty when it relies on the primary key."""
     check_sql: str | None = None
+    columns: tuple[str, ...] = ()
+    """The constrained columns of a table constraint; empty on a column definition."""
 
 
 @dataclass(frozen=True)
 class ColumnDefinition:
     name: str
     type: TypeName | None
+    """For `serial` & co., the integer type it stands for (`generated` is then SERIAL)."""
     not_null: bool = False
+    """NOT NULL written, or implied by PRIMARY KEY. A column with `generated` set fills
+    itself, so it needs no DEFAULT to be NOT NULL."""
     default: ColumnDefault | None = None
     generated: Generated | None = None
     constraints: tuple[InlineConstraint, ...] = ()
@@ -172,6 +183,8 @@ class ColumnDefinition:
 class CreateTable(Operation):
     table: Name
     columns: tuple[ColumnDefinition, ...] = ()
+    constraints: tuple[InlineConstraint, ...] = ()
+    """Table constraints (`PRIMARY KEY (a, b)`, `FOREIGN KEY … REFERENCES …`)."""
     if_not_exists: bool = False
     as_select: bool = False
     """CREATE TABLE … AS / SELECT INTO: a new table filled by a query."""
@@ -225,6 +238,8 @@ class RenameColumn(Operation):
     table: Name
     column: str
     new_name: str
+    table: Name | None = None
+    """The table of a renamed constraint, trigger, policy or rule."""
 
 
 @dataclass(frozen=True)
@@ -352,7 +367,8 @@ class TableRewrite(Operation):
 
     table: Name | None
     how: str
-    """`VACUUM FULL`, `CLUSTER`, `SET LOGGED`, `SET UNLOGGED` or `SET TABLESPACE`."""
+    """`VACUUM FULL`, `CLUSTER`, `SET LOGGED`, `SET UNLOGGED`, `SET TABLESPACE`,
+    `SET ACCESS METHOD` or `SET EXPRESSION` (of a stored generated column)."""
 
 
 @dataclass(frozen=True)
@@ -393,6 +409,26 @@ class Unknown(Operation):
 
     node: str
     tables: tuple[Name, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AddDomainConstraint(Operation):
+    """`ALTER DOMAIN … ADD CONSTRAINT`: validated, it scans every table using the domain
+    under a SHARE lock."""
+
+    domain: Name
+    kind: ConstraintKind
+    name: str | None = None
+    not_valid: bool = False
+    check_sql: str | None = None
+
+
+@dataclass(frozen=True)
+class LockTable(Operation):
+    """An explicit `LOCK TABLE`; `mode` as PostgreSQL names it (`ACCESS EXCLUSIVE`)."""
+
+    tables: tuple[Name, ...]
+    mode: str
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,189 @@
+"""Where things are in a statement's text: tokens, spans, and file coordinates.
+
+The parser's tree says what a statement does but not where each part of it is written: an
+`ALTER TABLE` action or a default expression has no end position. The PostgreSQL scanner's
+tokens (which already understand quotes, dollar quotes and comments) give those spans, and this
+module turns a span of the statement into a `Location` in the file the user edits.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from typing import Protocol
+
+from pglast.parser import scan
+
+from bgmigrate.source.lines import LineIndex
+from bgmigrate.source.unit import Location, Statement
+
+__all__ = ["StatementText", "Token"]
+
+_OPENING = frozenset({"ASCII_40", "ASCII_91"})  # ( [
+_CLOSING = frozenset({"ASCII_41", "ASCII_93"})  # ) ]
+_COMMA = "ASCII_44"
+_SEMICOLON = "ASCII_59"
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+_ELEMENT_ENDS = frozenset({_COMMA, _SEMICOLON})
+
+
+class Token(Protocol):
+    """A scanner token: character offsets into the statement, both inclusive, and the
+    grammar's name for it (`DEFAULT`, `IDENT`, `ASCII_44` for a comma, …)."""
+
+    start: int
+    end: int
+    name: str
+
+
+class StatementText:
+    """One statement's text, with the scanner's tokens computed on first use.
+
+    Offsets are character indexes into `statement.sql`. Locations map onto the file only when
+    the statement's text is the file's text: an Alembic revision's SQL is rendered from a
+    `.py` file, so every span of it is reported at the statement's own location (the `op.…`
+    call).
+    """
+
+    # Lazy attributes are plain ones: functools.cached_property takes a lock on every first
+    # access (Python < 3.12), which costs more than parsing a short statement.
+    __slots__ = ("_byte_to_char", "_is_file_text", "_lines", "_tokens", "sql", "statement")
+
+    def __init__(self, statement: Statement) -> None:
+        self.statement = statement
+        self.sql = statement.sql
+        self._is_file_text = not statement.path.endswith(".py")
+        self._byte_to_char: list[int] | None = None
+        self._tokens: tuple[list[Token], list[int]] | None = None
+        self._lines: LineIndex | None = None
+
+    # -- offsets ---------------------------------------------------------------------------
+
+    def char_offset(self, byte_offset: int) -> int:
+        """The character index of a byte offset in the UTF-8 text (parse tree locations are
+        byte offsets)."""
+        if self.sql.isascii():
+            return byte_offset
+        if self._byte_to_char is None:
+            self._byte_to_char = _byte_to_char_table(self.sql)
+        return self._byte_to_char[min(byte_offset, len(self._byte_to_char) - 1)]
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def _scan(self) -> tuple[list[Token], list[int]]:
+        if self._tokens is None:
+            tokens = [token for token in scan(self.sql) if token.name not in _COMMENTS]
+            while tokens and tokens[-1].name == _SEMICOLON:
+                tokens.pop()
+            self._tokens = tokens, [token.start for token in tokens]
+        return self._tokens
+
+    @property
+    def tokens(self) -> Sequence[Token]:
+        """The statement's tokens without comments and without a trailing semicolon."""
+        return self._scan()[0]
+
+    def token_at(self, offset: int) -> int:
+        """The index of the token that contains character `offset` (or the last one before)."""
+        return max(bisect_right(self._scan()[1], offset) - 1, 0)
+
+    def find(self, name: str, first: int, last: int) -> int | None:
+        """The first token named `name` at nesting depth 0 within tokens first..last."""
+        depth = 0
+        for index in range(first, last + 1):
+            token = self.tokens[index].name
+            if depth == 0 and token == name:
+                return index
+            depth += (token in _OPENING) - (token in _CLOSING)
+        return None
+
+    def matching_close(self, opening: int) -> int:
+        """The index of the bracket that closes the one at `opening` (or the last token)."""
+        depth = 0
+        for index in range(opening, len(self.tokens)):
+            token = self.tokens[index].name
+            depth += (token in _OPENING) - (token in _CLOSING)
+            if depth == 0:
+                return index
+        return len(self.tokens) - 1
+
+    def element_end(self, first: int) -> int:
+        """The last token of the list element starting at `first`: before the next comma at
+        its own level, the bracket that closes the enclosing list, or the semicolon that
+        ends the statement (when the text holds several)."""
+        depth = 0
+        for index in range(first, len(self.tokens)):
+            token = self.tokens[index].name
+            if depth == 0 and (token in _ELEMENT_ENDS or token in _CLOSING):
+                return index - 1
+            depth += (token in _OPENING) - (token in _CLOSING)
+        return len(self.tokens) - 1
+
+    def elements(self, first: int) -> list[tuple[int, int]]:
+        """The (first, last) tokens of each element of the comma-separated list that starts
+        at token `first`."""
+        spans: list[tuple[int, int]] = []
+        start = first
+        while start < len(self.tokens):
+            end = self.element_end(start)
+            spans.append((start, end))
+            if end + 1 >= len(self.tokens) or self.tokens[end + 1].name != _COMMA:
+                break
+            start = end + 2
+        return spans
+
+    def statement_end(self, first: int) -> int:
+        """The last token of the statement that token `first` belongs to."""
+        found = self.find(_SEMICOLON, first, len(self.tokens) - 1)
+        return len(self.tokens) - 1 if found is None else found - 1
+
+    def text(self, first: int, last: int) -> str:
+        """The source text from token `first` to token `last`, both included."""
+        if first > last:
+            return ""
+        return self.sql[self.tokens[first].start : self.tokens[last].end + 1]
+
+    # -- file coordinates ------------------------------------------------------------------
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        if self._lines is None:
+            self._lines = LineIndex(self.sql)
+        line, column = self._lines.position(offset)
+        origin = self.statement.location
+        if line == 1:
+            return origin.line, origin.column + column - 1
+        return origin.line + line - 1, column
+
+    def location(self, start: int, end: int) -> Location:
+        """The file location of characters start..end (both included) of the statement."""
+        if not self._is_file_text:
+            return self.statement.location
+        line, column = self._position(start)
+        end_line, end_column = self._position(max(end, start))
+        return Location(line, column, end_line, end_column)
+
+    def token_location(self, first: int, last: int) -> Location:
+        return self.location(self.tokens[first].start, self.tokens[last].end)
+
+    def span_location(self, start_byte: int, end_byte: int | None) -> Location:
+        """The location of a byte range of the text (one of several statements in it),
+        trimmed to the tokens inside it; `end_byte` None means to the end of the text."""
+        start = self.char_offset(start_byte)
+        end = len(self.sql) if end_byte is None else self.char_offset(end_byte)
+        starts = self._scan()[1]
+        first = bisect_left(starts, start)
+        last = bisect_left(starts, end) - 1
+        while last > first and self.tokens[last].name == _SEMICOLON:
+            last -= 1
+        if first > last:
+            return self.location(start, max(end - 1, start))
+        return self.token_location(first, last)
+
+
+def _byte_to_char_table(text: str) -> list[int]:
+    """For each byte offset of `text` in UTF-8 (and one past the end), its character index."""
+    table: list[int] = []
+    for index, character in enumerate(text):
+        table.extend([index] * len(character.encode("utf-8")))
+    table.append(len(text))
+    return table
