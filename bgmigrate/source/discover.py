@@ -49,7 +49,7 @@ def discover(paths: Sequence[str | Path]) -> Discovered:
             found = _search_directory(path)
         elif path.is_file():
             found = [path]
-            if path.suffix != ".sql" and not _is_revision_file(path):
+            if not _is_sql_file(path) and not _is_revision_file(path):
                 raise SourceError(
                     f"{path} is not a migration: bgmigrate checks .sql files and Alembic "
                     "revisions (.py files with `revision =` and `def upgrade`)."
@@ -59,7 +59,7 @@ def discover(paths: Sequence[str | Path]) -> Discovered:
         else:
             raise SourceError(f"{path} does not exist: check the path (or the config's paths).")
         for file in found:
-            (sql_files if file.suffix == ".sql" else revisions)[file] = None
+            (sql_files if _is_sql_file(file) else revisions)[file] = None
     return Discovered(tuple(sql_files), tuple(revisions))
 
 
@@ -76,7 +76,7 @@ def _search_directory(root: Path) -> list[Path]:
             if name.startswith("."):
                 continue
             file = Path(directory, name)
-            if name.endswith(".sql") or _is_revision_file(file):
+            if _is_sql_file(file) or _is_revision_file(file):
                 found.append(file)
     return sorted(found, key=lambda file: natural_key(file.relative_to(root).parts))
 
@@ -87,6 +87,10 @@ def _skipped(directory: str, name: str) -> bool:
         or name in _SKIPPED_DIRECTORIES
         or os.path.exists(os.path.join(directory, name, "pyvenv.cfg"))  # a virtualenv
     )
+
+
+def _is_sql_file(path: Path) -> bool:
+    return path.suffix.lower() == ".sql"
 
 
 def _is_revision_file(path: Path) -> bool:

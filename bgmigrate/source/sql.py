@@ -5,6 +5,8 @@ to the server: semicolons split only outside comments (nested `/* */` included),
 literals (`'…'`, `E'…'`, `U&'…'`), quoted identifiers, dollar-quoted bodies, parentheses, and
 the `BEGIN … END` body of `CREATE [OR REPLACE] FUNCTION|PROCEDURE … BEGIN ATOMIC`.
 Unterminated input makes the rest of the file one last statement; splitting never fails.
+psql's own commands (`\\connect`, `:variables`) are not interpreted, and strings follow
+`standard_conforming_strings = on` (the default since PostgreSQL 9.1).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ _TRIGGER = re.compile(r"""[;'"$\-/]""")
 # Inside a routine definition psql also counts BEGIN/CASE … END, so that the semicolons of a
 # `BEGIN ATOMIC … END` body do not split it.
 _ROUTINE_TRIGGER = re.compile(rf"""[;'"$\-/]|(?i:begin|case|end)(?![{_IDENT_CHAR}])""")
-_BETWEEN_WORDS = r"(?:\s|--[^\n\r]*|/\*(?:(?!\*/)[\s\S])*\*/)+"
+_BETWEEN_WORDS = rf"(?:[{_SPACE}]|--[^\n\r]*|/\*(?:(?!\*/)[\s\S])*\*/)+"
 _ROUTINE_HEAD = re.compile(
     rf"(?i)create{_BETWEEN_WORDS}(?:or{_BETWEEN_WORDS}replace{_BETWEEN_WORDS})?"
     rf"(?:function|procedure)(?![{_IDENT_CHAR}])"
