@@ -172,3 +172,10 @@ def test_alembic_revision_detection(source: str) -> None:
 )
 def test_not_alembic_revisions(source: str) -> None:
     assert not is_alembic_revision(source)
+
+
+def test_sql_extension_is_case_insensitive(tmp_path: Path) -> None:
+    write(tmp_path, "2_b.SQL")
+    write(tmp_path, "1_a.sql")
+    assert names(discover([tmp_path]).sql_files, tmp_path) == ["1_a.sql", "2_b.SQL"]
+    assert discover([tmp_path / "2_b.SQL"]).sql_files == (tmp_path / "2_b.SQL",)
