@@ -88,8 +88,25 @@ class TypeName:
     array_dimensions: int = 0
 
     def __str__(self) -> str:
-        text = self.name + (f"({','.join(map(str, self.modifiers))})" if self.modifiers else "")
+        """The type as a person writes it: `integer`, `bigint`, `varchar(255)`, `text[]`."""
+        if self.schema in (None, "pg_catalog"):
+            name = _SQL_NAMES.get(self.name, self.name)
+        else:
+            name = f"{self.schema}.{self.name}"
+        text = name + (f"({','.join(map(str, self.modifiers))})" if self.modifiers else "")
         return text + "[]" * self.array_dimensions
+
+
+# PostgreSQL's internal names for built-in types, and the SQL names people write instead.
+_SQL_NAMES = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "bool": "boolean",
+    "bpchar": "char",
+}
 
 
 class Volatility(str, Enum):
@@ -216,6 +233,8 @@ class RenameObject(Operation):
     kind: str
     name: Name
     new_name: str
+    table: Name | None = None
+    """The table of a renamed constraint, trigger, policy or rule."""
 
 
 @dataclass(frozen=True)
@@ -238,8 +257,6 @@ class RenameColumn(Operation):
     table: Name
     column: str
     new_name: str
-    table: Name | None = None
-    """The table of a renamed constraint, trigger, policy or rule."""
 
 
 @dataclass(frozen=True)
@@ -404,14 +421,6 @@ class OtherAlterTable(Operation):
 
 
 @dataclass(frozen=True)
-class Unknown(Operation):
-    """A statement the vocabulary does not model; `node` names its parser node type."""
-
-    node: str
-    tables: tuple[Name, ...] = field(default=())
-
-
-@dataclass(frozen=True)
 class AddDomainConstraint(Operation):
     """`ALTER DOMAIN … ADD CONSTRAINT`: validated, it scans every table using the domain
     under a SHARE lock."""
@@ -429,6 +438,14 @@ class LockTable(Operation):
 
     tables: tuple[Name, ...]
     mode: str
+
+
+@dataclass(frozen=True)
+class Unknown(Operation):
+    """A statement the vocabulary does not model; `node` names its parser node type."""
+
+    node: str
+    tables: tuple[Name, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ def test_using_clause_is_reported_even_for_a_safe_widening_and_carried_to_the_pl
 
 def test_known_rewrite_names_both_types_and_the_lock() -> None:
     finding = _finding("ALTER TABLE users ALTER COLUMN age TYPE bigint;")
-    assert "users.age from int4 to int8" in finding.message
+    assert "users.age from integer to bigint" in finding.message
     assert "ACCESS EXCLUSIVE" in finding.message
-    assert finding.safe_alternative.splitlines()[0] == "bgmigrate plan retype users.age int8"
+    assert finding.safe_alternative.splitlines()[0] == "bgmigrate plan retype users.age bigint"
 
 
 def test_type_known_from_an_earlier_change_in_the_run() -> None:
