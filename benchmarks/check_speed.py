@@ -1,0 +1,467 @@
+"""How fast `bgmigrate check` is, side by side with squawk on the same files.
+
+(a) The pre-commit case: one small migration file, whole process (interpreter start, imports,
+    check, JSON report), N runs each; target: median at most 150 ms. The same run must not
+    import alembic, sqlalchemy, psycopg or sqlglot; `python -X importtime` shows what it does
+    import, and the heaviest packages are listed with the bgmigrate module that pulls them in.
+(b) Throughput: a generated corpus of 2,000 files / 20,000 statements (benchmarks/corpus.py),
+    one process over the whole directory, pinned to one core (`taskset -c 0`); target: at least
+    10,000 statements/s. Peak memory (max RSS) at 500, 1,000, 2,000 and 4,000 files shows
+    whether memory stays flat as the corpus grows.
+
+Wall times suffer when other work shares the machine; CPU time (user + system) much less, so
+both are reported, with the load average at the start.
+
+Requires `bgmigrate` and `squawk` (pip install -e '.[dev]'); uses hyperfine when it is on PATH
+(apt-get install hyperfine), else times the runs itself.
+
+    python benchmarks/check_speed.py              # measure and print
+    python benchmarks/check_speed.py --record     # also rewrite its section of RESULTS.md
+    python benchmarks/check_speed.py --profile    # also cProfile the corpus run in-process
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus import STATEMENTS_PER_FILE, migration, write_corpus
+from results_file import machine_lines, write_section
+
+FORBIDDEN = ("alembic", "sqlalchemy", "psycopg", "psycopg_binary", "psycopg2", "sqlglot")
+SINGLE_FILE_TARGET_MS = 150
+THROUGHPUT_TARGET = 10_000
+# Runs the console entry point under `python -X importtime -c`, where argv[0] is "-c".
+_RUN_CLI = "import sys; sys.argv[0] = 'bgmigrate'; from bgmigrate.cli import main; main()"
+# `import time: <self us> | <cumulative us> | <two spaces per nesting level><module>`
+_IMPORT_TIME = re.compile(
+    r"^import time:\s+(?P<self>\d+) \|\s+(?P<cumulative>\d+) \| (?P<indent> *)(?P<module>\S+)$",
+    re.MULTILINE,
+)
+# Peak RSS of one child process, measured by a parent that runs nothing else.
+_MAX_RSS = (
+    "import resource, subprocess, sys; "
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def _executable(name: str) -> str:
+    beside_python = Path(sys.executable).with_name(name)
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if found is None:
+        raise SystemExit(f"check_speed.py: `{name}` is not installed (pip install -e '.[dev]')")
+    return found
+
+
+def _pinned(command: list[str]) -> list[str]:
+    """`command` on core 0 only, when taskset exists."""
+    return ["taskset", "-c", "0", *command] if shutil.which("taskset") else command
+
+
+@dataclass
+class Timing:
+    wall: list[float]
+    """Seconds, one per run."""
+    cpu: float
+    """Mean user + system seconds per run."""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def p90(self) -> float:
+        ordered = sorted(self.wall)
+        return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def time_command(command: list[str], runs: int, warmup: int) -> Timing:
+    """Run `command` `warmup` + `runs` times (its exit code ignored) and time the last `runs`."""
+    if shutil.which("hyperfine"):
+        return _time_with_hyperfine(command, runs, warmup)
+    for _ in range(warmup):
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall.append(time.perf_counter() - started)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timing(wall, cpu / runs)
+
+
+def _time_with_hyperfine(command: list[str], runs: int, warmup: int) -> Timing:
+    import shlex
+
+    with tempfile.NamedTemporaryFile(suffix=".json") as export:
+        subprocess.run(
+            [
+                "hyperfine",
+                "--shell=none",
+                "--ignore-failure",
+                "--style",
+                "none",
+                "--runs",
+                str(runs),
+                "--warmup",
+                str(warmup),
+                "--export-json",
+                export.name,
+                shlex.join(command),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        result = json.loads(Path(export.name).read_text())["results"][0]
+    return Timing(result["times"], result["user"] + result["system"])
+
+
+def max_rss_mb(command: list[str]) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", _MAX_RSS, *command], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout) / 1024  # Linux reports kilobytes
+
+
+# --- (a) imports on the pre-commit path --------------------------------------------------------
+
+
+@dataclass
+class Import:
+    module: str
+    self_us: int
+    cumulative_us: int
+    depth: int
+    parent: str | None = None
+
+    @property
+    def package(self) -> str:
+        return self.module.split(".")[0]
+
+
+def import_profile(cli_args: Sequence[str], cwd: Path) -> list[Import]:
+    """Every module the command imports, in `-X importtime` order (children before parents)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", _RUN_CLI, *cli_args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    imports = [
+        Import(
+            match["module"], int(match["self"]), int(match["cumulative"]), len(match["indent"]) // 2
+        )
+        for match in _IMPORT_TIME.finditer(done.stderr)
+    ]
+    # A module's importer is the next one printed at a lower depth.
+    pending: dict[int, list[Import]] = defaultdict(list)
+    for entry in imports:
+        for depth in [d for d in pending if d > entry.depth]:
+            for child in pending.pop(depth):
+                child.parent = entry.module
+        pending[entry.depth].append(entry)
+    return imports
+
+
+def importer(entry: Import, by_module: dict[str, Import]) -> str:
+    """Who imported `entry`'s package first: the first module of another package above it, and
+    the bgmigrate module above that when it is not the same."""
+    chain = [entry]
+    while chain[-1].parent in by_module:
+        chain.append(by_module[chain[-1].parent])
+    outside = next((e for e in chain if e.package != entry.package), None)
+    own = next((e for e in chain if e.package == "bgmigrate"), None)
+    if outside is None:
+        return "imported at run time, from a function"
+    if own is None:
+        return f"`{outside.module}`, itself imported at run time"
+    return f"`{outside.module}`" + (f" ← `{own.module}`" if own is not outside else "")
+
+
+def heaviest_packages(imports: list[Import], top: int = 10) -> list[tuple[str, float, str]]:
+    """(package, milliseconds of its own modules' import time, importer) for the costliest
+    packages other than bgmigrate."""
+    by_module = {entry.module: entry for entry in imports}
+    cost: dict[str, int] = defaultdict(int)
+    first: dict[str, Import] = {}
+    for entry in imports:
+        if entry.package != "bgmigrate":
+            cost[entry.package] += entry.self_us
+            first.setdefault(entry.package, entry)
+    ranked = sorted(cost.items(), key=lambda item: item[1], reverse=True)[:top]
+    return [(package, us / 1000, importer(first[package], by_module)) for package, us in ranked]
+
+
+def heaviest_own_modules(imports: list[Import], top: int = 8) -> list[tuple[str, float]]:
+    """(bgmigrate module, milliseconds of its own import time) by cost."""
+    own = [entry for entry in imports if entry.package == "bgmigrate"]
+    own.sort(key=lambda entry: entry.self_us, reverse=True)
+    return [(entry.module, entry.self_us / 1000) for entry in own[:top]]
+
+
+def forbidden_imports(imports: list[Import]) -> list[str]:
+    """Each forbidden package imported, named with what imported it."""
+    by_module = {entry.module: entry for entry in imports}
+    outermost = [
+        entry
+        for entry in imports
+        if entry.package in FORBIDDEN
+        and (entry.parent is None or by_module[entry.parent].package != entry.package)
+    ]
+    return [
+        f"{entry.module} (imported by {entry.parent or 'the command'}, via "
+        f"{importer(entry, by_module)})"
+        for entry in outermost
+    ]
+
+
+# --- (b) the corpus ----------------------------------------------------------------------------
+
+
+@dataclass
+class CorpusRun:
+    statements: int
+    findings: int
+    squawk_findings: int
+
+
+def count_corpus_results(bgmigrate: str, squawk: str, folder: Path) -> CorpusRun:
+    ours = subprocess.run(
+        [bgmigrate, "check", str(folder), "--format", "json"], capture_output=True, text=True
+    )
+    if ours.returncode not in (0, 1):
+        raise SystemExit(f"bgmigrate check failed on the corpus: {ours.stderr.strip()}")
+    report = json.loads(ours.stdout)
+    theirs = subprocess.run(
+        [squawk, f"{folder}/*.sql", "--reporter", "json"], capture_output=True, text=True
+    )
+    return CorpusRun(
+        statements=sum(unit["statements"] for unit in report["units"]),
+        findings=len(report["findings"]),
+        squawk_findings=len(json.loads(theirs.stdout or "[]")),
+    )
+
+
+def link_subset(source: Path, target: Path, files: int) -> Path:
+    """A folder holding the first `files` files of `source` (hard links: no copying)."""
+    target.mkdir()
+    for path in sorted(source.iterdir())[:files]:
+        os.link(path, target / path.name)
+    return target
+
+
+def profile_corpus(folder: Path, top: int = 25) -> str:
+    """cProfile of the whole check over `folder`, in-process, sorted by cumulative time."""
+    from bgmigrate.check.report import FORMATS
+    from bgmigrate.check.runner import CheckOptions, run_check
+    from bgmigrate.rules import CATALOG
+
+    def check() -> None:
+        result = run_check(CheckOptions(paths=(str(folder),)))
+        FORMATS["json"](result, CATALOG, color=False)
+
+    profiler = cProfile.Profile()
+    profiler.runcall(check)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30, help="runs of the one-file case")
+    parser.add_argument("--corpus-runs", type=int, default=5, help="runs over the corpus")
+    parser.add_argument("--files", type=int, default=2000, help="files in the corpus")
+    parser.add_argument(
+        "--memory-sizes", default="500,1000,2000,4000", help="corpus sizes (files) for peak memory"
+    )
+    parser.add_argument("--record", action="store_true", help="rewrite its RESULTS.md section")
+    parser.add_argument("--profile", action="store_true", help="cProfile the corpus run")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.memory_sizes.split(",")]
+
+    bgmigrate, squawk = _executable("bgmigrate"), _executable("squawk")
+    load = os.getloadavg()
+    problems: list[str] = []
+    """Wrong results: the exit code is 1."""
+    missed: list[str] = []
+    """Targets not reached: reported."""
+    with tempfile.TemporaryDirectory(prefix="bgmigrate-speed-") as tmp:
+        work = Path(tmp)
+        one = work / "0042_add_column.sql"
+        one.write_text(migration(42))
+
+        # (a)
+        imports = import_profile(["check", one.name, "--format", "json"], cwd=work)
+        forbidden = forbidden_imports(imports)
+        if not imports:
+            problems.append("no import was recorded: is bgmigrate importable?")
+        problems += [f"forbidden import on the pre-commit path: {f}" for f in forbidden]
+        ours_one = time_command(
+            [bgmigrate, "check", str(one), "--format", "json"], args.runs, warmup=3
+        )
+        theirs_one = time_command([squawk, str(one), "--reporter", "json"], args.runs, warmup=3)
+        interpreter = time_command([sys.executable, "-c", "pass"], args.runs, warmup=3)
+        if ours_one.median * 1000 > SINGLE_FILE_TARGET_MS:
+            missed.append(
+                f"one file took {_ms(ours_one.median)} (median), target {SINGLE_FILE_TARGET_MS} ms"
+            )
+
+        # (b)
+        largest = max([args.files, *sizes])
+        everything = work / "all"
+        write_corpus(everything, largest)
+        corpus = link_subset(everything, work / f"corpus-{args.files}", args.files)
+        counted = count_corpus_results(bgmigrate, squawk, corpus)
+        expected = args.files * STATEMENTS_PER_FILE
+        if counted.statements != expected:
+            problems.append(
+                f"bgmigrate split {counted.statements} statements, the corpus has {expected}"
+            )
+        ours_corpus = time_command(
+            _pinned([bgmigrate, "check", str(corpus), "--format", "json"]),
+            args.corpus_runs,
+            warmup=1,
+        )
+        theirs_corpus = time_command(
+            _pinned([squawk, f"{corpus}/*.sql", "--reporter", "json"]),
+            args.corpus_runs,
+            warmup=1,
+        )
+        ours_rate = expected / ours_corpus.median
+        if ours_rate < THROUGHPUT_TARGET:
+            missed.append(f"{ours_rate:,.0f} statements/s, target {THROUGHPUT_TARGET:,}")
+        memory = []
+        for size in sizes:
+            folder = (
+                everything
+                if size == largest
+                else link_subset(everything, work / f"memory-{size}", size)
+            )
+            memory.append(
+                (
+                    size,
+                    max_rss_mb([bgmigrate, "check", str(folder), "--format", "json"]),
+                    max_rss_mb([squawk, f"{folder}/*.sql", "--reporter", "json"]),
+                )
+            )
+        profile = profile_corpus(corpus) if args.profile else ""
+
+    heavy = heaviest_packages(imports)
+    total_import_ms = sum(entry.self_us for entry in imports) / 1000
+    squawk_rate = expected / theirs_corpus.median
+    lines = [
+        "## Check speed against squawk (`benchmarks/check_speed.py`)",
+        "",
+        *machine_lines(),
+        f"- load average at the start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"(wall times grow with it; CPU times much less)",
+        f"- timer: {'hyperfine' if shutil.which('hyperfine') else 'perf_counter'}; "
+        f"corpus runs pinned with {'taskset -c 0' if shutil.which('taskset') else 'nothing'}",
+        "",
+        f"### (a) One small file, whole process ({args.runs} runs; 10 statements)",
+        "",
+        "| tool | median | p90 | CPU (user+sys) | ratio to squawk (median) |",
+        "|---|---|---|---|---|",
+        f"| `bgmigrate check one.sql --format json` | {_ms(ours_one.median)} | "
+        f"{_ms(ours_one.p90)} | {_ms(ours_one.cpu)} | "
+        f"{ours_one.median / theirs_one.median:.0f}× |",
+        f"| `squawk one.sql --reporter json` | {_ms(theirs_one.median)} | "
+        f"{_ms(theirs_one.p90)} | {_ms(theirs_one.cpu)} | 1× |",
+        f"| floor: `python -c pass` (this interpreter, no imports) | {_ms(interpreter.median)} | "
+        f"{_ms(interpreter.p90)} | {_ms(interpreter.cpu)} | |",
+        "",
+        f"Target: median ≤ {SINGLE_FILE_TARGET_MS} ms — "
+        f"**{'met' if ours_one.median * 1000 <= SINGLE_FILE_TARGET_MS else 'missed'}**.",
+        "",
+        "Forbidden imports (alembic, sqlalchemy, psycopg, sqlglot) on this path: "
+        + (", ".join(forbidden) if forbidden else "**none**")
+        + ".",
+        "",
+        f"Imports, `python -X importtime` (one run; {total_import_ms:.0f} ms in all). "
+        "The heaviest packages, by their own modules' time:",
+        "",
+        "| package | ms | pulled in by |",
+        "|---|---|---|",
+        *(f"| {package} | {ms:.0f} | {by} |" for package, ms, by in heavy),
+        "",
+        "The heaviest bgmigrate modules, by their own time:",
+        "",
+        "| module | ms |",
+        "|---|---|",
+        *(f"| `{module}` | {ms:.0f} |" for module, ms in heaviest_own_modules(imports)),
+        "",
+        f"### (b) Corpus of {args.files:,} files / {expected:,} statements, one process, one core "
+        f"({args.corpus_runs} runs)",
+        "",
+        "| tool | median wall | statements/s (wall) | CPU | statements/s (CPU) | findings |",
+        "|---|---|---|---|---|---|",
+        f"| bgmigrate (`check DIR --format json`) | {ours_corpus.median:.2f} s | "
+        f"{ours_rate:,.0f} | {ours_corpus.cpu:.2f} s | {expected / ours_corpus.cpu:,.0f} | "
+        f"{counted.findings} |",
+        f"| squawk (`'DIR/*.sql' --reporter json`) | {theirs_corpus.median:.2f} s | "
+        f"{squawk_rate:,.0f} | {theirs_corpus.cpu:.2f} s | "
+        f"{expected / theirs_corpus.cpu:,.0f} | {counted.squawk_findings} |",
+        "",
+        f"Ratio bgmigrate / squawk: {ours_corpus.median / theirs_corpus.median:.1f}× the wall "
+        f"time, {ours_corpus.cpu / theirs_corpus.cpu:.1f}× the CPU time. "
+        f"Target ≥ {THROUGHPUT_TARGET:,} statements/s (wall) — "
+        f"**{'met' if ours_rate >= THROUGHPUT_TARGET else 'missed'}**.",
+        "",
+        "Peak memory (max RSS) as the corpus grows:",
+        "",
+        "| files | statements | bgmigrate | squawk |",
+        "|---|---|---|---|",
+        *(
+            f"| {size:,} | {size * STATEMENTS_PER_FILE:,} | {ours:.0f} MB | {theirs:.0f} MB |"
+            for size, ours, theirs in memory
+        ),
+    ]
+    (first_size, first_rss, _), (last_size, last_rss, _) = memory[0], memory[-1]
+    per_thousand = (last_rss - first_rss) / (last_size - first_size) * 1000
+    lines += [
+        "",
+        f"bgmigrate grows {per_thousand:.1f} MB per 1,000 files "
+        f"({last_rss / first_rss:.2f}× from {first_size:,} to {last_size:,} files).",
+    ]
+    if missed or problems:
+        lines += ["", "Targets missed and problems:", "", *(f"- {f}" for f in missed + problems)]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if profile:
+        print(profile)
+    if args.record:
+        write_section("check-speed", text)
+    for problem in problems:
+        print(f"check_speed.py: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
