@@ -1,19 +1,21 @@
 """Keyset-batched backfill that survives being killed at any moment.
 
-Each batch takes the next `n` keys after the checkpoint, in key order, and updates those of
-them that still match `where`, in one statement:
+Each batch takes the next `n` keys after the checkpoint, in key order, and updates the rows in
+that key range that still match `where`, in one statement:
 
     WITH batch AS (SELECT k1, k2 FROM t WHERE (k1, k2) > (last) ORDER BY k1, k2 LIMIT n),
-         updated AS (UPDATE t SET <set> WHERE (k1, k2) IN (SELECT k1, k2 FROM batch)
-                     AND (<where>) RETURNING 1)
-    SELECT count(batch), count(updated), last key of batch
+         batch_end AS (SELECT k1, k2 FROM batch ORDER BY k1 DESC, k2 DESC LIMIT 1),
+         updated AS (UPDATE t SET <set> WHERE (k1, k2) > (last)
+                     AND (k1, k2) <= (SELECT k1, k2 FROM batch_end) AND (<where>) RETURNING 1)
+    SELECT count(batch), count(updated), batch_end as text
 
-The checkpoint moves to the last key *scanned*, not the last key updated, so it advances over
-rows that no longer match `where` and every batch costs at most `n` index entries. The batch and
-its checkpoint commit in one transaction: a SIGKILL loses at most the open batch, which rolls
-back, and no row is updated twice. Rows are not locked ahead (no `SKIP LOCKED`, which would
-silently pass over rows): a row the app holds makes the batch wait at most `lock_timeout`, then
-it is retried.
+The update is a range on the key, so PostgreSQL reads it from the key's index (a join against
+the batch's keys was planned as a scan of the whole table per batch). The checkpoint moves to
+the last key *scanned*, not the last key updated, so it advances over rows that no longer match
+`where` and every batch costs at most `n` index entries. The batch and its checkpoint commit in
+one transaction: a SIGKILL loses at most the open batch, which rolls back, and no row is updated
+twice. Rows are not locked ahead (no `SKIP LOCKED`, which would silently pass over rows): a row
+the app holds makes the batch wait at most `lock_timeout`, then it is retried.
 
 Rows written by the app behind the checkpoint are the sync trigger's job, and the phase's
 verify query checks the result. The batch size adapts so that a batch takes about
@@ -73,23 +75,27 @@ def batch_query(backfill: Backfill, after: Sequence[str] | None, limit: int) -> 
         sql.SQL("{}::text").format(sql.Identifier(column)) for column in backfill.key
     )
     table = sql.SQL(backfill.table)
-    start = (
-        sql.SQL(" WHERE ({}) > ({})").format(
+    after_last = (
+        sql.SQL("({}) > ({})").format(
             keys, sql.SQL(", ").join(sql.Literal(value) for value in after)
         )
         if after is not None
-        else sql.SQL("")
+        else None
     )
+    scan_from = sql.SQL(" WHERE {}").format(after_last) if after_last else sql.SQL("")
+    update_from = sql.SQL("{} AND ").format(after_last) if after_last else sql.SQL("")
     return sql.SQL(
-        "WITH batch AS (SELECT {keys} FROM {table}{start} ORDER BY {keys} LIMIT {limit}),"
-        " updated AS (UPDATE {table} SET {set} WHERE ({keys}) IN (SELECT {keys} FROM batch)"
-        " AND ({where}) RETURNING 1)"
+        "WITH batch AS (SELECT {keys} FROM {table}{scan_from} ORDER BY {keys} LIMIT {limit}),"
+        " batch_end AS (SELECT {keys} FROM batch ORDER BY {keys_descending} LIMIT 1),"
+        " updated AS (UPDATE {table} SET {set} WHERE {update_from}"
+        "({keys}) <= (SELECT {keys} FROM batch_end) AND ({where}) RETURNING 1)"
         " SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM updated),"
-        " (SELECT jsonb_build_array({key_texts}) FROM batch ORDER BY {keys_descending} LIMIT 1)"
+        " (SELECT jsonb_build_array({key_texts}) FROM batch_end)"
     ).format(
         keys=keys,
         table=table,
-        start=start,
+        scan_from=scan_from,
+        update_from=update_from,
         limit=sql.Literal(limit),
         set=sql.SQL(backfill.set),
         where=sql.SQL(backfill.where),

@@ -163,7 +163,7 @@ def test_pause_ratio_sleeps_after_each_batch(
     assert elapsed >= 3 * busy * 0.9
 
 
-def test_batch_query_is_a_keyset_update_on_the_key_columns() -> None:
+def test_batch_query_updates_a_key_range() -> None:
     backfill = Backfill(
         table="public.codes", key=["tenant", "code"], set="b = a", where="b IS NULL"
     )
@@ -171,8 +171,26 @@ def test_batch_query_is_a_keyset_update_on_the_key_columns() -> None:
     later = batch_query(backfill, ("3", "it's"), 500).as_string(None)
     assert 'SELECT "tenant", "code" FROM public.codes ORDER BY "tenant", "code" LIMIT 500' in first
     assert """WHERE ("tenant", "code") > ('3', 'it''s') ORDER BY""" in later
-    assert 'UPDATE public.codes SET b = a WHERE ("tenant", "code") IN' in later
-    assert "AND (b IS NULL)" in later
+    assert (
+        """UPDATE public.codes SET b = a WHERE ("tenant", "code") > ('3', 'it''s')"""
+        """ AND ("tenant", "code") <= (SELECT "tenant", "code" FROM batch_end) AND (b IS NULL)"""
+    ) in later
+    assert 'UPDATE public.codes SET b = a WHERE ("tenant", "code") <= (SELECT' in first
+
+
+@pytest.mark.parametrize("after", [None, ("700",)])
+def test_batch_reads_the_key_index_not_the_whole_table(
+    users_db: str, rename_plan: Plan, reporter: Any, query: Any, after: tuple[str, ...] | None
+) -> None:
+    apply_phase(rename_plan, "expand", users_db, reporter=reporter)
+    query("ANALYZE public.users")
+    backfill = rename_plan.phase("backfill").backfill
+    assert backfill is not None
+    plan = "\n".join(
+        row[0] for row in query("EXPLAIN " + batch_query(backfill, after, 100).as_string(None))
+    )
+    assert "Seq Scan" not in plan, plan
+    assert "users_pkey" in plan.split("Update on users")[1], plan
 
 
 def test_row_locked_by_the_app_is_waited_for_not_skipped(
