@@ -449,6 +449,104 @@ def test_replay_captures_statements_but_not_sqlalchemy_introspection(
     ]
 
 
+def test_commit_on_the_connection_starts_a_new_transaction(tmp_path: Path) -> None:
+    # Warehouse's idiom before an autocommit block; SQLAlchemy begins a new transaction on
+    # the next statement.
+    path = write_revision(
+        tmp_path,
+        "r1",
+        """
+        op.add_column("users", sa.Column("a", sa.Integer()))
+        op.get_bind().commit()
+        op.add_column("users", sa.Column("b", sa.Integer()))
+        """,
+    )
+    (unit,) = alembic_units([path])
+    assert [s.transaction for s in unit.statements] == [1, 2]
+
+
+def test_replay_survives_extensions_and_function_bodies_the_server_lacks(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    write_revision(
+        tmp_path,
+        "r1",
+        """
+        op.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")
+        op.execute(
+            "CREATE FUNCTION bucket(t text) RETURNS text LANGUAGE sql "
+            "AS $$ SELECT substr(encode(some_extension_hash(t), 'hex'), 1, 1) $$"
+        )
+        op.create_table("projects", sa.Column("name", sa.Text()))
+        """,
+    )
+    path = write_revision(
+        tmp_path,
+        "r2",
+        """
+        if op.get_bind().execute(sa.text("SELECT count(*) FROM projects")).scalar() == 0:
+            op.add_column("projects", sa.Column("bucket", sa.Text()))
+        """,
+        down="r1",
+    )
+    (unit,) = alembic_units([path], dsn=pg_dsn)
+    assert unit.problems == []
+    assert [s.sql for s in unit.statements][-1] == "ALTER TABLE projects ADD COLUMN bucket TEXT"
+
+
+def test_alembic_extensions_that_env_py_imports_are_active(tmp_path: Path) -> None:
+    # An extension registers operations on import (alembic_postgresql_enum adds
+    # op.sync_enum_values); env.py imports it, revisions only call it.
+    (tmp_path / "alembic_shout.py").write_text(
+        textwrap.dedent(
+            """
+            from alembic.operations import MigrateOperation, Operations
+
+            @Operations.register_operation("shout")
+            class ShoutOp(MigrateOperation):
+                def __init__(self, text):
+                    self.text = text
+
+                @classmethod
+                def shout(cls, operations, text):
+                    return operations.invoke(cls(text))
+
+            @Operations.implementation_for(ShoutOp)
+            def shout(operations, operation):
+                operations.execute(f"NOTIFY shouts, '{operation.text.upper()}'")
+            """
+        )
+    )
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    script_dir = tmp_path / "migrations"
+    script_dir.mkdir()
+    (script_dir / "env.py").write_text("import alembic_shout  # noqa: F401\n")
+    path = write_revision(script_dir / "versions", "r1", 'op.shout("hello")')
+    (unit,) = alembic_units([path])
+    assert unit.problems == []
+    assert [s.sql for s in unit.statements] == ["NOTIFY shouts, 'HELLO'"]
+
+
+def test_application_package_holding_the_migrations_is_importable(tmp_path: Path) -> None:
+    package = tmp_path / "src" / "shop"
+    (package / "migrations" / "versions").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "migrations" / "__init__.py").write_text("")
+    (package / "types.py").write_text("import sqlalchemy as sa\nMONEY = sa.Numeric(12, 2)\n")
+    (package / "migrations" / "env.py").write_text("")
+    path = write_revision(
+        package / "migrations" / "versions",
+        "r1",
+        'op.add_column("orders", sa.Column("total", MONEY))',
+        head="from shop.types import MONEY\n",
+    )
+    (unit,) = alembic_units([path])
+    assert unit.problems == []
+    assert [s.sql for s in unit.statements] == [
+        "ALTER TABLE orders ADD COLUMN total NUMERIC(12, 2)"
+    ]
+
+
 def test_revision_importing_a_missing_module_is_unanalysable(tmp_path: Path) -> None:
     path = write_revision(
         tmp_path,

@@ -33,12 +33,14 @@ _module_numbers = itertools.count(1)
 
 @dataclass(frozen=True)
 class Captured:
-    """One statement a revision ran: its SQL, the call that ran it, and whether Alembic ran it
-    inside `autocommit_block()`."""
+    """One statement a revision ran: its SQL, the call that ran it, whether Alembic ran it
+    inside `autocommit_block()`, and the stretch of the revision it ran in (a commit or an
+    autocommit block ends a stretch)."""
 
     sql: str
     location: Location
     autocommit: bool
+    stretch: int
 
 
 class RevisionFailed(Exception):
@@ -59,6 +61,7 @@ class Recorder:
         self.locator = CallLocator(revision)
         self.captured: list[Captured] = []
         self._autocommit_depth = 0
+        self._stretch = 0
         self._batch_location: Location | None = None
 
     def record(self, sql: str, location: Location | None = None) -> None:
@@ -68,18 +71,28 @@ class Recorder:
         if location is None:
             return
         autocommit = self._autocommit_depth > 0
-        self.captured.extend(Captured(p.sql, location, autocommit) for p in split_sql(sql))
+        self.captured.extend(
+            Captured(piece.sql, location, autocommit, self._stretch) for piece in split_sql(sql)
+        )
+
+    def commit(self) -> None:
+        """The revision committed (`op.get_bind().commit()`): what follows runs in a new
+        transaction, which SQLAlchemy begins on the next statement."""
+        self._stretch += 1
 
     def statements(self, path: str) -> list[Statement]:
         """The captured statements as a unit's, numbered into transaction blocks.
 
-        Alembic runs a revision inside one transaction on PostgreSQL, and `autocommit_block()`
-        commits it and starts a new one afterwards. Within each stretch, the revision's own
-        COMMIT/BEGIN (`op.execute("COMMIT")`) count as they do in a SQL file.
+        Alembic runs a revision inside one transaction on PostgreSQL; `autocommit_block()`
+        commits it and starts a new one afterwards, and so does a commit on the connection.
+        Within each stretch, the revision's own COMMIT/BEGIN (`op.execute("COMMIT")`) count as
+        they do in a SQL file.
         """
         blocks: list[int | None] = []
         opened = 0
-        for autocommit, stretch in itertools.groupby(self.captured, key=lambda c: c.autocommit):
+        for (_, autocommit), stretch in itertools.groupby(
+            self.captured, key=lambda c: (c.stretch, c.autocommit)
+        ):
             numbers = transaction_blocks(
                 (c.sql for c in stretch), assume_in_transaction=not autocommit
             )
@@ -104,10 +117,12 @@ class Recorder:
         def autocommit_block() -> Iterator[None]:
             with original_autocommit():
                 self._autocommit_depth += 1
+                self._stretch += 1
                 try:
                     yield
                 finally:
                     self._autocommit_depth -= 1
+                    self._stretch += 1
 
         original_init = batch.BatchOperationsImpl.__init__
         recorder = self
@@ -161,6 +176,7 @@ def run_upgrade(
     locator = recorder.locator if recorder is not None else CallLocator(revision)
     watching = recorder.watching(context) if recorder is not None else contextlib.nullcontext()
     with Operations.context(context), _environment(context), _quiet(), _on_sys_path(project):
+        _activate_plugins(project)
         try:
             module = _import(revision)
         except (Exception, SystemExit) as error:
@@ -172,6 +188,14 @@ def run_upgrade(
             raise RevisionFailed("upgrade", error, locator.of_traceback(error)) from error
         finally:
             sys.modules.pop(module.__name__, None)
+
+
+def _activate_plugins(project: AlembicProject) -> None:
+    """Import the Alembic extensions env.py imports; one that is missing is the revisions'
+    problem, reported when they use it."""
+    for plugin in project.plugins:
+        with contextlib.suppress(Exception):
+            importlib.import_module(plugin)
 
 
 def _import(revision: RevisionFile) -> ModuleType:

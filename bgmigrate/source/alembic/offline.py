@@ -40,6 +40,8 @@ def render_offline(revision: RevisionFile, project: AlembicProject) -> Recorder:
     # statement into a text buffer; the recorder wants each statement alone, with its caller.
     impl._exec = execute  # type: ignore[method-assign]
     impl.emit_begin = impl.emit_commit = lambda: None  # type: ignore[method-assign]
+    # `op.get_bind().commit()` (before an autocommit block, say) ends the transaction.
+    impl.connection.commit = recorder.commit  # type: ignore[union-attr]
     run_upgrade(revision, project, context, recorder)
     return recorder
 

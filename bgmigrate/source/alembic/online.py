@@ -26,6 +26,7 @@ __all__ = ["ChainFailed", "OnlineReplay", "ReplayError", "ReplayServer", "replay
 # checks such as "does this enum exist") are not the revision's migration SQL.
 _INTROSPECTION = re.compile(r"[/\\]sqlalchemy[/\\](?:engine[/\\]reflection\.py|dialects[/\\])")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
+_CREATE_EXTENSION = re.compile(r"\s*CREATE\s+EXTENSION\b", re.IGNORECASE)
 
 
 class ReplayError(SourceError):
@@ -152,12 +153,28 @@ class _Database:
         from sqlalchemy import event
 
         event.listen(self._engine, "before_cursor_execute", self._before_cursor_execute)
+        event.listen(self._engine, "commit", self._commit)
+        event.listen(
+            self._engine,
+            "do_execute",
+            lambda cursor, statement, parameters, context: _create_extension(
+                cursor, statement, parameters
+            ),
+        )
+        event.listen(
+            self._engine,
+            "do_execute_no_params",
+            lambda cursor, statement, context: _create_extension(cursor, statement, None),
+        )
         # Each statement commits on its own: the schema gets built even where the revision's
         # transaction would fail for real (CONCURRENTLY inside it), which its unit's
         # transaction numbers (Alembic's semantics, kept by the recorder) still show.
         self._connection: Connection = self._engine.connect().execution_options(
             isolation_level="AUTOCOMMIT"
         )
+        # As pg_dump does: a function body naming something the replay server lacks (an
+        # extension's function) must not stop the history from replaying.
+        self._connection.exec_driver_sql("SET check_function_bodies = off")
 
     def run(
         self, revision: RevisionFile, project: AlembicProject, recorder: Recorder | None = None
@@ -174,6 +191,10 @@ class _Database:
         finally:
             self._recorder = None
         self.applied.add(revision.file)
+
+    def _commit(self, connection: Any) -> None:
+        if self._recorder is not None:
+            self._recorder.commit()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -195,6 +216,19 @@ class _Database:
         if executemany:
             parameters = parameters[0] if parameters else None
         recorder.record(_literal_sql(cursor, statement, parameters))
+
+
+def _create_extension(cursor: Any, statement: str, parameters: Any) -> bool | None:
+    """Run `CREATE EXTENSION` here, and let it fail quietly when the replay server lacks the
+    extension (the embedded server has no pgcrypto; gen_random_uuid() is built in since
+    PostgreSQL 13): the rest of the history still replays. Other statements run as usual."""
+    if not _CREATE_EXTENSION.match(statement):
+        return None
+    import psycopg
+
+    with contextlib.suppress(psycopg.errors.FeatureNotSupported, psycopg.errors.UndefinedFile):
+        cursor.execute(statement, parameters)
+    return True
 
 
 def replay_alembic(project_path: Path | str, dsn: str) -> list[str]:

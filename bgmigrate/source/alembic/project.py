@@ -6,6 +6,7 @@ without importing Alembic: discovery stays cheap, and the revisions are never im
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import re
@@ -17,7 +18,7 @@ from bgmigrate.source.alembic.revision import RevisionFile, read_revision
 
 __all__ = ["AlembicProject", "find_project", "project_of_revision"]
 
-_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git", "alembic.ini")
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 
 
@@ -29,6 +30,9 @@ class AlembicProject:
     version_dirs: tuple[Path, ...]
     sys_path: tuple[Path, ...]
     recursive: bool = False
+    plugins: tuple[str, ...] = ()
+    """Alembic extensions env.py imports to register their operations (`import
+    alembic_postgresql_enum` adds `op.sync_enum_values`): revisions rely on them."""
 
     def revisions(self) -> list[RevisionFile]:
         """Every revision file in the version directories (unordered)."""
@@ -93,7 +97,26 @@ def _from_script_dir(script_dir: Path, version_dir: Path | None = None) -> Alemb
 
 
 def _from_version_dir(directory: Path) -> AlembicProject:
-    return AlembicProject(version_dirs=(directory,), sys_path=_guess_sys_path(directory))
+    return AlembicProject(
+        version_dirs=(directory,),
+        sys_path=tuple(_guess_sys_path(directory)),
+        plugins=_plugins(directory.parent / "env.py"),
+    )
+
+
+def _plugins(env_file: Path) -> tuple[str, ...]:
+    """The `alembic_*` packages env.py imports (read with `ast`; env.py itself never runs)."""
+    try:
+        tree = ast.parse(env_file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return ()
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return tuple(dict.fromkeys(n for n in names if n.split(".")[0].startswith("alembic_")))
 
 
 def _from_ini(path: Path) -> AlembicProject | None:
@@ -175,7 +198,10 @@ def _project(
     sys_path = [_resolve(base, entry) for entry in prepend_sys_path]
     sys_path.extend(_guess_sys_path(version_dirs[0]))
     return AlembicProject(
-        version_dirs=version_dirs, sys_path=tuple(dict.fromkeys(sys_path)), recursive=recursive
+        version_dirs=version_dirs,
+        sys_path=tuple(dict.fromkeys(sys_path)),
+        recursive=recursive,
+        plugins=_plugins(script_dir / "env.py"),
     )
 
 
@@ -204,14 +230,20 @@ def _split(value: str | None, separator: str | None, legacy: str) -> list[str]:
 
 
 def _guess_sys_path(version_dir: Path) -> list[Path]:
-    """The version directory (revisions may import siblings) and the nearest enclosing
-    project root (where the application package usually lives)."""
+    """Where the application imports from: the version directory (revisions may import
+    siblings), the folder above the package holding the migrations (`shop/migrations/` in a
+    package `shop` → the folder holding `shop/`), and the nearest project root."""
     paths = [version_dir]
+    package = version_dir.resolve().parent
+    if (package / "__init__.py").is_file():
+        while (package / "__init__.py").is_file():
+            package = package.parent
+        paths.append(package)
     for directory in _upwards(version_dir.parent, limit=6):
         if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
             paths.append(directory)
             break
-    return paths
+    return list(dict.fromkeys(paths))
 
 
 def _upwards(start: Path, limit: int) -> list[Path]:
