@@ -494,6 +494,39 @@ def test_replay_survives_extensions_and_function_bodies_the_server_lacks(
     assert [s.sql for s in unit.statements][-1] == "ALTER TABLE projects ADD COLUMN bucket TEXT"
 
 
+def test_replay_runs_revisions_in_a_transaction_unless_concurrently_needs_none(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    write_revision(tmp_path, "r1", 'op.create_table("users", sa.Column("email", sa.Text()))')
+    write_revision(
+        tmp_path,
+        "r2",
+        """
+        op.execute("LOCK TABLE users IN SHARE MODE")  # needs a transaction
+        op.add_column("users", sa.Column("name", sa.Text()))
+        """,
+        down="r1",
+    )
+    write_revision(
+        tmp_path,
+        "r3",
+        'op.create_index("ix_email", "users", ["email"], postgresql_concurrently=True)',
+        down="r2",
+    )
+    path = write_revision(
+        tmp_path,
+        "r4",
+        """
+        rows = op.get_bind().execute(sa.text("SELECT count(*) FROM users")).scalar()
+        op.execute(f"COMMENT ON TABLE users IS '{rows} users'")
+        """,
+        down="r3",
+    )
+    (unit,) = alembic_units([path], dsn=pg_dsn)
+    assert unit.problems == []
+    assert [s.sql for s in unit.statements][-1] == "COMMENT ON TABLE users IS '0 users'"
+
+
 def test_alembic_extensions_that_env_py_imports_are_active(tmp_path: Path) -> None:
     # An extension registers operations on import (alembic_postgresql_enum adds
     # op.sync_enum_values); env.py imports it, revisions only call it.

@@ -27,6 +27,7 @@ __all__ = ["ChainFailed", "OnlineReplay", "ReplayError", "ReplayServer", "replay
 _INTROSPECTION = re.compile(r"[/\\]sqlalchemy[/\\](?:engine[/\\]reflection\.py|dialects[/\\])")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
 _CREATE_EXTENSION = re.compile(r"\s*CREATE\s+EXTENSION\b", re.IGNORECASE)
+_ACTIVE_SQL_TRANSACTION = "25001"
 
 
 class ReplayError(SourceError):
@@ -117,13 +118,11 @@ class OnlineReplay:
             except RevisionFailed as failure:
                 self.close()
                 raise ChainFailed(earlier, failure) from failure
-        recorder = Recorder(revision)
         try:
-            database.run(revision, self._project, recorder)
+            return database.run(revision, self._project, capture=True)
         except RevisionFailed:
             self.close()
             raise
-        return recorder
 
     def close(self) -> None:
         if self._database is not None:
@@ -166,31 +165,45 @@ class _Database:
             "do_execute_no_params",
             lambda cursor, statement, context: _create_extension(cursor, statement, None),
         )
-        # Each statement commits on its own: the schema gets built even where the revision's
-        # transaction would fail for real (CONCURRENTLY inside it), which its unit's
-        # transaction numbers (Alembic's semantics, kept by the recorder) still show.
-        self._connection: Connection = self._engine.connect().execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
+        self._connection: Connection = self._engine.connect()
         # As pg_dump does: a function body naming something the replay server lacks (an
         # extension's function) must not stop the history from replaying.
         self._connection.exec_driver_sql("SET check_function_bodies = off")
+        self._connection.commit()
 
     def run(
-        self, revision: RevisionFile, project: AlembicProject, recorder: Recorder | None = None
-    ) -> None:
+        self, revision: RevisionFile, project: AlembicProject, capture: bool = False
+    ) -> Recorder:
+        """Run the revision as Alembic does, in a transaction. A revision that fails only
+        because it runs CONCURRENTLY inside that transaction (the failure its unit reports)
+        runs again statement by statement, so that the schema after it still gets built."""
+        try:
+            return self._run(revision, project, capture, autocommit=False)
+        except RevisionFailed as failure:
+            if _sqlstate(failure.error) != _ACTIVE_SQL_TRANSACTION:
+                raise
+            return self._run(revision, project, capture, autocommit=True)
+
+    def _run(
+        self, revision: RevisionFile, project: AlembicProject, capture: bool, autocommit: bool
+    ) -> Recorder:
         from alembic.runtime.migration import MigrationContext
 
-        # A transaction SQLAlchemy began on its own would make Alembic treat it as the
-        # caller's; `autocommit_block()` then fails.
+        # Ends a transaction SQLAlchemy began on its own, which Alembic would take for the
+        # caller's (and `autocommit_block()` then fails); isolation changes need none open.
         self._connection.commit()
+        self._connection.execution_options(
+            isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED"
+        )
         context = MigrationContext.configure(connection=self._connection)
-        self._recorder = recorder
+        recorder = Recorder(revision)
+        self._recorder = recorder if capture else None
         try:
-            run_upgrade(revision, project, context, recorder, wrap=context.begin_transaction)
+            run_upgrade(revision, project, context, self._recorder, wrap=context.begin_transaction)
         finally:
             self._recorder = None
         self.applied.add(revision.file)
+        return recorder
 
     def _commit(self, connection: Any) -> None:
         if self._recorder is not None:
@@ -226,8 +239,18 @@ def _create_extension(cursor: Any, statement: str, parameters: Any) -> bool | No
         return None
     import psycopg
 
-    with contextlib.suppress(psycopg.errors.FeatureNotSupported, psycopg.errors.UndefinedFile):
+    # Inside the revision's transaction (psycopg begins one before the first statement
+    # unless in autocommit) a failed statement would abort it: fence it.
+    fenced = not cursor.connection.autocommit
+    if fenced:
+        cursor.execute("SAVEPOINT bgmigrate_create_extension")
+    try:
         cursor.execute(statement, parameters)
+    except (psycopg.errors.FeatureNotSupported, psycopg.errors.UndefinedFile):
+        if fenced:
+            cursor.execute("ROLLBACK TO SAVEPOINT bgmigrate_create_extension")
+    if fenced:
+        cursor.execute("RELEASE SAVEPOINT bgmigrate_create_extension")
     return True
 
 
@@ -295,6 +318,11 @@ def _literal_sql(cursor: Any, statement: str, parameters: Any) -> str:
             return f"${numbers.setdefault(key, len(numbers) + 1)}"
 
         return _PLACEHOLDER.sub(placeholder, statement)
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a database error SQLAlchemy wrapped, if it is one."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None)
 
 
 def _with_dbname(dsn: str, name: str) -> str:
