@@ -27,6 +27,7 @@ from bgmigrate.parse.operations import (
     DropNotNull,
     DropTable,
     InlineConstraint,
+    LockTable,
     Name,
     Operation,
     OtherAlterTable,
@@ -165,3 +166,11 @@ def _(op: CreateObject) -> tuple[TableLock, ...]:
     if op.kind == "trigger" and op.table is not None:
         return (TableLock(LockMode.SHARE_ROW_EXCLUSIVE, op.table),)
     return ()
+
+
+@table_locks.register
+def _(op: LockTable) -> tuple[TableLock, ...]:
+    mode = op.mode.upper()
+    if mode not in {m.value for m in LockMode}:
+        return ()  # the weaker modes let the application's reads and writes through
+    return tuple(TableLock(LockMode(mode), table) for table in op.tables)

@@ -99,6 +99,11 @@ COMMIT;
     check=check,
     flagged=(
         Example(
+            sql="BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\nUPDATE users SET email = lower(email) WHERE id = 1;\nCOMMIT;",
+            line=2,
+            note="An explicit LOCK TABLE queues traffic like any DDL.",
+        ),
+        Example(
             sql="ALTER TABLE users ADD COLUMN nickname text;",
             before="CREATE TABLE users (id bigint PRIMARY KEY, email text);",
         ),
