@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bgmigrate.plan.introspect import SchemaSourceError, introspect
 from bgmigrate.plan.schema import Schema
 
-__all__ = ["replay_files", "schema_from_path"]
+__all__ = ["replay_files", "schema_from_paths"]
 
 # psql meta-commands in dumps (`\restrict KEY`, `\connect db`): not SQL, skipped.
 _PSQL_META = re.compile(r"^\\[^\n]*$", re.MULTILINE)
@@ -28,15 +28,17 @@ _ROLE_STATEMENT = re.compile(
 )
 
 
-def schema_from_path(path: Path, *, server_dsn: str | None = None) -> Schema:
-    """Replay `path` into a new database and introspect it. The database lives on
+def schema_from_paths(paths: Sequence[Path], *, server_dsn: str | None = None) -> Schema:
+    """Replay `paths` in order into a new database and introspect it. The database lives on
     `server_dsn`'s server when given (it is dropped afterwards), else on an embedded PostgreSQL
     started for the purpose."""
-    if not path.exists():
-        raise SchemaSourceError(f"--schema-from {path}: no such file or directory")
+    for path in paths:
+        if not path.exists():
+            raise SchemaSourceError(f"schema source {path}: no such file or directory")
     with _scratch_database(server_dsn) as dsn:
-        _replay(path, dsn)
-        return introspect(dsn, source=str(path))
+        for path in paths:
+            _replay(path, dsn)
+        return introspect(dsn, source=", ".join(str(path) for path in paths))
 
 
 def replay_files(files: list[Path], dsn: str) -> None:
@@ -78,7 +80,7 @@ def _replay(path: Path, dsn: str) -> None:
     files = list(discover([path]).sql_files)
     if not files:
         raise SchemaSourceError(
-            f"--schema-from {path}: no .sql migrations and no Alembic project found there"
+            f"schema source {path}: no .sql migrations and no Alembic project found there"
         )
     replay_files(files, dsn)
 

@@ -172,7 +172,8 @@ class Table:
         for column in self.columns:
             if column.name == name:
                 return column
-        hint = _case_hint(name, [column.name for column in self.columns])
+        names = [column.name for column in self.columns]
+        hint = _case_hint(name, names) or f" (it has {', '.join(map(quote_ident, names))})"
         raise SchemaLookupError(f"table {self.name} has no column {name!r}{hint}")
 
     def has_column(self, name: str) -> bool:

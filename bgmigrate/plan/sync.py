@@ -54,7 +54,8 @@ class SyncFunction:
             tag = tag[:-1] + "_$"
         function = (
             f"CREATE OR REPLACE FUNCTION {self.name.sql}() RETURNS trigger\n"
-            f"LANGUAGE plpgsql AS {tag}\nBEGIN\n{self.body}\nEND\n{tag}"
+            f"LANGUAGE plpgsql AS {tag}\n#variable_conflict use_column\n"
+            f"BEGIN\n{self.body}\nEND\n{tag}"
         )
         triggers = [trigger.create_sql(self.name, pg_version) for trigger in self.triggers]
         return ";\n".join([function, *triggers])

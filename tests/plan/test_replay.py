@@ -3,13 +3,13 @@ from conftest import FIXTURES
 
 from bgmigrate.plan.identifiers import QualifiedName
 from bgmigrate.plan.introspect import SchemaSourceError
-from bgmigrate.plan.replay import schema_from_path
+from bgmigrate.plan.replay import schema_from_paths
 
 USERS = QualifiedName("public", "users")
 
 
 def test_replaying_the_fixture_migrations_gives_their_final_schema(pg_dsn):
-    schema = schema_from_path(FIXTURES / "sql_app" / "migrations", server_dsn=pg_dsn)
+    schema = schema_from_paths([FIXTURES / "sql_app" / "migrations"], server_dsn=pg_dsn)
     users = schema.table(USERS)
     assert not users.has_column("legacy_flag")  # dropped by the last migration
     assert users.column("name").not_null  # SET NOT NULL through the validated check
@@ -29,7 +29,7 @@ def test_a_pg_dump_file_with_psql_meta_commands_and_foreign_roles_replays(tmp_pa
         "GRANT SELECT ON TABLE public.users TO app_reader;\n"
         "\\unrestrict abc123\n"
     )
-    schema = schema_from_path(dump, server_dsn=pg_dsn)
+    schema = schema_from_paths([dump], server_dsn=pg_dsn)
     assert schema.table(USERS).primary_key == ("id",)
 
 
@@ -40,14 +40,14 @@ def test_a_failing_migration_names_its_file_and_line(tmp_path, pg_dsn):
     with pytest.raises(
         SchemaSourceError, match=r"001\.sql:3 failed: relation \"b\" does not exist"
     ):
-        schema_from_path(tmp_path, server_dsn=pg_dsn)
+        schema_from_paths([tmp_path], server_dsn=pg_dsn)
 
 
 def test_a_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(SchemaSourceError, match="no such file or directory"):
-        schema_from_path(tmp_path / "nope")
+        schema_from_paths([tmp_path / "nope"])
 
 
 def test_an_empty_directory_says_what_it_looked_for(tmp_path, pg_dsn):
     with pytest.raises(SchemaSourceError, match=r"no \.sql migrations and no Alembic project"):
-        schema_from_path(tmp_path, server_dsn=pg_dsn)
+        schema_from_paths([tmp_path], server_dsn=pg_dsn)

@@ -124,7 +124,7 @@ def build_plan(operation: PlanOperation, schema: Schema, options: PlanOptions) -
 
 def plan_id(*parts: str) -> str:
     """A plan id from its operation and names: `rename-users-email`."""
-    words = [re.sub(r"[^A-Za-z0-9._]+", "_", part).strip("_") for part in parts]
+    words = [re.sub(r"[^A-Za-z0-9._-]+", "_", part).strip("_-") for part in parts]
     return "-".join(word for word in words if word) or "plan"
 
 
