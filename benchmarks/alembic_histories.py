@@ -3,6 +3,7 @@
 Usage (the histories are fetched into a temporary folder, never committed):
 
     python benchmarks/alembic_histories.py PROJECT_PATH [PROJECT_PATH …]
+    python benchmarks/alembic_histories.py --dsn "host=… user=…" PROJECT_PATH
     python benchmarks/alembic_histories.py --one-revision REVISION_FILE
 
 A project path is anything `bgmigrate check` accepts for Alembic: an alembic.ini, a script
@@ -25,7 +26,7 @@ from pathlib import Path
 UNANALYSABLE = "unanalysable-revision"
 
 
-def measure_project(path: Path) -> None:
+def measure_project(path: Path, dsn: str | None) -> None:
     from bgmigrate.source.alembic import alembic_units, find_project
     from bgmigrate.source.alembic.capture import RevisionFailed
     from bgmigrate.source.alembic.graph import order_revisions
@@ -42,7 +43,7 @@ def measure_project(path: Path) -> None:
             continue
         offline += 1
     started = time.perf_counter()
-    units = alembic_units([path])
+    units = alembic_units([path], dsn=dsn)
     elapsed = time.perf_counter() - started
     failed = [u for u in units if any(p.rule == UNANALYSABLE for p in u.problems)]
     analysed = len(units) - len(failed)
@@ -82,11 +83,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path)
     parser.add_argument("--one-revision", type=Path)
+    parser.add_argument("--dsn", help="replay on this server (default: embedded PostgreSQL)")
     arguments = parser.parse_args()
     if arguments.one_revision:
         measure_one_revision(arguments.one_revision)
     for path in arguments.paths:
-        measure_project(path)
+        measure_project(path, arguments.dsn)
 
 
 if __name__ == "__main__":

@@ -328,6 +328,7 @@ def test_bound_values_render_as_literals_or_numbered_parameters(tmp_path: Path) 
         users = sa.table("users", sa.column("status", sa.String()))
         op.execute(users.update().values(status="active"))
         op.execute(sa.text("UPDATE users SET status = :status WHERE id = :id"))
+        op.execute(sa.text("UPDATE users SET status = :s WHERE name LIKE '5%' AND id = :id"))
         """,
     )
     (unit,) = alembic_units([path])
@@ -335,6 +336,7 @@ def test_bound_values_render_as_literals_or_numbered_parameters(tmp_path: Path) 
         "UPDATE users SET status='active'",
         # No value to render: placeholders PostgreSQL's parser accepts.
         "UPDATE users SET status = $1 WHERE id = $2",
+        "UPDATE users SET status = $1 WHERE name LIKE '5%' AND id = $2",
     ]
 
 

@@ -6,6 +6,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from bgmigrate.source.alembic.capture import Recorder, run_upgrade
+from bgmigrate.source.alembic.dbapi import dollar_placeholders
 from bgmigrate.source.alembic.project import AlembicProject
 from bgmigrate.source.alembic.revision import RevisionFile
 
@@ -56,18 +57,20 @@ def _render(impl: DefaultImpl, construct: Any) -> str:
 
     if isinstance(construct, str):
         construct = text(construct)
-    placeholders = postgresql.dialect(paramstyle="numeric_dollar")
     if isinstance(construct, DDLElement):
-        compiled = construct.compile(dialect=impl.dialect)
-    elif _has_missing_values(construct.compile(dialect=placeholders)):
-        compiled = construct.compile(dialect=placeholders)
-    else:
+        return _text(construct.compile(dialect=impl.dialect))
+    with_placeholders = construct.compile(dialect=postgresql.dialect(paramstyle="format"))
+    if not _has_missing_values(with_placeholders):
         try:
-            compiled = construct.compile(
-                dialect=impl.dialect, compile_kwargs={"literal_binds": True}
+            return _text(
+                construct.compile(dialect=impl.dialect, compile_kwargs={"literal_binds": True})
             )
         except (exc.CompileError, NotImplementedError, TypeError, ValueError):
-            compiled = construct.compile(dialect=placeholders)
+            pass  # a value without a literal form
+    return dollar_placeholders(_text(with_placeholders))
+
+
+def _text(compiled: Any) -> str:
     return str(compiled).replace("\t", "    ")  # as `alembic upgrade --sql` prints it
 
 

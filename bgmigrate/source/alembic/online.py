@@ -12,22 +12,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bgmigrate.source.alembic.capture import Recorder, RevisionFailed, run_upgrade
+from bgmigrate.source.alembic.dbapi import engine, literal_sql, sqlstate
 from bgmigrate.source.alembic.graph import ancestors, order_revisions
 from bgmigrate.source.alembic.project import AlembicProject, find_project
 from bgmigrate.source.alembic.revision import RevisionFile
 from bgmigrate.source.errors import SourceError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Connection
 
 __all__ = ["ChainFailed", "OnlineReplay", "ReplayError", "ReplayServer", "replay_alembic"]
 
 # Statements SQLAlchemy issues on its own behalf while a revision runs (reflection, dialect
 # checks such as "does this enum exist") are not the revision's migration SQL.
 _INTROSPECTION = re.compile(r"[/\\]sqlalchemy[/\\](?:engine[/\\]reflection\.py|dialects[/\\])")
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
 _CREATE_EXTENSION = re.compile(r"\s*CREATE\s+EXTENSION\b", re.IGNORECASE)
 _ACTIVE_SQL_TRANSACTION = "25001"
+_MISSING_EXTENSION = {"0A000", "58P01"}  # feature not supported; undefined file
 
 
 class ReplayError(SourceError):
@@ -148,7 +149,7 @@ class _Database:
         self.dsn = dsn
         self.applied: set[Path] = set()
         self._recorder: Recorder | None = None
-        self._engine = _engine(dsn)
+        self._engine = engine(dsn)
         from sqlalchemy import event
 
         event.listen(self._engine, "before_cursor_execute", self._before_cursor_execute)
@@ -180,7 +181,7 @@ class _Database:
         try:
             return self._run(revision, project, capture, autocommit=False)
         except RevisionFailed as failure:
-            if _sqlstate(failure.error) != _ACTIVE_SQL_TRANSACTION:
+            if sqlstate(failure.error) != _ACTIVE_SQL_TRANSACTION:
                 raise
             return self._run(revision, project, capture, autocommit=True)
 
@@ -228,7 +229,7 @@ class _Database:
             return
         if executemany:
             parameters = parameters[0] if parameters else None
-        recorder.record(_literal_sql(cursor, statement, parameters))
+        recorder.record(literal_sql(cursor, statement, parameters))
 
 
 def _create_extension(cursor: Any, statement: str, parameters: Any) -> bool | None:
@@ -237,16 +238,16 @@ def _create_extension(cursor: Any, statement: str, parameters: Any) -> bool | No
     PostgreSQL 13): the rest of the history still replays. Other statements run as usual."""
     if not _CREATE_EXTENSION.match(statement):
         return None
-    import psycopg
-
-    # Inside the revision's transaction (psycopg begins one before the first statement
+    # Inside the revision's transaction (the driver begins one before the first statement
     # unless in autocommit) a failed statement would abort it: fence it.
     fenced = not cursor.connection.autocommit
     if fenced:
         cursor.execute("SAVEPOINT bgmigrate_create_extension")
     try:
         cursor.execute(statement, parameters)
-    except (psycopg.errors.FeatureNotSupported, psycopg.errors.UndefinedFile):
+    except Exception as error:
+        if sqlstate(error) not in _MISSING_EXTENSION:
+            raise
         if fenced:
             cursor.execute("ROLLBACK TO SAVEPOINT bgmigrate_create_extension")
     if fenced:
@@ -282,16 +283,6 @@ def replay_alembic(project_path: Path | str, dsn: str) -> list[str]:
     return [revision.revision for revision in ordered]
 
 
-def _engine(dsn: str) -> Engine:
-    import psycopg
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
-
-    return create_engine(
-        "postgresql+psycopg://", creator=lambda: psycopg.connect(dsn), poolclass=NullPool
-    )
-
-
 def _introspecting(recorder: Recorder) -> bool:
     """Whether the statement about to run comes from SQLAlchemy's own introspection, called
     by the revision (between the revision's frame and here)."""
@@ -301,28 +292,6 @@ def _introspecting(recorder: Recorder) -> bool:
             return True
         frame = frame.f_back
     return False
-
-
-def _literal_sql(cursor: Any, statement: str, parameters: Any) -> str:
-    """The statement with its bound values inlined as the server would see them, or with
-    `$n` placeholders when they cannot be rendered."""
-    import psycopg
-
-    try:
-        return psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters)
-    except (psycopg.Error, TypeError, ValueError, KeyError):
-        numbers: dict[str, int] = {}
-
-        def placeholder(match: re.Match[str]) -> str:
-            key = match.group(1) or f"#{len(numbers)}"
-            return f"${numbers.setdefault(key, len(numbers) + 1)}"
-
-        return _PLACEHOLDER.sub(placeholder, statement)
-
-
-def _sqlstate(error: BaseException) -> str | None:
-    """The SQLSTATE of a database error SQLAlchemy wrapped, if it is one."""
-    return getattr(getattr(error, "orig", None), "sqlstate", None)
 
 
 def _with_dbname(dsn: str, name: str) -> str:
