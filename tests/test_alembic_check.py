@@ -106,3 +106,19 @@ def test_unanalysable_revision_is_a_finding(tmp_path: Path) -> None:
     )
     result = check(alembic_units([path]))
     assert findings(result) == {("r1", UNANALYSABLE_REVISION, 2, False)}
+
+
+def test_lock_timeout_set_in_env_py_covers_the_revisions(tmp_path: Path) -> None:
+    script_dir = tmp_path / "migrations"
+    (script_dir / "versions").mkdir(parents=True)
+    (script_dir / "env.py").write_text(
+        "from sqlalchemy import text\n\n\ndef run(connection):\n"
+        '    connection.execute(text("SET lock_timeout = 4000"))\n'
+    )
+    path = script_dir / "versions" / "r1.py"
+    path.write_text(
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        "revision = 'r1'\ndown_revision = None\n\n\ndef upgrade():\n"
+        "    op.add_column('users', sa.Column('nickname', sa.Text()))\n"
+    )
+    assert findings(check(alembic_units([path]))) == set()

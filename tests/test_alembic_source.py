@@ -562,6 +562,32 @@ def test_alembic_extensions_that_env_py_imports_are_active(tmp_path: Path) -> No
     assert [s.sql for s in unit.statements] == ["NOTIFY shouts, 'HELLO'"]
 
 
+def test_session_settings_in_env_py_come_first_in_every_revision(tmp_path: Path) -> None:
+    # Warehouse's env.py runs `SET lock_timeout = 4000` on the connection before migrating.
+    script_dir = tmp_path / "migrations"
+    script_dir.mkdir()
+    (script_dir / "env.py").write_text(
+        "from sqlalchemy import text\n\n\ndef run(connection):\n"
+        '    connection.execute(text("SET lock_timeout = 4000"))\n'
+        "    connection.execute(text(\"SET LOCAL statement_timeout = '1s'\"))\n"
+    )
+    path = write_revision(script_dir / "versions", "r1", 'op.drop_column("users", "name")')
+    (unit,) = alembic_units([path])
+    setting, drop = unit.statements
+    assert (setting.sql, setting.path, setting.transaction) == (
+        "SET lock_timeout = 4000",
+        str(script_dir / "env.py"),
+        None,
+    )
+    assert (setting.location.line, setting.location.column) == (5, 29)
+    assert (drop.sql, drop.path, drop.index, drop.transaction) == (
+        "ALTER TABLE users DROP COLUMN name",
+        unit.path,
+        1,
+        1,
+    )
+
+
 def test_application_package_holding_the_migrations_is_importable(tmp_path: Path) -> None:
     package = tmp_path / "src" / "shop"
     (package / "migrations" / "versions").mkdir(parents=True)

@@ -80,7 +80,7 @@ class Recorder:
         transaction, which SQLAlchemy begins on the next statement."""
         self._stretch += 1
 
-    def statements(self, path: str) -> list[Statement]:
+    def statements(self, path: str, first_index: int = 0) -> list[Statement]:
         """The captured statements as a unit's, numbered into transaction blocks.
 
         Alembic runs a revision inside one transaction on PostgreSQL; `autocommit_block()`
@@ -102,7 +102,9 @@ class Recorder:
             opened += len(distinct)
         return [
             Statement(captured.sql, path, captured.location, index, block)
-            for index, (captured, block) in enumerate(zip(self.captured, blocks, strict=True))
+            for index, (captured, block) in enumerate(
+                zip(self.captured, blocks, strict=True), start=first_index
+            )
         ]
 
     @contextlib.contextmanager
@@ -193,7 +195,7 @@ def run_upgrade(
 def _activate_plugins(project: AlembicProject) -> None:
     """Import the Alembic extensions env.py imports; one that is missing is the revisions'
     problem, reported when they use it."""
-    for plugin in project.plugins:
+    for plugin in project.environment.plugins:
         with contextlib.suppress(Exception):
             importlib.import_module(plugin)
 

@@ -6,14 +6,14 @@ without importing Alembic: discovery stays cheap, and the revisions are never im
 
 from __future__ import annotations
 
-import ast
 import configparser
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from bgmigrate.source.alembic.environment import Environment, read_environment
 from bgmigrate.source.alembic.revision import RevisionFile, read_revision
 
 __all__ = ["AlembicProject", "find_project", "project_of_revision"]
@@ -30,9 +30,8 @@ class AlembicProject:
     version_dirs: tuple[Path, ...]
     sys_path: tuple[Path, ...]
     recursive: bool = False
-    plugins: tuple[str, ...] = ()
-    """Alembic extensions env.py imports to register their operations (`import
-    alembic_postgresql_enum` adds `op.sync_enum_values`): revisions rely on them."""
+    environment: Environment = field(default_factory=Environment)
+    """What env.py sets up: Alembic extensions, session settings."""
 
     def revisions(self) -> list[RevisionFile]:
         """Every revision file in the version directories (unordered)."""
@@ -100,23 +99,8 @@ def _from_version_dir(directory: Path) -> AlembicProject:
     return AlembicProject(
         version_dirs=(directory,),
         sys_path=tuple(_guess_sys_path(directory)),
-        plugins=_plugins(directory.parent / "env.py"),
+        environment=read_environment(directory.parent / "env.py"),
     )
-
-
-def _plugins(env_file: Path) -> tuple[str, ...]:
-    """The `alembic_*` packages env.py imports (read with `ast`; env.py itself never runs)."""
-    try:
-        tree = ast.parse(env_file.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return ()
-    names = []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
-    return tuple(dict.fromkeys(n for n in names if n.split(".")[0].startswith("alembic_")))
 
 
 def _from_ini(path: Path) -> AlembicProject | None:
@@ -201,7 +185,7 @@ def _project(
         version_dirs=version_dirs,
         sys_path=tuple(dict.fromkeys(sys_path)),
         recursive=recursive,
-        plugins=_plugins(script_dir / "env.py"),
+        environment=read_environment(script_dir / "env.py"),
     )
 
 

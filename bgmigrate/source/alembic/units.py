@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from bgmigrate.source.alembic.capture import Recorder, RevisionFailed, describe
@@ -157,7 +158,12 @@ class _ProjectUnits:
         except _Unanalysable as problem:
             unit.problems.append(problem.problem)
         else:
-            unit.statements = recorder.statements(unit.path)
+            # env.py's session settings run before each revision, outside its transaction.
+            settings = [
+                replace(setting, index=index)
+                for index, setting in enumerate(self._project.environment.settings)
+            ]
+            unit.statements = settings + recorder.statements(unit.path, len(settings))
         return unit
 
     def _render(self, revision: RevisionFile) -> Recorder:
