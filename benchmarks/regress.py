@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +43,7 @@ class Tally:
     statements: int = 0
     operations: Counter[str] = field(default_factory=Counter)
     findings: Counter[str] = field(default_factory=Counter)
+    syntax_error_kinds: Counter[str] = field(default_factory=Counter)
     files_with_syntax_errors: int = 0
     not_checked: dict[str, str] = field(default_factory=dict)
     """File → the one-line problem the checker reported instead of a result (exit 2)."""
@@ -100,7 +101,7 @@ def check_each_file(files: list[Path]) -> Tally:
     for path in files:
         tally.files += 1
         try:
-            result = run_check(CheckOptions(paths=(str(path),)))
+            result = run_check(CheckOptions(paths=(path.name,), cwd=path.parent))
             for render in FORMATS.values():
                 render(result, CATALOG, color=False)
             for unit in result.units:
@@ -108,16 +109,34 @@ def check_each_file(files: list[Path]) -> Tally:
                 for statement in unit.statements:
                     tally.operations.update(type(op).__name__ for op in parse_statement(statement))
         except CheckProblem as problem:
-            tally.not_checked[path.name] = str(problem)
+            tally.not_checked[path.name] = str(problem).replace(f"{path.parent}/", "")
             continue
         except Exception:
             tally.crashes[path.name] = traceback.format_exc()
             print(f"CRASH {path.name}\n{tally.crashes[path.name]}", file=sys.stderr)
             continue
+        tally.syntax_error_kinds.update(
+            _syntax_error_kind(f.statement) for f in result.findings if f.rule == "syntax-error"
+        )
         rules = Counter(f.rule for f in result.findings)
         tally.findings.update(rules)
         tally.files_with_syntax_errors += bool(rules["syntax-error"])
     return tally
+
+
+# `\d t`, `\gset`, `\.`: a backslash command where a word starts, unlike `E'\\'`.
+_PSQL_META_COMMAND = re.compile(r"(?:^|\s)\\(?:[A-Za-z!?.]|$)", re.MULTILINE)
+# `:name`, `:'name'`, `:"name"`, but not the `::type` of a cast nor a slice's `[1:n]`.
+_PSQL_VARIABLE = re.compile(r"(?<![:\w]):['\"]?[A-Za-z_]")
+
+
+def _syntax_error_kind(statement: str) -> str:
+    """Why the regression SQL does not parse: most of it is written for psql, not the server."""
+    if _PSQL_META_COMMAND.search(statement) or statement.endswith("\\"):
+        return "psql meta-command (`\\…`) in or as the statement"
+    if _PSQL_VARIABLE.search(statement):
+        return "psql variable (`:name`, `:'name'`)"
+    return "other (mostly deliberate errors the regression tests expect)"
 
 
 @dataclass
@@ -134,9 +153,9 @@ def check_files_via_cli(files: list[Path]) -> CommandLineRun:
 
     Only files the checker accepts one by one are given: one refused file stops a whole run.
     """
-    command = [_bgmigrate_executable(), "check", *map(str, files), "--format", "json"]
+    command = [_bgmigrate_executable(), "check", *(f.name for f in files), "--format", "json"]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=files[0].parent)
     seconds = time.perf_counter() - started
     statements = findings = 0
     if done.returncode in (0, 1):
@@ -187,6 +206,9 @@ def summary(tally: Tally, cli: CommandLineRun, seconds: float, pglast_version: s
             f"- `{name}`: `{trace.strip().splitlines()[-1]}`"
             for name, trace in sorted(tally.crashes.items())
         ]
+    lines += ["", "Syntax errors by likely cause:", ""]
+    lines += ["| likely cause | statements |", "|---|---|"]
+    lines += [f"| {kind} | {n} |" for kind, n in tally.syntax_error_kinds.most_common()]
     lines += ["", "Findings by rule:", "", "| rule | findings |", "|---|---|"]
     lines += [f"| {rule} | {n} |" for rule, n in sorted(tally.findings.items())]
     lines += ["", "Operations by kind:", "", "| operation | count |", "|---|---|"]
@@ -206,8 +228,6 @@ def main() -> int:
     args = parser.parse_args()
 
     with regress_corpus(args.sdist, args.pglast_version) as folder:
-        # Config is looked up from the working directory: keep the project's own out of it.
-        os.chdir(folder)
         files = sorted(folder.glob("*.sql"))
         started = time.perf_counter()
         tally = check_each_file(files)
