@@ -562,6 +562,27 @@ def test_alembic_extensions_that_env_py_imports_are_active(tmp_path: Path) -> No
     assert [s.sql for s in unit.statements] == ["NOTIFY shouts, 'HELLO'"]
 
 
+def test_migrations_in_a_plain_folder_inside_the_package_find_the_package(
+    tmp_path: Path,
+) -> None:
+    # Netflix/dispatch keeps them in src/dispatch/database/revisions/tenant/versions.
+    package = tmp_path / "src" / "shop"
+    revisions = package / "db" / "revisions" / "tenant"
+    (revisions / "versions").mkdir(parents=True)
+    for directory in (package, package / "db", package / "db" / "revisions"):
+        (directory / "__init__.py").write_text("")
+    (package / "types.py").write_text("import sqlalchemy as sa\nMONEY = sa.Numeric(12, 2)\n")
+    (revisions / "env.py").write_text("")
+    path = write_revision(
+        revisions / "versions",
+        "r1",
+        'op.add_column("orders", sa.Column("total", MONEY))',
+        head="from shop.types import MONEY\n",
+    )
+    (unit,) = alembic_units([path])
+    assert unit.problems == []
+
+
 def test_session_settings_in_env_py_come_first_in_every_revision(tmp_path: Path) -> None:
     # Warehouse's env.py runs `SET lock_timeout = 4000` on the connection before migrating.
     script_dir = tmp_path / "migrations"

@@ -216,10 +216,15 @@ def _split(value: str | None, separator: str | None, legacy: str) -> list[str]:
 def _guess_sys_path(version_dir: Path) -> list[Path]:
     """Where the application imports from: the version directory (revisions may import
     siblings), the folder above the package holding the migrations (`shop/migrations/` in a
-    package `shop` → the folder holding `shop/`), and the nearest project root."""
+    package `shop` → the folder holding `shop/`, `src/` in a src layout), and the nearest
+    project root."""
     paths = [version_dir]
-    package = version_dir.resolve().parent
-    if (package / "__init__.py").is_file():
+    # The nearest package at or above the script directory (migrations may sit in a plain
+    # folder inside it, e.g. `src/app/db/revisions/tenant/versions`), then its top.
+    package = next(
+        (d for d in _upwards(version_dir.parent, limit=3) if (d / "__init__.py").is_file()), None
+    )
+    if package is not None:
         while (package / "__init__.py").is_file():
             package = package.parent
         paths.append(package)
