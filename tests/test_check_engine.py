@@ -73,3 +73,17 @@ def test_json_report_of_the_fixture_app_matches_the_schema() -> None:
     jsonschema.validate(document, SCHEMA)
     assert document["summary"]["units"] == 15
     assert document["summary"]["suppressed"] == 1
+
+
+def test_validated_not_null_check_follows_column_and_table_renames() -> None:
+    before = (
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n"
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT c;\n"
+        "ALTER TABLE t RENAME COLUMN a TO b;\n"
+        "ALTER TABLE t RENAME TO u;\n"
+    )
+    set_not_null = "SET lock_timeout = '1s';\nALTER TABLE {} ALTER COLUMN {} SET NOT NULL;"
+    assert check_sql(set_not_null.format("u", "b"), before=before).findings == []
+    rules = [f.rule for f in check_sql(set_not_null.format("u", "a"), before=before).findings]
+    assert rules == ["set-not-null"]

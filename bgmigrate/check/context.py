@@ -44,8 +44,11 @@ class RunState:
     """Column types by table key, from CREATE TABLE / ADD COLUMN / ALTER TYPE seen so far."""
     not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
     """NOT VALID `CHECK (col IS NOT NULL)` constraints: (table key, name) → column."""
-    validated_not_null: set[tuple[str, str]] = field(default_factory=set)
-    """(table key, column) pairs proven non-null by a validated CHECK."""
+    validated_not_null: dict[str, set[str]] = field(default_factory=dict)
+    """Columns proven non-null (NOT NULL, or a validated CHECK), by table key."""
+
+    def prove_not_null(self, table: Name, column: str) -> None:
+        self.validated_not_null.setdefault(table.key, set()).add(column)
 
 
 @dataclass
@@ -109,7 +112,7 @@ class Context:
         return self.run.columns.get(table.key, {}).get(column)
 
     def has_validated_not_null_check(self, table: Name, column: str) -> bool:
-        return (table.key, column) in self.run.validated_not_null
+        return column in self.run.validated_not_null.get(table.key, ())
 
     def not_valid_transaction(self, table: Name, constraint: str) -> int | None:
         """The transaction block where this unit added the constraint NOT VALID, if it did."""
@@ -139,16 +142,14 @@ def track(op: Operation, ctx: Context) -> None:
 def _(op: CreateTable, ctx: Context) -> None:
     ctx.state.new_tables.add(op.table.key)
     ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
-    for column in op.columns:
-        if column.not_null:
-            ctx.run.validated_not_null.add((op.table.key, column.name))
+    ctx.run.validated_not_null[op.table.key] = {c.name for c in op.columns if c.not_null}
 
 
 @track.register
 def _(op: AddColumn, ctx: Context) -> None:
     ctx.run.columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
     if op.column.not_null:
-        ctx.run.validated_not_null.add((op.table.key, op.column.name))
+        ctx.run.prove_not_null(op.table, op.column.name)
     ctx.state.added_columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
 
 
@@ -156,7 +157,7 @@ def _(op: AddColumn, ctx: Context) -> None:
 def _(op: DropColumn, ctx: Context) -> None:
     dropped = ctx.run.columns.get(op.table.key, {}).pop(op.column, None)
     ctx.state.dropped_columns.setdefault(op.table.key, {})[op.column] = dropped
-    ctx.run.validated_not_null.discard((op.table.key, op.column))
+    ctx.run.validated_not_null.get(op.table.key, set()).discard(op.column)
 
 
 @track.register
@@ -168,9 +169,10 @@ def _(op: AlterColumnType, ctx: Context) -> None:
 def _(op: RenameColumn, ctx: Context) -> None:
     columns = ctx.run.columns.setdefault(op.table.key, {})
     columns[op.new_name] = columns.pop(op.column, None)
-    if (op.table.key, op.column) in ctx.run.validated_not_null:
-        ctx.run.validated_not_null.discard((op.table.key, op.column))
-        ctx.run.validated_not_null.add((op.table.key, op.new_name))
+    proven = ctx.run.validated_not_null.get(op.table.key, set())
+    if op.column in proven:
+        proven.discard(op.column)
+        proven.add(op.new_name)
 
 
 @track.register
@@ -181,10 +183,8 @@ def _(op: RenameTable, ctx: Context) -> None:
     if op.table.key in ctx.state.new_tables:
         ctx.state.new_tables.discard(op.table.key)
         ctx.state.new_tables.add(renamed.key)
-    ctx.run.validated_not_null = {
-        (renamed.key if key == op.table.key else key, column)
-        for key, column in ctx.run.validated_not_null
-    }
+    if op.table.key in ctx.run.validated_not_null:
+        ctx.run.validated_not_null[renamed.key] = ctx.run.validated_not_null.pop(op.table.key)
 
 
 @track.register
@@ -229,14 +229,14 @@ def _(op: AddConstraint, ctx: Context) -> None:
         if op.name is not None:
             ctx.run.not_null_checks[(op.table.key, op.name)] = op.not_null_column
     else:
-        ctx.run.validated_not_null.add((op.table.key, op.not_null_column))
+        ctx.run.prove_not_null(op.table, op.not_null_column)
 
 
 @track.register
 def _(op: ValidateConstraint, ctx: Context) -> None:
     column = ctx.run.not_null_checks.get((op.table.key, op.name))
     if column is not None:
-        ctx.run.validated_not_null.add((op.table.key, column))
+        ctx.run.prove_not_null(op.table, column)
 
 
 @track.register

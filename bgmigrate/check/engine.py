@@ -91,12 +91,9 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
                 track(op, ctx)
         if settings.report(unit):
             findings.extend(_suppress(unit, unit_findings, dispatch))
-    findings.sort(key=lambda f: (_order(checked, f.path), f.location.line, f.location.column))
+    position = {unit.path: index for index, unit in reversed(list(enumerate(checked)))}
+    findings.sort(key=lambda f: (position[f.path], f.location.line, f.location.column))
     return CheckResult(units=checked, findings=findings, pg_version=settings.pg_version)
-
-
-def _order(units: list[Unit], path: str) -> int:
-    return next((i for i, u in enumerate(units) if u.path == path), len(units))
 
 
 class _Dispatch:
