@@ -26,27 +26,26 @@ app = typer.Typer(
 register_check(app)
 
 
-def _mount_optional() -> None:
-    """Mount the planner and the executor commands (their modules import lazily what they need)."""
-    try:
-        from bgmigrate.cli.plan import app as plan_app
-    except ImportError:  # pragma: no cover - while the planner is not installed
-        plan_app = None
-    if plan_app is not None:
-        app.add_typer(plan_app, name="plan")
-    try:
-        from bgmigrate.cli.execute import app as execute_app
-    except ImportError:  # pragma: no cover
-        execute_app = None
-    if execute_app is not None:
-        app.registered_commands.extend(execute_app.registered_commands)
+CHECK_COMMANDS = frozenset({"check", "rules", "explain"})
 
 
-_mount_optional()
+def mount_plan_and_execute() -> None:
+    """Add `plan`, `apply`, `approve`, `status` and `rollback` to the app.
+
+    `main` skips this for the check commands: a pre-commit hook runs `bgmigrate check` on every
+    commit, and it should not pay for importing the planner and the executor.
+    """
+    from bgmigrate.cli.execute import app as execute_app
+    from bgmigrate.cli.plan import app as plan_app
+
+    app.add_typer(plan_app, name="plan")
+    app.registered_commands.extend(execute_app.registered_commands)
 
 
 def main() -> None:
     """Console entry point: one clear line on stderr and exit 2 instead of a traceback."""
+    if len(sys.argv) < 2 or sys.argv[1] not in CHECK_COMMANDS:
+        mount_plan_and_execute()
     try:
         app(standalone_mode=True)
     except UsageError as error:
