@@ -249,11 +249,11 @@ class _Carrier:
         except RewriteError as error:
             self.out.blockers.append(f"constraint {constraint.name} cannot be carried: {error}")
             return
-        if not own_table:
-            # A foreign key of another table pins the old column: drop it before the column.
-            self.before_drop.append(
-                f"ALTER TABLE {constraint.table.sql} DROP CONSTRAINT {quote_ident(constraint.name)}"
-            )
+        # Dropped explicitly, never as a side effect of DROP COLUMN (a foreign key of another
+        # table, or of this one, pointing at the column would even make the drop fail).
+        self.before_drop.append(
+            f"ALTER TABLE {constraint.table.sql} DROP CONSTRAINT {quote_ident(constraint.name)}"
+        )
         self.after_drop.append(sql)
         if constraint.validated:
             self.out.after_swap.append(

@@ -3,8 +3,9 @@ PostgreSQL, then introspected.
 
 A directory of `.sql` migrations runs in the order `check` reads them (natural filename
 order, `2_x.sql` before `10_y.sql`), statement by statement in autocommit as psql would run
-it, so `CONCURRENTLY` and explicit `BEGIN … COMMIT` blocks behave as in production. A single
-file is one script (a migration or a `pg_dump --schema-only` output).
+it, so `CONCURRENTLY` and explicit `BEGIN … COMMIT` blocks behave as in production. An Alembic
+project runs base to heads (`bgmigrate.source.alembic.replay_alembic`). A single file is one
+script (a migration or a `pg_dump --schema-only` output).
 """
 
 from __future__ import annotations
@@ -69,11 +70,13 @@ def _replay(path: Path, dsn: str) -> None:
     if path.is_file():
         replay_files([path], dsn)
         return
-    from bgmigrate.source.alembic.project import find_project
+    from bgmigrate.source.alembic import ReplayError, find_project, replay_alembic
 
-    project = find_project(path)
-    if project is not None:
-        _replay_alembic(project, dsn)
+    if find_project(path) is not None:
+        try:
+            replay_alembic(path, dsn)
+        except ReplayError as error:
+            raise SchemaSourceError(str(error)) from None
         return
     from bgmigrate.source.discover import discover
 
@@ -83,13 +86,6 @@ def _replay(path: Path, dsn: str) -> None:
             f"schema source {path}: no .sql migrations and no Alembic project found there"
         )
     replay_files(files, dsn)
-
-
-def _replay_alembic(project: object, dsn: str) -> None:
-    raise SchemaSourceError(
-        "Alembic replay not supported yet: give the schema with --dsn (a database at the "
-        "project's head) or --schema-from a `pg_dump --schema-only` file"
-    )
 
 
 def _server_major(connection: object) -> str:

@@ -1,11 +1,13 @@
+from pathlib import Path
+
 import pytest
-from conftest import FIXTURES
 
 from bgmigrate.plan.identifiers import QualifiedName
 from bgmigrate.plan.introspect import SchemaSourceError
 from bgmigrate.plan.replay import schema_from_paths
 
 USERS = QualifiedName("public", "users")
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def test_replaying_the_fixture_migrations_gives_their_final_schema(pg_dsn):
@@ -51,3 +53,9 @@ def test_a_missing_path_is_a_clear_error(tmp_path):
 def test_an_empty_directory_says_what_it_looked_for(tmp_path, pg_dsn):
     with pytest.raises(SchemaSourceError, match=r"no \.sql migrations and no Alembic project"):
         schema_from_paths([tmp_path], server_dsn=pg_dsn)
+
+
+def test_an_alembic_project_replays_to_its_heads(pg_dsn):
+    schema = schema_from_paths([FIXTURES / "alembic_app"], server_dsn=pg_dsn)
+    assert USERS in schema.tables
+    assert "alembic_version" not in {name.name for name in schema.tables}

@@ -29,6 +29,7 @@ __all__ = [
     "require_new_column_name",
     "require_primary_key",
     "require_trigger_sync",
+    "select_star_note",
 ]
 
 DualWrite = Literal["trigger", "app"]
@@ -166,3 +167,13 @@ def require_trigger_sync(options: PlanOptions, operation: str, why: str) -> None
             f"--dual-write app does not apply to {operation}: {why}. Use the default "
             "--dual-write trigger"
         )
+
+
+def select_star_note(table: QualifiedName) -> str:
+    """Dropping a column changes what `SELECT *` returns: a statement that a running version
+    prepared keeps its old result shape, which PostgreSQL refuses."""
+    return (
+        f"after contract, a statement a running version prepared with SELECT * on {table} "
+        "fails with 'cached plan must not change result type' until it is prepared again "
+        "(Rails and pgjdbc re-prepare by themselves; psycopg 3 and others need new connections)"
+    )

@@ -16,7 +16,14 @@ from typing import ClassVar
 from bgmigrate.plan import steps
 from bgmigrate.plan.identifiers import QualifiedName, quote_ident
 from bgmigrate.plan.model import PlanError, Step
-from bgmigrate.plan.operations.base import Draft, PlanOptions, find_column, find_table, plan_id
+from bgmigrate.plan.operations.base import (
+    Draft,
+    PlanOptions,
+    find_column,
+    find_table,
+    plan_id,
+    select_star_note,
+)
 from bgmigrate.plan.schema import Schema, Table
 
 __all__ = ["DropColumn", "DropTable", "drop_checks", "drop_operation", "retire_columns"]
@@ -163,6 +170,7 @@ class DropColumn:
             "contract phase only when no instance of the old version is left."
         )
         draft.contract.extend(retire_columns(table, (column.name,)))
+        draft.notes.append(select_star_note(table.name))
         return draft
 
 

@@ -29,6 +29,7 @@ from bgmigrate.plan.operations.base import (
     require_free_relation,
     require_new_column_name,
     require_primary_key,
+    select_star_note,
 )
 from bgmigrate.plan.schema import Schema, Table
 from bgmigrate.plan.sync import two_way_sync
@@ -106,6 +107,7 @@ class RenameColumn:
         elif column.not_null:
             draft.expand.append(_relax_not_null(table, self.column))
         draft.expand.extend(carried.expand)
+        draft.notes.append(select_star_note(table.name))
         draft.backfill = copy_backfill(copy)
         draft.verify = copy_verify(copy)
         draft.backfill_needs_approval = sync is None

@@ -138,6 +138,13 @@ def _shadow_copy(
         f"after contract {name} is the last column of {table.name}: SELECT * and INSERT "
         "without a column list see a different column order"
     )
+    draft.notes.append(
+        f"the swap changes the result type of every query returning {name}: a statement a "
+        "running version has prepared (psycopg 3 after 5 runs, JDBC, Rails) fails with "
+        "'cached plan must not change result type' until it is prepared again. Rails and "
+        "pgjdbc re-prepare by themselves; with other clients, retry on that error or renew "
+        "the app's connections right after contract"
+    )
     draft.expand.append(
         steps.add_column(
             table.name,

@@ -28,6 +28,7 @@ from bgmigrate.plan.operations.base import (
     plan_id,
     require_free_relation,
     require_trigger_sync,
+    select_star_note,
 )
 from bgmigrate.plan.operations.drop import column_blockers, drop_checks, retire_columns
 from bgmigrate.plan.schema import Column, Schema, Table
@@ -92,6 +93,11 @@ class Split:
                 f"{table.name} and {source.into}, both ways",
             )
         )
+        draft.notes.append(
+            f"while both versions run, a write of the same {table.name.name} row through each "
+            "version at the same moment can deadlock (the triggers lock the two tables in "
+            "opposite orders): PostgreSQL aborts one of them, which the app retries"
+        )
         draft.backfill = source.backfill()
         draft.verify = source.verify()
         draft.deploy = (
@@ -101,16 +107,23 @@ class Split:
             "the old version may run. The old version keeps working: triggers copy writes both "
             "ways. Start the contract phase only when no instance of the old version is left."
         )
+        # One table per transaction: the apps lock the two tables in both orders (through the
+        # triggers), so a transaction locking both could deadlock with them.
         draft.contract.append(
-            Step(
-                sql=forward.drop_sql() + ";\n" + backward.drop_sql(),
-                description="Drop the dual-write triggers",
+            forward.remove(
+                description=f"Drop the trigger copying writes of {table.name} to {source.into}"
+            )
+        )
+        draft.contract.append(
+            backward.remove(
+                description=f"Drop the trigger copying writes of {source.into} to {table.name}"
             )
         )
         for column in source.moved:
             if column.not_null:
                 draft.contract.extend(steps.not_null_via_check(source.into, column.name))
         draft.contract.extend(retire_columns(table, self.columns))
+        draft.notes.append(select_star_note(table.name))
         return draft
 
 
