@@ -253,3 +253,12 @@ def final_catalog(server_dsn: str, final: str, tables: tuple[str, ...]) -> dict[
     finally:
         with psycopg.connect(server_dsn, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def apply_all(dsn: str, plan: Plan, out: Path) -> None:
+    """Run every db phase's rendered SQL file, in order, with no app running."""
+    out.mkdir(parents=True, exist_ok=True)
+    for file in render(plan, "sql"):
+        path = out / file.name
+        path.write_text(file.text)
+        replay_files([path], dsn)
