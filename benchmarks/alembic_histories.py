@@ -27,24 +27,20 @@ UNANALYSABLE = "unanalysable-revision"
 
 
 def measure_project(path: Path, dsn: str | None) -> None:
-    from bgmigrate.source.alembic import alembic_units, find_project
-    from bgmigrate.source.alembic.capture import RevisionFailed
-    from bgmigrate.source.alembic.graph import order_revisions
-    from bgmigrate.source.alembic.offline import render_offline
+    from bgmigrate.source.alembic import alembic_units
 
-    project = find_project(path)
-    if project is None:
-        sys.exit(f"{path}: not an Alembic project")
-    offline = 0
-    for revision in order_revisions(project.revisions()):
-        try:
-            render_offline(revision, project)
-        except RevisionFailed:
-            continue
-        offline += 1
     started = time.perf_counter()
     units = alembic_units([path], dsn=dsn)
     elapsed = time.perf_counter() - started
+    # In a process of its own: the imports a full run makes would help revisions render.
+    offline = int(
+        subprocess.run(
+            [sys.executable, __file__, "--count-offline", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     failed = [u for u in units if any(p.rule == UNANALYSABLE for p in u.problems)]
     analysed = len(units) - len(failed)
     print(
@@ -57,6 +53,25 @@ def measure_project(path: Path, dsn: str | None) -> None:
     )
     for reason, count in reasons.most_common():
         print(f"  {count} × {reason}")
+
+
+def count_offline(path: Path) -> int:
+    """Revisions that render without a database, each tried on its own as a first attempt."""
+    from bgmigrate.source.alembic import find_project
+    from bgmigrate.source.alembic.capture import RevisionFailed
+    from bgmigrate.source.alembic.offline import render_offline
+
+    project = find_project(path)
+    if project is None:
+        sys.exit(f"{path}: not an Alembic project")
+    count = 0
+    for revision in project.revisions():
+        try:
+            render_offline(revision, project)
+        except RevisionFailed:
+            continue
+        count += 1
+    return count
 
 
 def measure_one_revision(path: Path, runs: int = 10) -> None:
@@ -84,7 +99,11 @@ def main() -> None:
     parser.add_argument("paths", nargs="*", type=Path)
     parser.add_argument("--one-revision", type=Path)
     parser.add_argument("--dsn", help="replay on this server (default: embedded PostgreSQL)")
+    parser.add_argument("--count-offline", type=Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.count_offline:
+        print(count_offline(arguments.count_offline))
+        return
     if arguments.one_revision:
         measure_one_revision(arguments.one_revision)
     for path in arguments.paths:

@@ -583,6 +583,49 @@ def test_migrations_in_a_plain_folder_inside_the_package_find_the_package(
     assert unit.problems == []
 
 
+def test_revision_using_a_module_only_env_py_imports_renders(tmp_path: Path) -> None:
+    # Prefect's revisions call prefect.server.utilities.database.UUID() after `import prefect`:
+    # only env.py's imports make the submodule an attribute.
+    package = tmp_path / "shop"
+    (package / "db" / "versions").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (package / "__init__.py").write_text("")
+    (package / "types.py").write_text("import sqlalchemy as sa\nMONEY = sa.Numeric(12, 2)\n")
+    (package / "db" / "env.py").write_text("from alembic import context\nimport shop.types\n")
+    path = write_revision(
+        package / "db" / "versions",
+        "r1",
+        'op.add_column("orders", sa.Column("total", shop.types.MONEY))',
+        head="import shop\n",
+    )
+    (unit,) = alembic_units([path])
+    assert unit.problems == []
+    assert [s.sql for s in unit.statements] == [
+        "ALTER TABLE orders ADD COLUMN total NUMERIC(12, 2)"
+    ]
+
+
+def test_raw_driver_sql_keeps_percent_signs_on_replay(tmp_path: Path, pg_dsn: str) -> None:
+    # Prefect runs `exec_driver_sql("… format('%I.%I', …)")` on asyncpg; psycopg would read
+    # `%I` as a placeholder were it given parameters.
+    write_revision(tmp_path, "r1", 'op.create_table("order", sa.Column("id", sa.Integer()))')
+    path = write_revision(
+        tmp_path,
+        "r2",
+        """
+        name = op.get_bind().exec_driver_sql("SELECT format('%I', 'order')").scalar()
+        op.execute(f"ALTER TABLE {name} ADD COLUMN total numeric")
+        """,
+        down="r1",
+    )
+    (unit,) = alembic_units([path], dsn=pg_dsn)
+    assert unit.problems == []
+    assert [s.sql for s in unit.statements] == [
+        "SELECT format('%I', 'order')",
+        'ALTER TABLE "order" ADD COLUMN total numeric',
+    ]
+
+
 def test_session_settings_in_env_py_come_first_in_every_revision(tmp_path: Path) -> None:
     # Warehouse's env.py runs `SET lock_timeout = 4000` on the connection before migrating.
     script_dir = tmp_path / "migrations"

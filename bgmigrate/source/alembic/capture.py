@@ -11,7 +11,7 @@ import importlib.util
 import itertools
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,14 @@ from bgmigrate.source.unit import Location, Statement
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
 
-__all__ = ["Captured", "Recorder", "RevisionFailed", "describe", "run_upgrade"]
+__all__ = [
+    "Captured",
+    "Recorder",
+    "RevisionFailed",
+    "describe",
+    "import_environment",
+    "run_upgrade",
+]
 
 _module_numbers = itertools.count(1)
 
@@ -178,7 +185,7 @@ def run_upgrade(
     locator = recorder.locator if recorder is not None else CallLocator(revision)
     watching = recorder.watching(context) if recorder is not None else contextlib.nullcontext()
     with Operations.context(context), _environment(context), _quiet(), _on_sys_path(project):
-        _activate_plugins(project)
+        _import_quietly(project.environment.plugins)
         try:
             module = _import(revision)
         except (Exception, SystemExit) as error:
@@ -192,12 +199,17 @@ def run_upgrade(
             sys.modules.pop(module.__name__, None)
 
 
-def _activate_plugins(project: AlembicProject) -> None:
-    """Import the Alembic extensions env.py imports; one that is missing is the revisions'
-    problem, reported when they use it."""
-    for plugin in project.environment.plugins:
-        with contextlib.suppress(Exception):
-            importlib.import_module(plugin)
+def import_environment(project: AlembicProject) -> None:
+    """Import what the project's env.py imports, as running it would have: for revisions that
+    use the application's modules without importing them. Modules that fail are skipped."""
+    with _quiet(), _on_sys_path(project):
+        _import_quietly(project.environment.imports)
+
+
+def _import_quietly(names: Iterable[str]) -> None:
+    for name in names:
+        with contextlib.suppress(Exception, SystemExit):
+            importlib.import_module(name)
 
 
 def _import(revision: RevisionFile) -> ModuleType:

@@ -1,9 +1,10 @@
 """What a project's env.py sets up that its revisions rely on, read with `ast`, never run.
 
-env.py may need the application and a database, so bgmigrate binds `op` itself; two things it
-would have done still matter: the Alembic extensions it imports (they register operations
+env.py may need the application and a database, so bgmigrate binds `op` itself; what it
+would have done that still matters: the Alembic extensions it imports (they register operations
 such as `op.sync_enum_values`), and the session settings it executes on the connection before
-migrating (`SET lock_timeout = 4000` makes every revision's statements time out).
+migrating (`SET lock_timeout = 4000` makes every revision's statements time out). And the
+application modules it imports, which a few revisions use without importing them.
 """
 
 from __future__ import annotations
@@ -26,11 +27,17 @@ _SETTING = re.compile(
 
 @dataclass(frozen=True)
 class Environment:
-    plugins: tuple[str, ...] = ()
-    """The `alembic_*` packages env.py imports."""
+    imports: tuple[str, ...] = ()
+    """The modules env.py imports at its top level (the application's models, say): some
+    revisions use them without importing them (`prefect.server.utilities.database.UUID`)."""
     settings: tuple[Statement, ...] = ()
     """Session-level `SET …` statements written in env.py, located there; they run outside
     any transaction, before each revision."""
+
+    @property
+    def plugins(self) -> tuple[str, ...]:
+        """The Alembic extensions (`alembic_*` packages) among the imports."""
+        return tuple(name for name in self.imports if name.split(".")[0].startswith("alembic_"))
 
 
 def read_environment(env_file: Path) -> Environment:
@@ -38,12 +45,12 @@ def read_environment(env_file: Path) -> Environment:
         tree = ast.parse(env_file.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return Environment()
-    plugins: list[str] = []
+    imports: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Import):
-            plugins.extend(alias.name for alias in node.names)
+            imports.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            plugins.append(node.module)
+            imports.append(node.module)
     settings = [
         Statement(
             node.value.strip().rstrip(";").strip(),
@@ -62,7 +69,4 @@ def read_environment(env_file: Path) -> Environment:
         and _SETTING.match(node.value)
     ]
     settings.sort(key=lambda statement: (statement.location.line, statement.location.column))
-    return Environment(
-        plugins=tuple(dict.fromkeys(p for p in plugins if p.split(".")[0].startswith("alembic_"))),
-        settings=tuple(settings),
-    )
+    return Environment(imports=tuple(dict.fromkeys(imports)), settings=tuple(settings))

@@ -154,17 +154,11 @@ class _Database:
 
         event.listen(self._engine, "before_cursor_execute", self._before_cursor_execute)
         event.listen(self._engine, "commit", self._commit)
-        event.listen(
-            self._engine,
-            "do_execute",
-            lambda cursor, statement, parameters, context: _create_extension(
-                cursor, statement, parameters
-            ),
-        )
+        event.listen(self._engine, "do_execute", _execute)
         event.listen(
             self._engine,
             "do_execute_no_params",
-            lambda cursor, statement, context: _create_extension(cursor, statement, None),
+            lambda cursor, statement, context: _execute(cursor, statement, None, context),
         )
         self._connection: Connection = self._engine.connect()
         # As pg_dump does: a function body naming something the replay server lacks (an
@@ -232,19 +226,31 @@ class _Database:
         recorder.record(literal_sql(cursor, statement, parameters))
 
 
-def _create_extension(cursor: Any, statement: str, parameters: Any) -> bool | None:
-    """Run `CREATE EXTENSION` here, and let it fail quietly when the replay server lacks the
-    extension (the embedded server has no pgcrypto; gen_random_uuid() is built in since
-    PostgreSQL 13): the rest of the history still replays. Other statements run as usual."""
-    if not _CREATE_EXTENSION.match(statement):
+def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+    """Where the replay's driver (psycopg) would differ from the project's, run the statement
+    here; None lets SQLAlchemy run it as usual.
+
+    - Raw driver SQL without parameters (`exec_driver_sql("… format('%I', …)")`) runs without
+      any, so `%` stays literal as with asyncpg or psycopg2.
+    - `CREATE EXTENSION` may fail quietly when the replay server lacks the extension (the
+      embedded server has no pgcrypto; gen_random_uuid() is built in since PostgreSQL 13),
+      so that the rest of the history still replays.
+    """
+    extension = _CREATE_EXTENSION.match(statement) is not None
+    raw = getattr(context, "compiled", None) is None
+    if not extension and (parameters or not raw):
         return None
+    arguments = (parameters,) if parameters else ()
+    if not extension:
+        cursor.execute(statement, *arguments)
+        return True
     # Inside the revision's transaction (the driver begins one before the first statement
     # unless in autocommit) a failed statement would abort it: fence it.
     fenced = not cursor.connection.autocommit
     if fenced:
         cursor.execute("SAVEPOINT bgmigrate_create_extension")
     try:
-        cursor.execute(statement, parameters)
+        cursor.execute(statement, *arguments)
     except Exception as error:
         if sqlstate(error) not in _MISSING_EXTENSION:
             raise

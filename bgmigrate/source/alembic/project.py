@@ -96,10 +96,20 @@ def _from_script_dir(script_dir: Path, version_dir: Path | None = None) -> Alemb
 
 
 def _from_version_dir(directory: Path) -> AlembicProject:
+    # env.py sits beside `versions/`, or above it when versions are split by database
+    # (`versions/postgresql/`, as Prefect does).
+    env_file = next(
+        (
+            d / "env.py"
+            for d in (directory.parent, directory.parent.parent)
+            if (d / "env.py").is_file()
+        ),
+        directory.parent / "env.py",
+    )
     return AlembicProject(
         version_dirs=(directory,),
         sys_path=tuple(_guess_sys_path(directory)),
-        environment=read_environment(directory.parent / "env.py"),
+        environment=read_environment(env_file),
     )
 
 

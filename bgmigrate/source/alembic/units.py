@@ -8,7 +8,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from bgmigrate.source.alembic.capture import Recorder, RevisionFailed, describe
+from bgmigrate.source.alembic.capture import (
+    Recorder,
+    RevisionFailed,
+    describe,
+    import_environment,
+)
 from bgmigrate.source.alembic.graph import order_revisions
 from bgmigrate.source.alembic.offline import render_offline
 from bgmigrate.source.alembic.online import ChainFailed, OnlineReplay, ReplayServer
@@ -118,6 +123,7 @@ class _ProjectUnits:
         self._server = server
         self._all: list[RevisionFile] | None = None
         self._replay: OnlineReplay | None = None
+        self._environment_imported = False
 
     def units(self) -> list[Unit]:
         try:
@@ -168,7 +174,7 @@ class _ProjectUnits:
 
     def _render(self, revision: RevisionFile) -> Recorder:
         try:
-            return render_offline(revision, self._project)
+            return self._render_offline(revision)
         except RevisionFailed as offline:
             if offline.stage == "import":
                 raise _Unanalysable(
@@ -182,6 +188,18 @@ class _ProjectUnits:
             raise _Unanalysable(
                 _line(1), f"Rendering this revision failed unexpectedly ({describe(error)})."
             ) from error
+
+    def _render_offline(self, revision: RevisionFile) -> Recorder:
+        """Offline rendering; on a failure, once per project, with env.py's imports loaded
+        first (a revision may use what env.py imported), then again."""
+        try:
+            return render_offline(revision, self._project)
+        except RevisionFailed:
+            if self._environment_imported or not self._project.environment.imports:
+                raise
+        self._environment_imported = True
+        import_environment(self._project)
+        return render_offline(revision, self._project)
 
     def _render_online(self, revision: RevisionFile, offline: RevisionFailed) -> Recorder:
         before = f"Rendering this revision without a database failed ({offline})"
