@@ -56,16 +56,17 @@ def measure_project(path: Path, dsn: str | None) -> None:
 
 
 def count_offline(path: Path) -> int:
-    """Revisions that render without a database, each tried on its own as a first attempt."""
+    """Revisions that render without a database at the first attempt, in migration order."""
     from bgmigrate.source.alembic import find_project
     from bgmigrate.source.alembic.capture import RevisionFailed
+    from bgmigrate.source.alembic.graph import order_revisions
     from bgmigrate.source.alembic.offline import render_offline
 
     project = find_project(path)
     if project is None:
         sys.exit(f"{path}: not an Alembic project")
     count = 0
-    for revision in project.revisions():
+    for revision in order_revisions(project.revisions()):
         try:
             render_offline(revision, project)
         except RevisionFailed:
