@@ -20,7 +20,9 @@ import typer
 from bgmigrate.cli.errors import fail
 
 if TYPE_CHECKING:
+    from bgmigrate.config import Config as ProjectConfig
     from bgmigrate.plan.operations import PlanOperation
+    from bgmigrate.plan.render import RenderedFile
     from bgmigrate.plan.schema import Schema
 
 __all__ = ["app"]
@@ -176,7 +178,7 @@ class _Run:
                 sys.stderr.write(f"  - {blocker}\n")
             raise typer.Exit(1)
 
-    def _schema(self, config: object) -> tuple[Schema, int | None]:
+    def _schema(self, config: ProjectConfig) -> tuple[Schema, int | None]:
         from bgmigrate.plan.introspect import introspect
         from bgmigrate.plan.replay import schema_from_paths
 
@@ -191,7 +193,7 @@ class _Run:
         if environment:
             schema = introspect(environment)
             return schema, schema.major_version
-        paths = [config.root / path for path in config.paths]  # type: ignore[attr-defined]
+        paths = [config.root / path for path in config.paths]
         if paths:
             return schema_from_paths(paths), None
         fail(
@@ -201,16 +203,19 @@ class _Run:
             "pyproject.toml"
         )
 
-    def _write(self, files: list, *, directory: bool) -> None:  # type: ignore[type-arg]
+    def _write(self, files: list[RenderedFile], *, directory: bool) -> None:
         if self.out is None:
             for file in files:
                 sys.stdout.write(file.text)
             return
         if directory or self.out.is_dir():
-            self.out.mkdir(parents=True, exist_ok=True)
+            # An alembic.ini names its project: the revisions go beside it, in its versions.
+            base = self.out.parent if self.out.is_file() else self.out
             for file in files:
-                (self.out / file.name).write_text(file.text, encoding="utf-8")
-                sys.stdout.write(f"{self.out / file.name}\n")
+                path = base / file.name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(file.text, encoding="utf-8")
+                sys.stdout.write(f"{path}\n")
             return
         (file,) = files
         self.out.parent.mkdir(parents=True, exist_ok=True)

@@ -83,11 +83,21 @@ def add_constraint_not_valid(
     )
 
 
-def validate_constraint(table: QualifiedName, name: str, *, description: str) -> Step:
+def validate_constraint(
+    table: QualifiedName, name: str, *, description: str, definition: str | None = None
+) -> Step:
     """`VALIDATE CONSTRAINT` in its own transaction: scans under SHARE UPDATE EXCLUSIVE, which
-    does not block reads or writes."""
+    does not block reads or writes. Given the constraint's `definition`, the undo puts it back
+    NOT VALID (a brief lock, no scan), the state before the validation."""
+    undo = None
+    if definition is not None:
+        undo = (
+            f"ALTER TABLE {table.sql} DROP CONSTRAINT {quote_ident(name)}, "
+            f"ADD CONSTRAINT {quote_ident(name)} {definition} NOT VALID"
+        )
     return Step(
         sql=f"ALTER TABLE {table.sql} VALIDATE CONSTRAINT {quote_ident(name)}",
+        undo=undo,
         description=description,
     )
 

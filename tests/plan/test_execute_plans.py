@@ -32,3 +32,25 @@ def test_the_executor_applies_every_plan_to_its_final_schema(name, dual_write, f
         apply_phase(plan, phase.name, fresh_db)
     tables = scenario.tables
     assert catalog(fresh_db, tables) == final_catalog(pg_dsn, scenario.final, tables)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_rolling_back_before_contract_restores_the_starting_schema(name, fresh_db):
+    from bgmigrate.execute.executor import apply_phase, approve_phase, rollback_phase
+
+    operation, scenario = SCENARIOS[name]
+    with psycopg.connect(fresh_db, autocommit=True) as connection:
+        connection.execute(scenario.setup)
+    schema = introspect(fresh_db)
+    tables = tuple(table.name for table in schema.tables)
+    before = catalog(fresh_db, tables)
+    plan = build_plan(operation, schema, PlanOptions())
+    applied = [phase for phase in plan.phases if phase.name in ("expand", "backfill")]
+    if not applied:
+        pytest.skip(f"{name} changes nothing before contract")
+    for phase in applied:
+        if phase.needs_approval:
+            approve_phase(plan, phase.name, fresh_db, by="test")
+        apply_phase(plan, phase.name, fresh_db)
+    rollback_phase(plan, applied[0].name, fresh_db)
+    assert catalog(fresh_db, tables) == before

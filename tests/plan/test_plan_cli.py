@@ -154,3 +154,24 @@ def test_config_paths_are_the_schema_source_when_nothing_else_is_given(project):
     result = run("add-index", "users.bio", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert Plan.from_json(result.stdout).pg_version == 15
+
+
+def test_alembic_format_writes_into_the_projects_versions_after_its_head(dsn, project):
+    import shutil
+
+    shutil.copytree(FIXTURES / "alembic_app", project / "app")
+    versions = project / "app" / "migrations" / "versions"
+    before = set(versions.iterdir())
+    result = run(
+        "add-index",
+        "users.bio",
+        "--dsn",
+        dsn,
+        "--format",
+        "alembic",
+        "--out",
+        str(project / "app" / "alembic.ini"),
+    )
+    assert result.exit_code == 0, result.stderr
+    (written,) = set(versions.iterdir()) - before
+    assert 'down_revision = "0016_orders_total_index"' in written.read_text()

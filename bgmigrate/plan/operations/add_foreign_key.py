@@ -79,12 +79,14 @@ class AddForeignKey:
                 )
             )
         clause = f" ON DELETE {on_delete.upper()}" if on_delete else ""
+        definition = (
+            f"FOREIGN KEY ({column.sql_name}) REFERENCES {parent.name.sql} ({key.sql_name}){clause}"
+        )
         draft.expand.append(
             steps.add_constraint_not_valid(
                 table.name,
                 name,
-                f"ALTER TABLE {table.name.sql} ADD CONSTRAINT {quote_ident(name)} FOREIGN KEY "
-                f"({column.sql_name}) REFERENCES {parent.name.sql} ({key.sql_name}){clause} "
+                f"ALTER TABLE {table.name.sql} ADD CONSTRAINT {quote_ident(name)} {definition} "
                 "NOT VALID",
                 description=f"Add the foreign key {name} NOT VALID: enforced for new writes, "
                 "no scan, a brief lock on both tables",
@@ -95,6 +97,7 @@ class AddForeignKey:
                 table.name,
                 name,
                 description=f"Validate {name}: scans {table.name.name} without blocking writes",
+                definition=definition,
             )
         )
         draft.notes.append(

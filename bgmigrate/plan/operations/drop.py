@@ -57,9 +57,15 @@ def drop_checks(table: Table, columns: tuple[str, ...]) -> Step | None:
         f"ADD CONSTRAINT {quote_ident(name)} {check.definition} NOT VALID"
         for name, check in checks.items()
     )
+    # The undo restores each check as it was: validated again when it was (a scan).
+    validations = [
+        f"ALTER TABLE {table.name.sql} VALIDATE CONSTRAINT {quote_ident(name)}"
+        for name, check in checks.items()
+        if check.validated
+    ]
     return Step(
         sql=f"ALTER TABLE {table.name.sql} {drops}",
-        undo=f"ALTER TABLE {table.name.sql} {adds}",
+        undo=";\n".join([f"ALTER TABLE {table.name.sql} {adds}", *validations]),
         description=f"Drop the checks on {', '.join(columns)} ({', '.join(checks)}): the new "
         "version no longer writes these columns",
     )

@@ -3,8 +3,9 @@
 
 A revision runs its steps inside `autocommit_block()`: each transactional step is its own
 `BEGIN … COMMIT` (a short transaction, as the executor runs it), `CONCURRENTLY` steps and the
-batched backfill run outside any transaction. `--out` names the project's versions directory
-(or the project); the head is read from the revision files there, without importing them.
+batched backfill run outside any transaction. `--out` names the project (its `alembic.ini`, its
+directory or its script directory: the files go to its versions directory) or a versions
+directory; the head is read from the revision files there, without importing them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import re
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bgmigrate.plan.model import Plan, PlanError, PlanPhase
 from bgmigrate.plan.render.compatibility import target_summary
@@ -25,20 +27,27 @@ from bgmigrate.plan.render.script import (
     phase_script,
 )
 
+if TYPE_CHECKING:
+    from bgmigrate.source.alembic.project import AlembicProject
+
 __all__ = ["current_head", "render"]
 
 _INDENT = " " * 8
 _CONCURRENTLY = re.compile(r"\bconcurrently\b", re.IGNORECASE)
 
 
-def current_head(directory: Path | None) -> str | None:
-    """The single head revision of the Alembic project at `directory` (its versions directory,
-    script directory or `alembic.ini`); None when it has no revisions yet."""
-    if directory is None or not directory.exists():
+def _project(out: Path | None) -> AlembicProject | None:
+    if out is None or not out.exists():
         return None
     from bgmigrate.source.alembic.project import find_project
 
-    project = find_project(directory)
+    return find_project(out)
+
+
+def current_head(out: Path | None) -> str | None:
+    """The single head revision of the Alembic project at `out` (its versions directory,
+    script directory or `alembic.ini`); None when it has no revisions yet."""
+    project = _project(out)
     if project is None:
         return None
     revisions = project.revisions()
@@ -46,10 +55,25 @@ def current_head(directory: Path | None) -> str | None:
     heads = sorted(revision.revision for revision in revisions if revision.revision not in parents)
     if len(heads) > 1:
         raise PlanError(
-            f"the Alembic project at {directory} has several heads ({', '.join(heads)}): merge "
+            f"the Alembic project at {out} has several heads ({', '.join(heads)}): merge "
             "them (alembic merge heads) before adding the plan's revisions"
         )
     return heads[0] if heads else None
+
+
+def _versions_prefix(out: Path | None) -> str:
+    """Where the revisions go, relative to `out`'s directory: its versions directory when `out`
+    names the project (an `alembic.ini`, the project or its script directory)."""
+    project = _project(out)
+    if out is None or project is None or not project.version_dirs:
+        return ""
+    base = out if out.is_dir() else out.parent
+    versions = project.version_dirs[0].resolve()
+    try:
+        relative = versions.relative_to(base.resolve())
+    except ValueError:
+        return ""
+    return "" if relative == Path() else f"{relative.as_posix()}/"
 
 
 def revision_id(plan: Plan, phase: PlanPhase) -> str:
@@ -162,6 +186,7 @@ def _module(plan: Plan, phase: PlanPhase, revision: str, down_revision: str | No
 
 def render(plan: Plan, out: Path | None = None) -> list[RenderedFile]:
     down_revision = current_head(out)
+    prefix = _versions_prefix(out)
     files = []
     slug = re.sub(r"[^A-Za-z0-9]+", "_", plan.id).strip("_").lower()
     for phase in plan.phases:
@@ -170,7 +195,7 @@ def render(plan: Plan, out: Path | None = None) -> list[RenderedFile]:
         revision = revision_id(plan, phase)
         files.append(
             RenderedFile(
-                f"{revision}_{slug}_{phase.name}.py",
+                f"{prefix}{revision}_{slug}_{phase.name}.py",
                 _module(plan, phase, revision, down_revision),
             )
         )
