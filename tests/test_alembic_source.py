@@ -257,6 +257,22 @@ def test_statements_inside_autocommit_block_run_outside_the_transaction(tmp_path
     ]
 
 
+def test_explicit_commit_in_raw_sql_ends_the_revision_transaction(tmp_path: Path) -> None:
+    # The old idiom before CONCURRENTLY: with psycopg2 the statements after it run outside
+    # any transaction block, as after COMMIT in a SQL file.
+    path = write_revision(
+        tmp_path,
+        "r1",
+        """
+        op.add_column("users", sa.Column("a", sa.Integer()))
+        op.execute("COMMIT")
+        op.create_index("ix_a", "users", ["a"], postgresql_concurrently=True)
+        """,
+    )
+    (unit,) = alembic_units([path])
+    assert [s.transaction for s in unit.statements] == [1, 1, None]
+
+
 def test_concurrently_outside_autocommit_block_is_in_the_transaction_and_fails_for_real(
     tmp_path: Path, fresh_db: str
 ) -> None:

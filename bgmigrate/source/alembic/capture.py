@@ -71,10 +71,11 @@ class Recorder:
         self._stretch = 0
         self._batch_location: Location | None = None
 
-    def record(self, sql: str, location: Location | None = None) -> None:
+    def record(self, sql: str) -> None:
         """Record `sql` (possibly several statements, as in `op.execute("…; …")`) at the
-        revision call on the stack, unless a batch has already located it."""
-        location = location or self._batch_location or self.locator.current()
+        revision's call on the stack, or at the batch operation Alembic is running. SQL run
+        while no code of the revision is on the stack is not the revision's."""
+        location = self._batch_location or self.locator.current()
         if location is None:
             return
         autocommit = self._autocommit_depth > 0

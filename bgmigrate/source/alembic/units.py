@@ -40,8 +40,9 @@ def alembic_units(paths: Iterable[Path | str], *, dsn: str | None = None) -> lis
     Each revision renders offline; one that needs a database is replayed, with its ancestors,
     into PostgreSQL: the server at `dsn` (a superuser DSN; temporary databases are created
     and dropped there), else an embedded server started once for the call. A revision that
-    still cannot be analysed becomes a unit whose only content is an
-    `unanalysable-revision` problem. Raises `SourceError` for a path that is neither.
+    still cannot be analysed becomes a unit without statements and with an
+    `unanalysable-revision` problem saying why. Raises `SourceError` for a path that is
+    neither a revision nor a project.
     """
     groups, unreadable = _group_by_project(Path(p) for p in paths)
     server = ReplayServer(dsn)
