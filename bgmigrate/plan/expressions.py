@@ -1,6 +1,6 @@
 """SQL fragments a user types on the command line (`--backfill "''"`, `--using`, a type): each
 must be exactly one expression, or one type, so that it cannot smuggle a second statement into
-a plan. Also what the planner needs to know about them: volatility, the columns they read.
+a plan. Also what the planner needs to know about them: volatility, a type's normal form.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 __all__ = [
     "check_expression",
     "check_type",
-    "expression_columns",
     "is_volatile",
     "parse_type",
 ]
@@ -78,27 +77,6 @@ def is_volatile(text: str) -> bool:
 
     volatility, _ = expression_volatility(_tree(text))
     return volatility in (Volatility.VOLATILE, Volatility.UNKNOWN)
-
-
-def expression_columns(text: str) -> frozenset[str]:
-    """The unqualified column names an expression reads (`lower(email)` → {"email"})."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            ref = node.get("ColumnRef")
-            if ref is not None:
-                fields = ref.get("fields", [])
-                if len(fields) == 1 and "String" in fields[0]:
-                    found.add(fields[0]["String"]["sval"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(_tree(text))
-    return frozenset(found)
 
 
 def parse_type(text: str) -> TypeName:

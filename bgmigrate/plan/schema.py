@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from bgmigrate.plan.identifiers import QualifiedName, quote_ident
 
 __all__ = [
+    "CONSTRAINT_KINDS",
+    "DEFAULT_SCHEMA",
     "Column",
     "Constraint",
     "Grant",

@@ -15,7 +15,14 @@ from bgmigrate.plan.identifiers import QualifiedName, bounded_name, quote_ident
 from bgmigrate.plan.model import Step
 from bgmigrate.plan.sqlrewrite import row_expression
 
-__all__ = ["SyncFunction", "TriggerSpec", "fill_nulls", "one_way_copy", "two_way_sync"]
+__all__ = [
+    "SyncFunction",
+    "TriggerSpec",
+    "fill_nulls",
+    "function_name",
+    "one_way_copy",
+    "two_way_sync",
+]
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class SyncFunction:
 
 
 def function_name(table: QualifiedName, *parts: str) -> QualifiedName:
+    """`public.bgmigrate_users_sync_email`: in the table's schema, named after what it syncs."""
     return table.sibling(bounded_name("bgmigrate", table.name, *parts))
 
 
