@@ -96,6 +96,7 @@ def check_each_file(files: list[Path]) -> Tally:
     from bgmigrate.check.runner import CheckOptions, CheckProblem, run_check
     from bgmigrate.parse.postgres import parse_statement
     from bgmigrate.rules import CATALOG
+    from bgmigrate.source import read_source_text, read_sql_unit
 
     tally = Tally()
     for path in files:
@@ -104,10 +105,10 @@ def check_each_file(files: list[Path]) -> Tally:
             result = run_check(CheckOptions(paths=(path.name,), cwd=path.parent))
             for render in FORMATS.values():
                 render(result, CATALOG, color=False)
-            for unit in result.units:
-                tally.statements += len(unit.statements)
-                for statement in unit.statements:
-                    tally.operations.update(type(op).__name__ for op in parse_statement(statement))
+            unit = read_sql_unit(path.name, read_source_text(path))
+            tally.statements += len(unit.statements)
+            for statement in unit.statements:
+                tally.operations.update(type(op).__name__ for op in parse_statement(statement))
         except CheckProblem as problem:
             tally.not_checked[path.name] = str(problem).replace(f"{path.parent}/", "")
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bgmigrate.check.finding import Category, Finding, Severity
-from bgmigrate.check.result import CheckResult
+from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.unit import Location, Phase, Statement, Unit, UnitKind
 
@@ -89,6 +89,7 @@ def sample_result() -> CheckResult:
             text="",
         ),
     ]
+    units = [CheckedUnit.of(unit) for unit in units]
     findings = [
         Finding(
             rule="rename-column",

@@ -6,8 +6,8 @@ from report_cases import MULTI_LINE_MESSAGE, ORDERS_PATH, RENAME_PATH, catalog, 
 
 from bgmigrate.check.finding import Severity
 from bgmigrate.check.report.text import MAX_SOURCE_LINES, render
-from bgmigrate.check.result import CheckResult
-from bgmigrate.source.unit import Location, Phase, Unit, UnitKind
+from bgmigrate.check.result import CheckedUnit, CheckResult
+from bgmigrate.source.unit import Location, Phase, UnitKind
 
 
 def plain(result: CheckResult) -> str:
@@ -54,7 +54,7 @@ def test_span_within_a_line_is_underlined_at_its_columns():
 
 def test_carets_count_terminal_cells_of_wide_characters():
     text = "SELECT '表表'; DROP INDEX i;\n"
-    unit = Unit(path="w.sql", kind=UnitKind.SQL, phase=Phase.EXPAND, text=text)
+    unit = CheckedUnit("w.sql", UnitKind.SQL, Phase.EXPAND, statements=2, text=text)
     finding = replace(
         sample_result().findings[3],
         path="w.sql",
@@ -92,7 +92,7 @@ def test_summary_counts_in_singular():
 
 def test_long_statement_shows_its_start_and_end_only():
     statement = "\n".join(f"  UPDATE t SET c = {n};" for n in range(1, 21))
-    unit = Unit(path="long.sql", kind=UnitKind.SQL, phase=Phase.EXPAND, text=statement + "\n")
+    unit = CheckedUnit("long.sql", UnitKind.SQL, Phase.EXPAND, statements=20, text=statement + "\n")
     finding = replace(
         sample_result().findings[3],
         path="long.sql",
@@ -139,7 +139,7 @@ def test_machine_formats_do_not_import_rich():
     program = (
         "import sys\n"
         "from bgmigrate.check.report import FORMATS\n"
-        "from bgmigrate.check.result import CheckResult\n"
+        "from bgmigrate.check.result import CheckedUnit, CheckResult\n"
         "for name in ('json', 'sarif', 'github', 'gitlab'):\n"
         "    FORMATS[name](CheckResult(units=[]), {}, color=False)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'pygments')))\n"

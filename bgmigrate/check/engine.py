@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bgmigrate.check.context import Context, RunState, UnitState, track
 from bgmigrate.check.finding import Finding, Severity
-from bgmigrate.check.result import CheckResult
+from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule, Violation
 from bgmigrate.parse.operations import Operation
 from bgmigrate.source.unit import Location, Unit
@@ -69,10 +69,9 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
 
     dispatch = _Dispatch(settings.rules)
     run = RunState()
-    checked: list[Unit] = []
+    checked: list[CheckedUnit] = []
     findings: list[Finding] = []
     for unit in units:
-        checked.append(unit)
         ctx = Context(unit=unit, pg_version=settings.pg_version, run=run, state=UnitState())
         unit_findings = [
             _finding(rule, Violation(p.message), unit, p.location, "")
@@ -89,8 +88,9 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
                             _finding(rule, violation, unit, location, statement.sql)
                         )
                 track(op, ctx)
-        if settings.report(unit):
-            findings.extend(_suppress(unit, unit_findings, dispatch))
+        reported = _suppress(unit, unit_findings, dispatch) if settings.report(unit) else []
+        findings.extend(reported)
+        checked.append(CheckedUnit.of(unit, keep_text=bool(reported)))
     position = {unit.path: index for index, unit in reversed(list(enumerate(checked)))}
     findings.sort(key=lambda f: (position[f.path], f.location.line, f.location.column))
     return CheckResult(units=checked, findings=findings, pg_version=settings.pg_version)

@@ -5,16 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bgmigrate.check.finding import Finding, Severity
-from bgmigrate.source.unit import Unit
+from bgmigrate.source.unit import Phase, Unit, UnitKind
 
-__all__ = ["CheckResult"]
+__all__ = ["CheckResult", "CheckedUnit"]
+
+
+@dataclass(frozen=True)
+class CheckedUnit:
+    """What the reports need of a unit once it is checked. Its text is kept only when a
+    finding points into it, so a run's memory grows with its findings, not with its corpus."""
+
+    path: str
+    kind: UnitKind
+    phase: Phase
+    statements: int
+    text: str = ""
+
+    @classmethod
+    def of(cls, unit: Unit, *, keep_text: bool = True) -> CheckedUnit:
+        text = unit.text if keep_text else ""
+        return cls(unit.path, unit.kind, unit.phase, len(unit.statements), text)
 
 
 @dataclass
 class CheckResult:
     """Units checked (in order) and their findings (in unit, then location order)."""
 
-    units: list[Unit]
+    units: list[CheckedUnit]
     findings: list[Finding] = field(default_factory=list)
     pg_version: int = 16
 

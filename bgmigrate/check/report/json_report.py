@@ -15,9 +15,8 @@ from typing import Any
 
 from bgmigrate import __version__
 from bgmigrate.check.finding import Finding, Severity
-from bgmigrate.check.result import CheckResult
+from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
-from bgmigrate.source.unit import Unit
 
 __all__ = ["SCHEMA_VERSION", "document", "render"]
 
@@ -43,12 +42,12 @@ def document(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def _unit(unit: Unit) -> dict[str, Any]:
+def _unit(unit: CheckedUnit) -> dict[str, Any]:
     return {
         "path": unit.path,
         "kind": unit.kind.value,
         "phase": unit.phase.value,
-        "statements": len(unit.statements),
+        "statements": unit.statements,
     }
 
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bgmigrate.check.finding import Finding, Severity
-from bgmigrate.check.result import CheckResult
+from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
-from bgmigrate.source.unit import Unit
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -70,7 +69,9 @@ def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> st
     return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
 
 
-def _finding(finding: Finding, unit: Unit | None, rule: Rule | None) -> Iterator[RenderableType]:
+def _finding(
+    finding: Finding, unit: CheckedUnit | None, rule: Rule | None
+) -> Iterator[RenderableType]:
     from rich.padding import Padding
     from rich.text import Text
 
@@ -103,7 +104,7 @@ class _Row:
     end: int
 
 
-def _rows(finding: Finding, unit: Unit | None) -> list[_Row]:
+def _rows(finding: Finding, unit: CheckedUnit | None) -> list[_Row]:
     span = finding.location
     file_lines = _LINE_BREAK.split(unit.text) if unit is not None and unit.text else []
     if span.end_line <= len(file_lines):
