@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from bgmigrate.check.engine import CheckSettings, SelectionError, check_units, s
 from bgmigrate.check.finding import Severity
 from bgmigrate.check.result import CheckResult
 from bgmigrate.config import Config, ConfigError, load_config
+from bgmigrate.source.discover import Discovered
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Unit
 
@@ -51,18 +52,21 @@ def run_check(options: CheckOptions) -> CheckResult:
         )
         units = _read_units(options, config, cwd)
         report = _reported(options.since, cwd) if options.since else _everything
+        pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
+        settings = CheckSettings(pg_version=pg_version, rules=rules, report=report)
+        return check_units(units, settings)
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
-    pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
-    return check_units(units, CheckSettings(pg_version=pg_version, rules=rules, report=report))
 
 
 def _everything(unit: Unit) -> bool:
     return True
 
 
-def _read_units(options: CheckOptions, config: Config, cwd: Path) -> list[Unit]:
-    from bgmigrate.source import discover, read_source_text, read_sql_unit
+def _read_units(options: CheckOptions, config: Config, cwd: Path) -> Iterator[Unit]:
+    """The units in migration order. Paths are resolved now, so that a bad one fails before
+    anything is checked; files are read one at a time as the engine asks for them."""
+    from bgmigrate.source import discover
 
     alembic_projects: list[Path] = []
     if options.paths:
@@ -76,31 +80,33 @@ def _read_units(options: CheckOptions, config: Config, cwd: Path) -> list[Unit]:
             "nothing to check: give migration paths (`bgmigrate check migrations/`) or set "
             "`paths` under [tool.bgmigrate] in pyproject.toml"
         )
-    units: list[Unit] = []
-    if STDIN in paths:
-        units.append(
-            read_sql_unit(
-                options.stdin_filename,
-                options.stdin_text or "",
-                assume_in_transaction=config.assume_in_transaction,
-            )
-        )
     found = discover([p for p in paths if p != STDIN])
+    return _units(options, config, cwd, STDIN in paths, found, alembic_projects)
+
+
+def _units(
+    options: CheckOptions,
+    config: Config,
+    cwd: Path,
+    stdin: bool,
+    found: Discovered,
+    alembic_projects: list[Path],
+) -> Iterator[Unit]:
+    from bgmigrate.source import read_source_text, read_sql_unit
+
+    wrapped = config.assume_in_transaction
+    if stdin:
+        text = options.stdin_text or ""
+        yield read_sql_unit(options.stdin_filename, text, assume_in_transaction=wrapped)
     for file in found.sql_files:
-        units.append(
-            read_sql_unit(
-                _display(file, cwd),
-                read_source_text(file),
-                assume_in_transaction=config.assume_in_transaction,
-            )
-        )
+        text = read_source_text(file)
+        yield read_sql_unit(_display(file, cwd), text, assume_in_transaction=wrapped)
     if found.alembic_revisions or alembic_projects:
         from bgmigrate.source.alembic import alembic_units
 
         for unit in alembic_units([*alembic_projects, *found.alembic_revisions]):
             unit.path = _display(Path(unit.path), cwd)
-            units.append(unit)
-    return units
+            yield unit
 
 
 def _absolute(path: str, cwd: Path) -> Path:
