@@ -103,7 +103,7 @@ def _example_markdown(example: Example) -> str:
         circumstances.append(f"in a `{example.phase.value}` unit")
     if example.assume_in_transaction:
         circumstances.append("with the runner wrapping the file in a transaction")
-    text = f"```sql\n{example.sql.strip()}\n```"
+    text = f"```{example.language}\n{example.sql.strip()}\n```"
     if circumstances:
         text = "When " + ", ".join(circumstances) + ":\n\n" + text
     if example.note:

@@ -49,6 +49,8 @@ class Example:
     assume_in_transaction: bool = False
     line: int | None = None
     note: str = ""
+    language: str = "sql"
+    """`sql`, or `python` for an Alembic revision (its `line` is then a line of the `.py`)."""
 
 
 Check = Callable[["Any", "Context"], Iterable[Violation]]

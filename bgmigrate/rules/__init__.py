@@ -35,6 +35,7 @@ _RULE_MODULES = (
     "syntax_error",
     "table_rewrite",
     "truncate_table",
+    "unanalysable_revision",
     "unbatched_backfill",
     "unused_ignore",
     "validate_in_same_transaction",

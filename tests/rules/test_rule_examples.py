@@ -19,6 +19,8 @@ def _cases(kind: str) -> list:
 
 
 def _run(example: Example):
+    if example.language == "python":
+        return _run_revision(example)
     return check_sql(
         example.sql,
         before=example.before,
@@ -26,6 +28,20 @@ def _run(example: Example):
         phase=example.phase,
         assume_in_transaction=example.assume_in_transaction,
     )
+
+
+def _run_revision(example: Example):
+    """An Alembic example is checked as a revision file in a fresh versions directory."""
+    import tempfile
+    from pathlib import Path
+
+    from bgmigrate.check.runner import CheckOptions, run_check
+
+    with tempfile.TemporaryDirectory() as directory:
+        revision = Path(directory, "versions", "a1_example.py")
+        revision.parent.mkdir()
+        revision.write_text(example.sql, encoding="utf-8")
+        return run_check(CheckOptions(paths=(str(revision),), cwd=Path(directory)))
 
 
 def _expected_line(example: Example) -> int:
