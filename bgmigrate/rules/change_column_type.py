@@ -27,7 +27,7 @@ def check(op: AlterColumnType, ctx: Context) -> Iterator[Violation]:
     if op.using_sql is not None:
         plan += f" --using {shlex.quote(op.using_sql)}"
     yield Violation(
-        message=f"{reason} {_CONSEQUENCE.format(table=op.table)}",
+        message=reason,
         safe_alternative=(
             f"{plan}\n-- adds a new {op.new_type} column kept in sync by a trigger, backfills "
             "it in batches, and swaps the columns in a contract unit."
@@ -38,31 +38,39 @@ def check(op: AlterColumnType, ctx: Context) -> Iterator[Violation]:
 def _rewrite_reason(op: AlterColumnType, old: TypeName | None) -> str | None:
     """Why the change may rewrite the table; None when it is known to be metadata-only."""
     target = f"{op.table}.{op.column}"
+    rewrite = _CONSEQUENCE.format(table=op.table)
     if op.using_sql is not None:
         return (
             f"Changing {target} to {op.new_type} with USING {op.using_sql}: bgmigrate does not "
             "analyse USING expressions, and one that computes a value rewrites the table; "
-            "assume it does."
+            f"assume it does. {rewrite}"
         )
     if old is None:
         return (
             f"The current type of {target} is unknown (no earlier CREATE TABLE or ADD COLUMN in "
             f"this run declares it), so changing it to {op.new_type} cannot be shown to be "
             "binary-coercible; assume a rewrite. Check this migration together with the one "
-            "that created the table to get a verdict."
+            f"that created the table to get a verdict. {rewrite}"
         )
     verdict = coercion(old, op.new_type)
     if verdict is Coercion.BINARY:
         return None
+    if verdict is Coercion.INDEXES:
+        return (
+            f"Changing {target} from {old} to {op.new_type} keeps the table's rows but rebuilds "
+            f"every index on {op.column} (they compare differently), under ACCESS EXCLUSIVE: "
+            f"the version still running (blue) cannot read or write {op.table} until they are "
+            "rebuilt."
+        )
     if verdict is Coercion.TIMEZONE:
         return (
             f"Changing {target} from {old} to {op.new_type} is metadata-only only when the "
             "session TimeZone is UTC, which bgmigrate cannot assume; otherwise the table is "
-            "rewritten, and even under UTC the indexes on the column are rebuilt."
+            f"rewritten, and even under UTC the indexes on the column are rebuilt. {rewrite}"
         )
     return (
         f"Changing {target} from {old} to {op.new_type} is not known to be binary-coercible: "
-        "PostgreSQL rewrites the table."
+        f"PostgreSQL rewrites the table. {rewrite}"
     )
 
 

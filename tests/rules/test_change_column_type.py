@@ -48,3 +48,15 @@ def test_timestamp_to_timestamptz_explains_the_timezone_condition() -> None:
         before="CREATE TABLE events (id int PRIMARY KEY, at timestamp);",
     )
     assert "TimeZone is UTC" in finding.message
+
+
+def test_citext_change_says_indexes_are_rebuilt_not_the_table() -> None:
+    from bgmigrate.check.api import check_sql
+
+    result = check_sql(
+        "SET lock_timeout = '2s';\nALTER TABLE domains ALTER COLUMN name TYPE citext;",
+        before="CREATE TABLE domains (id bigint PRIMARY KEY, name text UNIQUE);",
+    )
+    [finding] = result.findings
+    assert "keeps the table's rows but rebuilds every index on name" in finding.message
+    assert "rewrites the table" not in finding.message

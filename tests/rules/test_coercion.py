@@ -151,3 +151,12 @@ def test_timezone_verdicts_rewrite_unless_utc_and_rebuild_indexes_even_then(
         assert _files_kept(pg, old, new) == (True, False)
     finally:
         pg.execute("SET TimeZone = 'America/New_York'")
+
+
+def test_text_to_citext_keeps_the_table_but_rebuilds_indexes() -> None:
+    from bgmigrate.check.coercion import Coercion, coercion
+    from bgmigrate.parse.operations import TypeName
+
+    assert coercion(TypeName("text"), TypeName("citext")) is Coercion.INDEXES
+    assert coercion(TypeName("varchar"), TypeName("citext")) is Coercion.INDEXES
+    assert coercion(TypeName("varchar", modifiers=(10,)), TypeName("citext")) is Coercion.REWRITE
