@@ -148,3 +148,12 @@ def test_machine_formats_do_not_import_rich():
         [sys.executable, "-c", program], capture_output=True, text=True, check=True
     )
     assert completed.stdout == "[]\n"
+
+
+def test_header_stays_on_one_line_for_long_paths():
+    long_path = "services/" + "very_long_directory_name/" * 4 + "0003_index.sql"
+    result = sample_result()
+    finding = replace(result.findings[0], path=long_path)
+    output = render(CheckResult(units=[], findings=[finding]), catalog(), color=False)
+    header = next(line for line in output.splitlines() if line.startswith(long_path))
+    assert header.endswith(f"error  {finding.rule}")

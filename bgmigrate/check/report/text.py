@@ -61,6 +61,8 @@ def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> st
     for finding in result.findings:
         if finding.suppressed:
             continue
+        # One line whatever its length: editors and terminals turn `path:line:col` into a link.
+        console.print(_header(finding), soft_wrap=True)
         for renderable in _finding(finding, units.get(finding.path), rules.get(finding.rule)):
             console.print(renderable)
         console.print()
@@ -69,20 +71,25 @@ def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> st
     return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
 
 
-def _finding(
-    finding: Finding, unit: CheckedUnit | None, rule: Rule | None
-) -> Iterator[RenderableType]:
-    from rich.padding import Padding
+def _header(finding: Finding) -> Text:
     from rich.text import Text
 
     span = finding.location
-    yield Text.assemble(
+    return Text.assemble(
         (f"{finding.path}:{span.line}:{span.column}", "bold"),
         "  ",
         (finding.severity.value, _SEVERITY_STYLE[finding.severity]),
         "  ",
         (finding.rule, "magenta"),
     )
+
+
+def _finding(
+    finding: Finding, unit: CheckedUnit | None, rule: Rule | None
+) -> Iterator[RenderableType]:
+    from rich.padding import Padding
+    from rich.text import Text
+
     yield Padding(Text(finding.message), (0, 0, 0, 2))
     yield from _excerpt(_rows(finding, unit), _SEVERITY_STYLE[finding.severity])
     if rule is not None:
