@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from bgmigrate.plan import steps
-from bgmigrate.plan.identifiers import QualifiedName, bounded_name, quote_ident
+from bgmigrate.plan.identifiers import QualifiedName, bounded_name, quote_ident, quote_literal
 from bgmigrate.plan.model import Backfill, Step
 from bgmigrate.plan.schema import Column, Constraint, Index, Schema, Table, View
 from bgmigrate.plan.sqlrewrite import RewriteError, rewrite_constraint, rewrite_index, rewrite_view
@@ -125,23 +125,11 @@ class _Carrier:
 
     def blockers(self) -> None:
         column, where = self.copy.source, self.where
-        if column.identity:
-            self.out.blockers.append(
-                f"{where} is an identity column: its internal sequence cannot move to another "
-                "column. Replace the identity by a sequence default first "
-                "(ALTER COLUMN … DROP IDENTITY, CREATE SEQUENCE … OWNED BY, SET DEFAULT nextval)"
-            )
         if column.generated:
             self.out.blockers.append(
                 f"{where} is a generated column ({column.generated}): it cannot be written, so "
                 "it cannot be synced; add the new column as a generated column in a migration "
                 "reviewed for its table rewrite"
-            )
-        if self.column in self.table.primary_key:
-            self.out.blockers.append(
-                f"{where} is part of the primary key {', '.join(self.table.primary_key)}: "
-                "moving a primary key (and the foreign keys that reference it) is not planned "
-                "automatically"
             )
         if self.table.partitioned:
             self.out.blockers.append(
@@ -167,8 +155,6 @@ class _Carrier:
         constraints = {c.name: c for c in self.table.constraints}
         built: set[str] = set()
         for index in self.table.indexes_using(self.column):
-            if index.primary:
-                continue  # a blocker already
             backing = constraints.get(index.constraint) if index.constraint else None
             if backing is not None and backing.kind == "exclude":
                 self.out.blockers.append(
@@ -207,13 +193,16 @@ class _Carrier:
                 f"{index.name.name} on {self.column} (CONCURRENTLY: no write lock)",
             )
         )
-        if backing is not None:  # a UNIQUE constraint: attach the index, which takes its name
+        if backing is not None:
+            # A UNIQUE or PRIMARY KEY constraint: attach the index, which takes its name. A
+            # primary key needs the column NOT NULL, which contract sets before the swap.
             constraint_name = (
                 final_name if backing.name == index.name.name else (self._constraint_name(backing))
             )
+            kind = "PRIMARY KEY" if backing.kind == "primary_key" else "UNIQUE"
             self.after_drop.append(
                 f"ALTER TABLE {self.table.name.sql} ADD CONSTRAINT "
-                f"{quote_ident(constraint_name)} UNIQUE USING INDEX {quote_ident(build_name)}"
+                f"{quote_ident(constraint_name)} {kind} USING INDEX {quote_ident(build_name)}"
             )
         elif build_name != final_name:
             self.after_drop.append(f"ALTER INDEX {build.sql} RENAME TO {quote_ident(final_name)}")
@@ -355,11 +344,15 @@ class _Carrier:
     def column_properties(self) -> None:
         source = self.copy.source
         table = self.table.name.sql
-        if source.owned_sequence is not None and source.identity is None:
-            self.before_drop.append(
-                f"ALTER SEQUENCE {source.owned_sequence.sql} OWNED BY "
-                f"{table}.{quote_ident(self.copy.target)}"
-            )
+        target = quote_ident(self.copy.target)
+        sequence = source.owned_sequence
+        if sequence is not None and source.identity is not None:
+            self._identity(sequence)
+        elif sequence is not None:
+            self.before_drop.append(f"ALTER SEQUENCE {sequence.sql} OWNED BY {table}.{target}")
+            if self._integer_widened():
+                # A serial's sequence stops at its type's maximum: widen it with the column.
+                self.after_drop.append(f"ALTER SEQUENCE {sequence.sql} AS {self.copy.target_type}")
         if source.default is not None and source.identity is None:
             self.after_drop.insert(
                 0,
@@ -368,6 +361,33 @@ class _Carrier:
             )
         if source.not_null:
             self.out.before_swap.extend(steps.not_null_via_check(self.table.name, self.copy.target))
+
+    def _integer_widened(self) -> bool:
+        from bgmigrate.plan.expressions import parse_type
+
+        old, new = parse_type(self.copy.source.type), parse_type(self.copy.target_type)
+        return old != new and new.name in ("int2", "int4", "int8")
+
+    def _identity(self, sequence: QualifiedName) -> None:
+        """An identity column's sequence belongs to it: the new column gets an identity of its
+        own, started where the old one is, and takes the old sequence's name once it is gone."""
+        table = self.table.name.sql
+        generated = "ALWAYS" if self.copy.source.identity == "always" else "BY DEFAULT"
+        interim = sequence.sibling(bounded_name(sequence.name, suffix=TEMPORARY_SUFFIX))
+        self.before_drop += [
+            f"ALTER TABLE {table} ALTER COLUMN {quote_ident(self.copy.target)} "
+            f"ADD GENERATED {generated} AS IDENTITY (SEQUENCE NAME {interim.sql})",
+            f"SELECT setval({quote_literal(interim.sql)}, last_value, is_called) "
+            f"FROM {sequence.sql}",
+        ]
+        self.after_drop.append(
+            f"ALTER SEQUENCE {interim.sql} RENAME TO {quote_ident(sequence.name)}"
+        )
+        self.out.notes.append(
+            f"the identity of {self.where} moves to a new sequence that continues where "
+            f"{sequence} is; its options other than the type (INCREMENT, CACHE, …) are the "
+            "defaults"
+        )
 
     def swap_statements(self, sync_drop: str | None) -> list[str]:
         table = self.table.name.sql

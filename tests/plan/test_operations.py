@@ -137,8 +137,6 @@ def test_app_dual_write_is_refused_where_only_a_trigger_can_sync(
 @pytest.mark.parametrize(
     ("operation", "blocker"),
     [
-        (RenameColumn(("users",), "seq", "sequence_no"), "identity column"),
-        (RenameColumn(("users",), "id", "user_id"), "part of the primary key"),
         (RenameColumn(("users",), "bio", "about"), "materialized view public.user_bios"),
         (RenameColumn(("users",), "name", "full_name"), "fires on UPDATE OF name"),
         (DropColumn(("users",), "email"), "foreign key orders_user_email_fkey"),
@@ -208,10 +206,11 @@ def carry_db(fresh_db):
         connection.execute("DROP OWNED BY bgmigrate_app; DROP ROLE bgmigrate_app")
 
 
-def test_rename_carries_sequence_ownership_and_a_self_referencing_foreign_key(carry_db, tmp_path):
+def test_rename_carries_sequences_identity_primary_key_and_self_references(carry_db, tmp_path):
     for operation in (
         RenameColumn(("users",), "code", "number"),
         RenameColumn(("users",), "email", "login"),
+        RenameColumn(("users",), "id", "user_id"),
     ):
         made = build_plan(operation, introspect(carry_db), PlanOptions())
         assert made.blockers == ()
@@ -222,9 +221,14 @@ def test_rename_carries_sequence_ownership_and_a_self_referencing_foreign_key(ca
     (foreign,) = users.foreign_keys_referencing("login")
     assert foreign.definition == "FOREIGN KEY (manager_email) REFERENCES public.users(login)"
     assert foreign.validated
+    assert users.primary_key == ("user_id",)
+    assert users.column("user_id").identity == "by default"
+    assert users.column("user_id").owned_sequence == QualifiedName("public", "users_id_seq")
     with psycopg.connect(carry_db) as connection:
-        number = connection.execute("INSERT INTO users (login) VALUES ('n@x') RETURNING number")
-        assert number.fetchone() == (3,)
+        inserted = connection.execute(
+            "INSERT INTO users (login) VALUES ('n@x') RETURNING user_id, number"
+        )
+        assert inserted.fetchone() == (3, 3)
 
 
 def test_retype_recreates_dependent_views_with_options_grants_and_their_dependents(
