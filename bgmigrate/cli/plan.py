@@ -194,13 +194,15 @@ class _Run:
             schema = introspect(environment)
             return schema, schema.major_version
         paths = [config.root / path for path in config.paths]
+        if config.alembic_ini:
+            paths.append(config.root / config.alembic_ini)
         if paths:
             return schema_from_paths(paths), None
         fail(
             "no schema to plan against: give --dsn URL (or set DATABASE_URL) to read a "
             "database, or --schema-from PATH to replay a migrations directory or a "
-            "`pg_dump --schema-only` file, or set `paths` under [tool.bgmigrate] in "
-            "pyproject.toml"
+            "`pg_dump --schema-only` file, or set `paths` (or `alembic_ini`) under "
+            "[tool.bgmigrate] in pyproject.toml"
         )
 
     def _write(self, files: list[RenderedFile], *, directory: bool) -> None:

@@ -67,16 +67,16 @@ def replay_files(files: list[Path], dsn: str) -> None:
 
 
 def _replay(path: Path, dsn: str) -> None:
-    if path.is_file():
-        replay_files([path], dsn)
-        return
     from bgmigrate.source.alembic import ReplayError, find_project, replay_alembic
 
-    if find_project(path) is not None:
+    if path.suffix != ".sql" and find_project(path) is not None:
         try:
             replay_alembic(path, dsn)
         except ReplayError as error:
             raise SchemaSourceError(str(error)) from None
+        return
+    if path.is_file():
+        replay_files([path], dsn)
         return
     from bgmigrate.source.discover import discover
 

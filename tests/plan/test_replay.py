@@ -55,7 +55,8 @@ def test_an_empty_directory_says_what_it_looked_for(tmp_path, pg_dsn):
         schema_from_paths([tmp_path], server_dsn=pg_dsn)
 
 
-def test_an_alembic_project_replays_to_its_heads(pg_dsn):
-    schema = schema_from_paths([FIXTURES / "alembic_app"], server_dsn=pg_dsn)
+@pytest.mark.parametrize("where", ["alembic_app", "alembic_app/alembic.ini"])
+def test_an_alembic_project_replays_to_its_heads(where, pg_dsn):
+    schema = schema_from_paths([FIXTURES / where], server_dsn=pg_dsn)
     assert USERS in schema.tables
     assert "alembic_version" not in {name.name for name in schema.tables}
