@@ -136,11 +136,22 @@ class _Carrier:
                 f"{self.table.name} is partitioned: indexes cannot be built CONCURRENTLY on a "
                 "partitioned table; plan each partition separately"
             )
+        for dependent in self.table.dependents_of(self.column):
+            if dependent.automatic:
+                self.out.notes.append(
+                    f"{dependent.description} is dropped along with {where} at contract: "
+                    f"recreate it for {self.copy.final}"
+                )
+            else:
+                self.out.blockers.append(
+                    f"{dependent.description} depends on {where}: bgmigrate does not carry it; "
+                    f"drop it before contract and recreate it for {self.copy.final}"
+                )
         for trigger in self.table.triggers:
             if self.column in trigger.columns:
                 self.out.blockers.append(
-                    f"trigger {trigger.name} on {self.table.name} fires on UPDATE OF "
-                    f"{self.column}: recreate it for {self.copy.target} "
+                    f"trigger {trigger.name} on {self.table.name} depends on {self.column} "
+                    f"(UPDATE OF or WHEN): recreate it for {self.copy.final} "
                     f"({trigger.definition})"
                 )
             else:

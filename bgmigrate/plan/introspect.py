@@ -15,6 +15,7 @@ from bgmigrate.plan.identifiers import QualifiedName
 from bgmigrate.plan.schema import (
     CONSTRAINT_KINDS,
     Column,
+    ColumnDependent,
     Constraint,
     Grant,
     Index,
@@ -152,11 +153,33 @@ SELECT DISTINCT conrelid FROM pg_constraint WHERE confrelid = ANY(%(tables)s)
 
 _TRIGGERS = """
 SELECT t.tgrelid, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled <> 'D',
-       ARRAY(SELECT a.attname FROM unnest(t.tgattr::int2[]) k(attnum)
-             JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k.attnum)
+       ARRAY(SELECT a.attname FROM pg_attribute a
+             WHERE a.attrelid = t.tgrelid AND a.attnum > 0 AND (
+                 a.attnum = ANY(t.tgattr::int2[])
+                 OR EXISTS (SELECT 1 FROM pg_depend d
+                            WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
+                              AND d.refclassid = 'pg_class'::regclass
+                              AND d.refobjid = t.tgrelid AND d.refobjsubid = a.attnum))
+             ORDER BY a.attnum)
 FROM pg_trigger t
 WHERE t.tgrelid = ANY(%(tables)s) AND NOT t.tgisinternal
 ORDER BY t.tgrelid, t.tgname
+"""
+
+# Other objects on a column: not its indexes, sequences (pg_class), constraints, views
+# (pg_rewrite), triggers, or its own default, which the planner handles one by one.
+_DEPENDENTS = """
+SELECT d.refobjid, a.attname, pg_describe_object(d.classid, d.objid, d.objsubid),
+       d.deptype = 'a'
+FROM pg_depend d
+JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+LEFT JOIN pg_attrdef ad ON d.classid = 'pg_attrdef'::regclass AND ad.oid = d.objid
+WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = ANY(%(tables)s)
+  AND d.refobjsubid > 0 AND d.deptype IN ('n', 'a')
+  AND d.classid NOT IN ('pg_class'::regclass, 'pg_constraint'::regclass,
+                        'pg_rewrite'::regclass, 'pg_trigger'::regclass)
+  AND (ad.oid IS NULL OR ad.adnum <> d.refobjsubid)
+ORDER BY 1, 2, 3
 """
 
 
@@ -278,6 +301,10 @@ def _read(connection: Any, source: str) -> Schema:
         for relation in view.uses:
             views_by_table[relation].append(view)
 
+    dependents: dict[int, list[ColumnDependent]] = defaultdict(list)
+    for table, column, description, automatic in rows(_DEPENDENTS, tables=tables):
+        dependents[table].append(ColumnDependent(column, description, automatic))
+
     triggers: dict[int, list[Trigger]] = defaultdict(list)
     for table, name, definition, enabled, trigger_columns in rows(_TRIGGERS, tables=tables):
         triggers[table].append(Trigger(name, definition, tuple(trigger_columns), enabled))
@@ -292,6 +319,7 @@ def _read(connection: Any, source: str) -> Schema:
             referencing_foreign_keys=tuple(referencing[oid]),
             views=tuple(sorted(views_by_table[names[oid]], key=lambda view: view.name)),
             triggers=tuple(triggers[oid]),
+            dependents=tuple(dependents[oid]),
             partitioned=partitioned[oid],
             grants=grants.get(oid, ()),
         )

@@ -18,6 +18,7 @@ __all__ = [
     "CONSTRAINT_KINDS",
     "DEFAULT_SCHEMA",
     "Column",
+    "ColumnDependent",
     "Constraint",
     "Grant",
     "Index",
@@ -150,8 +151,20 @@ class Trigger:
     definition: str
     """As `pg_get_triggerdef` prints it."""
     columns: tuple[str, ...] = ()
-    """The columns of an `UPDATE OF` list."""
+    """The columns it depends on: its `UPDATE OF` list and those its `WHEN` reads."""
     enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ColumnDependent:
+    """Another object that depends on a column and that the planner does not rebuild: a
+    policy, a generated column, a statistics object, a publication's column list."""
+
+    column: str
+    description: str
+    """As `pg_describe_object` prints it: `policy p on table users`."""
+    automatic: bool
+    """Dropped along with the column (a statistics object); else it blocks DROP COLUMN."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,7 @@ class Table:
     views: tuple[View, ...] = ()
     """Views that read this table directly."""
     triggers: tuple[Trigger, ...] = ()
+    dependents: tuple[ColumnDependent, ...] = ()
     partitioned: bool = False
     grants: tuple[Grant, ...] = ()
     """Privileges granted to roles other than the owner."""
@@ -192,6 +206,9 @@ class Table:
 
     def views_using(self, column: str) -> tuple[View, ...]:
         return tuple(view for view in self.views if column in view.uses.get(self.name, ()))
+
+    def dependents_of(self, column: str) -> tuple[ColumnDependent, ...]:
+        return tuple(dependent for dependent in self.dependents if dependent.column == column)
 
     def constraint_names(self) -> frozenset[str]:
         return frozenset(constraint.name for constraint in self.constraints)

@@ -55,6 +55,9 @@ CREATE VIEW user_orders AS SELECT id FROM users JOIN orders USING (id) WHERE nam
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 CREATE TRIGGER users_touch BEFORE UPDATE OF name ON users FOR EACH ROW EXECUTE FUNCTION touch();
 CREATE INDEX users_bio_name_idx ON users (bio, name);
+ALTER TABLE users ADD COLUMN bio_length int GENERATED ALWAYS AS (length(bio)) STORED;
+CREATE POLICY users_own ON users USING (bio IS DISTINCT FROM 'secret');
+CREATE STATISTICS users_bio_name ON bio, name FROM users;
 """
 
 
@@ -138,7 +141,11 @@ def test_app_dual_write_is_refused_where_only_a_trigger_can_sync(
     ("operation", "blocker"),
     [
         (RenameColumn(("users",), "bio", "about"), "materialized view public.user_bios"),
-        (RenameColumn(("users",), "name", "full_name"), "fires on UPDATE OF name"),
+        (RenameColumn(("users",), "name", "full_name"), "depends on name (UPDATE OF or WHEN)"),
+        (RenameColumn(("users",), "bio", "about"), "policy users_own on table public.users"),
+        (RenameColumn(("users",), "bio", "about"), "default value for column bio_length"),
+        (DropColumn(("users",), "name"), "trigger users_touch depends on public.users.name"),
+        (DropColumn(("users",), "bio"), "policy users_own on table public.users depends on"),
         (DropColumn(("users",), "email"), "foreign key orders_user_email_fkey"),
         (DropColumn(("users",), "bio"), "materialized view public.user_bios"),
         (DropTable(("users",)), "foreign key orders_user_email_fkey of public.orders"),
@@ -148,6 +155,14 @@ def test_app_dual_write_is_refused_where_only_a_trigger_can_sync(
 def test_what_cannot_be_carried_is_a_blocker_with_its_reason(schema, operation, blocker):
     made = plan(schema, operation)
     assert any(blocker in text for text in made.blockers), made.blockers
+
+
+def test_objects_dropped_along_with_the_column_are_named(schema):
+    made = plan(schema, RenameColumn(("users",), "bio", "about"))
+    assert any(
+        note.startswith("statistics object public.users_bio_name is dropped along")
+        for note in made.notes
+    )
 
 
 def test_a_view_the_rewriter_cannot_follow_is_a_blocker(schema):

@@ -26,7 +26,15 @@ from bgmigrate.plan.operations.base import (
 )
 from bgmigrate.plan.schema import Schema, Table
 
-__all__ = ["DropColumn", "DropTable", "drop_checks", "drop_operation", "retire_columns"]
+__all__ = [
+    "DropColumn",
+    "DropTable",
+    "column_blockers",
+    "drop_checks",
+    "drop_operation",
+    "dropped_along",
+    "retire_columns",
+]
 
 
 def drop_operation(schema: Schema, parts: tuple[str, ...]) -> DropColumn | DropTable:
@@ -132,8 +140,22 @@ def column_blockers(schema: Schema, table: Table, column: str) -> list[str]:
         )
     for trigger in table.triggers:
         if column in trigger.columns:
-            blockers.append(f"trigger {trigger.name} fires on UPDATE OF {where}: drop it first")
+            blockers.append(
+                f"trigger {trigger.name} depends on {where} (UPDATE OF or WHEN): drop it first"
+            )
+    for dependent in table.dependents_of(column):
+        if not dependent.automatic:
+            blockers.append(f"{dependent.description} depends on {where}: drop it first")
     return blockers
+
+
+def dropped_along(table: Table, column: str) -> list[str]:
+    """Notes on what PostgreSQL drops with `column` on its own (statistics objects)."""
+    return [
+        f"{dependent.description} is dropped along with {table.name}.{quote_ident(column)}"
+        for dependent in table.dependents_of(column)
+        if dependent.automatic
+    ]
 
 
 @dataclass(frozen=True)
@@ -152,6 +174,7 @@ class DropColumn:
             operation=self.name,
             target={"table": str(table.name), "column": column.name},
             blockers=column_blockers(schema, table, column.name),
+            notes=dropped_along(table, column.name),
         )
         writable = column.identity is None and column.generated is None
         if column.not_null and column.default is None and writable:

@@ -30,7 +30,12 @@ from bgmigrate.plan.operations.base import (
     require_trigger_sync,
     select_star_note,
 )
-from bgmigrate.plan.operations.drop import column_blockers, drop_checks, retire_columns
+from bgmigrate.plan.operations.drop import (
+    column_blockers,
+    drop_checks,
+    dropped_along,
+    retire_columns,
+)
 from bgmigrate.plan.schema import Column, Schema, Table
 from bgmigrate.plan.sqlrewrite import RewriteError, rewrite_index
 from bgmigrate.plan.sync import SyncFunction, TriggerSpec, function_name
@@ -74,6 +79,7 @@ class Split:
         )
         for column in source.moved:
             draft.blockers.extend(column_blockers(schema, table, column.name))
+            draft.notes.extend(dropped_along(table, column.name))
             if column.identity or column.generated:
                 draft.blockers.append(
                     f"{table.name}.{column.sql_name} is an identity or generated column: it "
