@@ -372,6 +372,11 @@ class _Carrier:
             )
         if source.not_null:
             self.out.before_swap.extend(steps.not_null_via_check(self.table.name, self.copy.target))
+        if source.comment is not None:
+            self.after_drop.append(
+                f"COMMENT ON COLUMN {table}.{quote_ident(self.copy.final)} IS "
+                f"{quote_literal(source.comment)}"
+            )
 
     def _integer_widened(self) -> bool:
         from bgmigrate.plan.expressions import parse_type

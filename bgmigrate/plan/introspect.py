@@ -51,7 +51,8 @@ SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
        CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
        CASE WHEN a.attcollation <> t.typcollation THEN
-           quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
+           quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,
+       col_description(a.attrelid, a.attnum)
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -234,7 +235,7 @@ def _read(connection: Any, source: str) -> Schema:
         owned[(table, column)] = QualifiedName(schema, sequence)
 
     columns: dict[int, list[Column]] = defaultdict(list)
-    for table, name, type_, not_null, default, identity, generated, collation in rows(
+    for table, name, type_, not_null, default, identity, generated, collation, comment in rows(
         _COLUMNS, tables=tables
     ):
         columns[table].append(
@@ -247,6 +248,7 @@ def _read(connection: Any, source: str) -> Schema:
                 generated=generated,
                 owned_sequence=owned.get((table, name)),
                 collation=collation,
+                comment=comment,
             )
         )
 

@@ -54,6 +54,7 @@ class Column:
     """The sequence this column owns (serial columns, `OWNED BY`), identity sequences too."""
     collation: str | None = None
     """A collation other than the type's default, quoted for SQL."""
+    comment: str | None = None
 
     @property
     def sql_name(self) -> str:

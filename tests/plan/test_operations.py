@@ -206,6 +206,7 @@ CREATE TABLE users (
 CREATE VIEW quantities WITH (security_barrier = true) AS SELECT id, quantity FROM users;
 CREATE VIEW doubled AS SELECT id, quantity * 2 AS twice FROM quantities;
 GRANT SELECT ON quantities TO bgmigrate_app;
+COMMENT ON COLUMN users.email IS 'the login, it''s unique';
 INSERT INTO users (email, manager_email) VALUES ('boss@x', NULL);
 INSERT INTO users (email, manager_email) VALUES ('a@x', 'boss@x');
 """
@@ -233,6 +234,7 @@ def test_rename_carries_sequences_identity_primary_key_and_self_references(carry
     users = introspect(carry_db).table(QualifiedName("public", "users"))
     assert users.column("number").owned_sequence == QualifiedName("public", "users_code_seq")
     assert users.column("number").default == "nextval('public.users_code_seq'::regclass)"
+    assert users.column("login").comment == "the login, it's unique"
     (foreign,) = users.foreign_keys_referencing("login")
     assert foreign.definition == "FOREIGN KEY (manager_email) REFERENCES public.users(login)"
     assert foreign.validated

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bgmigrate.plan import steps
-from bgmigrate.plan.identifiers import bounded_name, quote_ident
+from bgmigrate.plan.identifiers import bounded_name, quote_ident, quote_literal
 from bgmigrate.plan.model import Backfill, PlanError, Step
 from bgmigrate.plan.operations.base import (
     Draft,
@@ -222,6 +222,12 @@ class _Source:
                 continue
             # A new, empty table: a plain build locks no one.
             statements.append(create.replace(" CONCURRENTLY IF NOT EXISTS", "", 1))
+        statements.extend(
+            f"COMMENT ON COLUMN {self.into.sql}.{column.sql_name} "
+            f"IS {quote_literal(column.comment)}"
+            for column in self.moved
+            if column.comment is not None
+        )
         statements.extend(grant.sql(self.into.sql) for grant in self.table.grants)
         return Step(
             sql=";\n".join(statements),
