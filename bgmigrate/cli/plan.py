@@ -37,6 +37,7 @@ app = typer.Typer(
     "Exit codes: 0 the plan is written; 1 it is written but has blockers; 2 it could not be "
     "made.",
     no_args_is_help=True,
+    add_completion=False,
     rich_markup_mode=None,
 )
 
@@ -68,8 +69,9 @@ SchemaFrom = Annotated[
     list[Path] | None,
     typer.Option(
         "--schema-from",
-        help="Replay these SQL migrations (a directory or files) or this pg_dump --schema-only "
-        "file into a throwaway PostgreSQL. Repeatable. Default: `paths` from the config.",
+        help="Replay these migrations (SQL files or a directory of them, an Alembic project or "
+        "its alembic.ini) or a pg_dump --schema-only file into a throwaway PostgreSQL. "
+        "Repeatable. Default: `paths` (and `alembic_ini`) from the config.",
         show_default=False,
     ),
 ]
