@@ -52,7 +52,9 @@ def check(
     ] = None,
     pg_version: Annotated[
         int | None,
-        typer.Option(help="Target PostgreSQL major version (default: config, else 16)."),
+        typer.Option(
+            min=9, max=99, help="Target PostgreSQL major version (default: config, else 16)."
+        ),
     ] = None,
     select: Annotated[
         list[str] | None,

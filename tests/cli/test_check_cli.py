@@ -235,3 +235,8 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in (["check"], ["rules"], ["explain"]):
         output = run([*command, "--help"], FIXTURES).output
         assert "bgmigrate " + command[0] in output, command
+
+
+def test_pg_version_out_of_range_is_a_usage_error(project: Path) -> None:
+    write(project / "m.sql", SAFE)
+    assert run(["check", "m.sql", "--pg-version", "5"], project).exit_code == 2
