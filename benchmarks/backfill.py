@@ -38,6 +38,7 @@ import statistics
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -198,33 +199,39 @@ class Workload:
 
 
 class LockMonitor:
-    """Samples how long app sessions have been waiting for a lock (`pg_locks.waitstart`)."""
+    """Samples the app sessions: how long any has been waiting for a lock
+    (`pg_locks.waitstart`), and what each active one is doing (`pg_stat_activity.wait_event`,
+    none: on CPU or in the network)."""
 
-    QUERY = """
+    LOCK_WAITS = """
         SELECT coalesce(max(extract(epoch FROM clock_timestamp() - l.waitstart)), 0),
                count(*), string_agg(DISTINCT l.locktype, ',')
         FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid)
         WHERE NOT l.granted AND a.application_name = %s
     """
+    ACTIVITY = """
+        SELECT coalesce(wait_event_type || ':' || wait_event, 'running')
+        FROM pg_stat_activity WHERE application_name = %s AND state = 'active'
+    """
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self.longest = 0.0
-        self.samples = 0
         self.waiting_samples = 0
         self.lock_types: set[str] = set()
+        self.activity: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         with psycopg.connect(self.dsn, autocommit=True, application_name="bench-monitor") as conn:
             while not self._stop.is_set():
-                longest, waiting, types = conn.execute(self.QUERY, [APP]).fetchone()
-                self.samples += 1
+                longest, waiting, types = conn.execute(self.LOCK_WAITS, [APP]).fetchone()
                 if waiting:
                     self.waiting_samples += 1
                     self.longest = max(self.longest, float(longest))
                     self.lock_types.update(types.split(","))
+                self.activity.update(row[0] for row in conn.execute(self.ACTIVITY, [APP]))
                 time.sleep(MONITOR_INTERVAL)
 
     def __enter__(self) -> LockMonitor:
@@ -383,6 +390,15 @@ class Measured:
     def longest_lock_wait(self) -> float:
         return max(run.monitor.longest for run in self.runs)
 
+    @staticmethod
+    def activity(runs: list[Run]) -> str:
+        """What the app sessions were seen doing while active, most frequent first."""
+        counts: Counter[str] = Counter()
+        for run in runs:
+            counts.update(run.monitor.activity)
+        total = sum(counts.values())
+        return ", ".join(f"{event} {n / total:.0%}" for event, n in counts.most_common(5))
+
     @property
     def lock_types(self) -> set[str]:
         return {t for run in self.runs for t in run.monitor.lock_types}
@@ -433,6 +449,32 @@ def latency_row(
         f"| {what} | {app['queries']:,} | {app['p50_ms']:.2f} | {app['p99_ms']:.2f} | {ratio} | "
         f"{app['select_p99_ms']:.2f} | {app['update_p99_ms']:.2f} | {app['max_ms']:.0f} | "
         f"{app['over_10ms']:,} | {wait} | {cpu:.0%} |"
+    )
+
+
+def p99_evidence(measured: Measured) -> str:
+    """What separates the causes of a slower app: lock queueing, CPU, WAL flushes."""
+    app, idle_app = measured.app, measured.idle_app
+    waits: Counter[str] = Counter()
+    idle_waits: Counter[str] = Counter()
+    for run in measured.runs:
+        waits.update(run.monitor.activity)
+    for run in measured.idles:
+        idle_waits.update(run.monitor.activity)
+
+    def share(counts: Counter[str], event: str) -> str:
+        return f"{counts[event] / max(sum(counts.values()), 1):.0%}"
+
+    select_ratio = app["select_p99_ms"] / idle_app["select_p99_ms"]
+    update_ratio = app["update_p99_ms"] / idle_app["update_p99_ms"]
+    return (
+        f"slowest app query {app['max_ms']:.0f} ms, longest lock wait sampled "
+        f"{lock_wait(measured)}; SELECT p99 (no WAL, no row lock) {select_ratio:.1f}× idle, "
+        f"UPDATE p99 {update_ratio:.1f}× idle; machine CPU {measured.cpu(measured.idles):.0%} "
+        f"busy idle, {measured.cpu(measured.runs):.0%} during the backfill; active app sessions "
+        f"waiting for the WAL flush of their commit (IO:WalSync, a flush that also carries the "
+        f"backfill's WAL): {share(idle_waits, 'IO:WalSync')} of samples idle, "
+        f"{share(waits, 'IO:WalSync')} during the backfill"
     )
 
 
@@ -527,10 +569,22 @@ def report(
         f"longest sampled wait {lock_wait(default)}, slowest app query "
         f"{default.app['max_ms']:.0f} ms — {'met' if worst <= lock_timeout else 'MISSED'}",
         f"- app errors in all runs: {errors}",
-        "",
-        "### Batches (first run of each)",
-        "",
     ]
+    if ratio > P99_TARGET:
+        lines.append(f"- why the p99 grew: {p99_evidence(default)}")
+    lines += [
+        "",
+        "### Where the app's queries spent their time",
+        "",
+        "Samples of `pg_stat_activity` for the app sessions while a query was active, every "
+        f"{MONITOR_INTERVAL * 1000:g} ms (`running`: no wait event, on CPU or sending):",
+        "",
+        f"- one UPDATE: {ceiling.activity(ceiling.runs)}",
+    ]
+    for measured in executors:
+        lines.append(f"- idle, before: {measured.label}: {measured.activity(measured.idles)}")
+        lines.append(f"- {measured.label}: {measured.activity(measured.runs)}")
+    lines += ["", "### Batches (first run of each)", ""]
     lines += [f"- {m.label}: {batch_profile(m.runs[0])}" for m in executors]
     return "\n".join(lines) + "\n"
 
