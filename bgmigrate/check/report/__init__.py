@@ -4,15 +4,18 @@ A renderer turns a whole `CheckResult` into the complete text to write to stdout
 including its final newline (the `github` format writes nothing when nothing is
 unsuppressed). `rules` is the catalog by rule name; formats use it for rule metadata and
 cope with findings whose rule is not in it. `color` asks for terminal colours; only
-`text` has any. Adding a format is adding its module and one line to `FORMATS`.
+`text` has any. Adding a format is adding its module and one line to `_MODULES`.
+
+A format's module is imported when it is asked for: a pre-commit run renders one format and
+should not import the other four.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from importlib import import_module
 from typing import Protocol
 
-from bgmigrate.check.report import github, gitlab, json_report, sarif, text
 from bgmigrate.check.result import CheckResult
 from bgmigrate.check.rule import Rule
 
@@ -23,10 +26,25 @@ class Renderer(Protocol):
     def __call__(self, result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str: ...
 
 
-FORMATS: dict[str, Renderer] = {
-    "text": text.render,
-    "json": json_report.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "gitlab": gitlab.render,
+_MODULES = {
+    "text": "text",
+    "json": "json_report",
+    "sarif": "sarif",
+    "github": "github",
+    "gitlab": "gitlab",
 }
+
+
+class _Formats(Mapping[str, Renderer]):
+    def __getitem__(self, name: str) -> Renderer:
+        renderer: Renderer = import_module(f"{__name__}.{_MODULES[name]}").render
+        return renderer
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+FORMATS: Mapping[str, Renderer] = _Formats()
