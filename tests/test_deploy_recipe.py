@@ -1,0 +1,221 @@
+"""The bash recipe of docs/deploy.md works as the page says, against a real PostgreSQL.
+
+The script is taken from the page as it is, with its four platform functions (Docker, nginx, a
+smoke test) replaced by local stand-ins: each colour is a process that holds a database session
+named after its colour and answers /health with its version; the router is a file served as
+the public /health. Everything else (bgmigrate's phases and gates, the colour bookkeeping,
+rollback's refusal after contract) runs unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = REPO / "docs/deploy.md"
+BGMIGRATE = Path(sys.executable).with_name("bgmigrate")
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("curl") and shutil.which("jq") and BGMIGRATE.exists()),
+    reason="the recipe needs curl, jq and the bgmigrate command",
+)
+
+PLATFORM_STAND_INS = r"""
+start_colour() {
+  # Its own output file: a child holding the script's stdout would keep the caller waiting.
+  PGAPPNAME="$APP-$1" "$PYTHON" "$FAKE/app.py" "${PORT[$1]}" "$1" "$2" >>"$FAKE/$1.log" 2>&1 &
+  echo $! >"$FAKE/$1.pid"
+}
+stop_colour() {
+  local pid
+  pid=$(cat "$FAKE/$1.pid")
+  kill "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+route_to() { curl -fsS "http://127.0.0.1:${PORT[$1]}/health" >"$FAKE/www/health"; }
+smoke_test() { curl -fsS "$1/health" >/dev/null; }
+"""
+
+FAKE_APP = """
+import json, os, signal, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import psycopg
+
+port, colour, version = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+session = psycopg.connect(os.environ["DATABASE_URL"])  # named by PGAPPNAME
+signal.signal(signal.SIGTERM, lambda *_: (session.close(), os._exit(0)))
+
+
+class Health(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"environment": colour, "version": version}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+HTTPServer(("127.0.0.1", port), Health).serve_forever()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def recipe_script() -> str:
+    """The page's deploy.sh with local stand-ins for the platform and free ports."""
+    page = PAGE.read_text(encoding="utf-8")
+    script = re.search(r"```bash\n(#!/usr/bin/env bash\n.*?)```", page, re.DOTALL)
+    assert script, "docs/deploy.md has no deploy.sh block"
+    text = script.group(1)
+    platform = re.search(r"# --- the platform.*?\n(.*?)# -{20,}", text, re.DOTALL)
+    assert platform, "deploy.sh no longer marks its platform functions"
+    text = text.replace(platform.group(1), PLATFORM_STAND_INS.lstrip())
+    ports = "declare -A PORT=([blue]=8081 [green]=8082)"
+    assert ports in text
+    return text.replace(ports, f"declare -A PORT=([blue]={free_port()} [green]={free_port()})")
+
+
+class Host:
+    """A directory standing in for the deploy host, with its public health endpoint."""
+
+    def __init__(self, root: Path, dsn: str) -> None:
+        self.root = root
+        self.fake = root / "fake"
+        (self.fake / "www").mkdir(parents=True)
+        (root / "state").mkdir()
+        (self.fake / "app.py").write_text(FAKE_APP)
+        script = root / "deploy.sh"
+        script.write_text(recipe_script())
+        script.chmod(0o755)
+        self.public_port = free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "STATE_DIR": str(root / "state"),
+            "PUBLIC_URL": f"http://127.0.0.1:{self.public_port}",
+            "FAKE": str(self.fake),
+            "PYTHON": sys.executable,
+            "PATH": f"{BGMIGRATE.parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        self.env.pop("PLAN", None)
+
+    def run(self, *args: str, plan: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = dict(self.env) if plan is None else {**self.env, "PLAN": plan}
+        return subprocess.run(
+            ["bash", "./deploy.sh", *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    def live(self) -> str:
+        return (self.root / "state/live").read_text().strip()
+
+    def stop_everything(self) -> None:
+        for pid_file in self.fake.glob("*.pid"):
+            subprocess.run(["kill", pid_file.read_text().strip()], capture_output=True)
+
+
+@pytest.fixture
+def host(tmp_path: Path, fresh_db: str) -> Iterator[Host]:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE users (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+            " email text NOT NULL);"
+            "INSERT INTO users (email) SELECT 'user' || i FROM generate_series(1, 1000) AS i"
+        )
+    site = Host(tmp_path, fresh_db)
+    plan = subprocess.run(
+        [
+            str(BGMIGRATE),
+            "plan",
+            "rename",
+            "users.email",
+            "email_address",
+            "--dsn",
+            fresh_db,
+            "--out",
+            str(tmp_path / "plan.toml"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert plan.returncode == 0, plan.stderr
+    public = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(site.public_port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(site.fake / "www"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield site
+    finally:
+        site.stop_everything()
+        public.terminate()
+        public.wait()
+
+
+def test_bash_recipe_deploys_gates_contract_and_rolls_back_only_before_it(host: Host) -> None:
+    bootstrap = host.run("release", "1.0.0", plan="")
+    assert bootstrap.returncode == 0, bootstrap.stderr
+    assert host.live() == "green"  # the first release went to the idle colour
+
+    unset = host.run("release", "1.1.0")
+    assert unset.returncode == 1 and "set PLAN" in unset.stderr
+
+    release = host.run("release", "1.1.0", plan="plan.toml")
+    assert release.returncode == 0, release.stderr
+    assert host.live() == "blue"
+
+    early = host.run("contract", "alice", "1.1.0")
+    assert early.returncode == 1
+    assert "shop-green" in early.stderr and "still connected" in early.stderr
+
+    back = host.run("rollback")
+    assert back.returncode == 0, back.stderr
+    assert host.live() == "green"
+
+    again = host.run("release", "1.1.0", plan="plan.toml")
+    assert again.returncode == 0, again.stderr
+    assert "already done" in again.stderr
+    assert host.run("retire").returncode == 0
+
+    contract = host.run("contract", "alice", "1.1.0")
+    assert contract.returncode == 0, contract.stderr
+    with psycopg.connect(host.env["DATABASE_URL"]) as conn:
+        columns = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
+        ).fetchall()
+    assert sorted(columns) == [("email_address",), ("id",)]
+
+    late = host.run("rollback")
+    assert late.returncode == 1 and "roll forward" in late.stderr
+    assert host.live() == "blue"
