@@ -387,6 +387,21 @@ def main() -> int:
                     size,
                     child_resources(_pinned([bgmigrate, "check", str(folder), "--format", "json"])),
                     child_resources(_pinned([squawk, f"{folder}/*.sql", "--reporter", "json"])),
+                    # Every statement still read, parsed and tracked, but (almost) no findings:
+                    # what memory the statements themselves cost, apart from the report.
+                    child_resources(
+                        _pinned(
+                            [
+                                bgmigrate,
+                                "check",
+                                str(folder),
+                                "--format",
+                                "json",
+                                "--select",
+                                "syntax-error",
+                            ]
+                        )
+                    ),
                 )
             )
         profile = profile_corpus(corpus) if args.profile else ""
@@ -456,22 +471,30 @@ def main() -> int:
         "second, which stays level when the work per statement does not grow with the corpus:",
         "",
         "| files | statements | bgmigrate RSS | bgmigrate statements/s (CPU) | squawk RSS "
-        "| squawk statements/s (CPU) |",
-        "|---|---|---|---|---|---|",
+        "| squawk statements/s (CPU) | bgmigrate RSS, `--select syntax-error` |",
+        "|---|---|---|---|---|---|---|",
         *(
             f"| {size:,} | {size * STATEMENTS_PER_FILE:,} | {ours.max_rss_mb:.0f} MB | "
             f"{size * STATEMENTS_PER_FILE / ours.cpu:,.0f} | {theirs.max_rss_mb:.0f} MB | "
-            f"{size * STATEMENTS_PER_FILE / theirs.cpu:,.0f} |"
-            for size, ours, theirs in memory
+            f"{size * STATEMENTS_PER_FILE / theirs.cpu:,.0f} | {quiet.max_rss_mb:.0f} MB |"
+            for size, ours, theirs, quiet in memory
         ),
     ]
-    first_size, first_rss = memory[0][0], memory[0][1].max_rss_mb
-    last_size, last_rss = memory[-1][0], memory[-1][1].max_rss_mb
-    per_thousand = (last_rss - first_rss) / (last_size - first_size) * 1000
+    first_size, last_size = memory[0][0], memory[-1][0]
+    for label, column in (("with every rule", 1), ("with syntax-error only", 3)):
+        first_rss, last_rss = memory[0][column].max_rss_mb, memory[-1][column].max_rss_mb
+        per_thousand = (last_rss - first_rss) / (last_size - first_size) * 1000
+        lines += [
+            "",
+            f"bgmigrate {label} grows {per_thousand:.1f} MB per 1,000 files "
+            f"({last_rss / first_rss:.2f}× from {first_size:,} to {last_size:,} files).",
+        ]
     lines += [
         "",
-        f"bgmigrate grows {per_thousand:.1f} MB per 1,000 files "
-        f"({last_rss / first_rss:.2f}× from {first_size:,} to {last_size:,} files).",
+        "Memory follows the findings, not the statements: a finding carries its message, its "
+        "statement and a pasteable safe alternative, and the JSON report holds all of them; "
+        "this corpus has about five findings per file. With (almost) no findings the same "
+        "corpus is read, parsed and tracked in nearly flat memory.",
     ]
     if missed or problems:
         lines += ["", "Targets missed and problems:", "", *(f"- {f}" for f in missed + problems)]

@@ -14,15 +14,18 @@ from bgmigrate.check.report import FORMATS
 from bgmigrate.rules import CATALOG
 
 SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[1] / "bgmigrate/check/report/check-result.schema.json")
-    .read_text(encoding="utf-8")
+    (
+        Path(__file__).resolve().parents[1] / "bgmigrate/check/report/check-result.schema.json"
+    ).read_text(encoding="utf-8")
 )
 SQLISH = st.lists(
     st.sampled_from(
-        list("abcdeftxyz_ ;,'\"$()*-/\\\n\t0123456789.:=")
-        + ["ALTER TABLE t ", "ADD COLUMN ", "DROP ", "CREATE INDEX ", "CONCURRENTLY ", "BEGIN",
-           "COMMIT", "NOT NULL ", "DEFAULT ", "RENAME ", "TO ", "$$", "E'", "-- bgmigrate: ",
-           "ignore ", "phase=contract", "é", "\u2028"]
+        [
+            *"abcdeftxyz_ ;,'\"$()*-/\\\n\t0123456789.:=",
+            *("ALTER TABLE t ", "ADD COLUMN ", "DROP ", "CREATE INDEX ", "CONCURRENTLY "),
+            *("BEGIN", "COMMIT", "NOT NULL ", "DEFAULT ", "RENAME ", "TO ", "$$", "E'"),
+            *("-- bgmigrate: ", "ignore ", "phase=contract", "é", "\u2028"),
+        ]
     ),
     max_size=120,
 ).map("".join)

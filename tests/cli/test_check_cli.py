@@ -71,7 +71,9 @@ def test_unknown_rule_name_is_a_usage_error_naming_it(project: Path) -> None:
     write(project / "r.sql", RENAME)
     result = subprocess.run(
         [sys.executable, "-m", "bgmigrate", "check", "r.sql", "--ignore", "rename-colum"],
-        cwd=project, capture_output=True, text=True,
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "rename-colum" in result.stderr
@@ -82,7 +84,9 @@ def test_unknown_rule_name_is_a_usage_error_naming_it(project: Path) -> None:
 def test_missing_path_exits_two_with_one_line(project: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bgmigrate", "check", "nowhere/"],
-        cwd=project, capture_output=True, text=True,
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("bgmigrate: error: ")
@@ -105,7 +109,10 @@ def test_stdin_is_checked_under_the_given_name(project: Path) -> None:
 
 
 def test_config_paths_pg_version_and_severity_apply(project: Path) -> None:
-    write(project / "db/1.sql", "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c int DEFAULT 0;\n")
+    write(
+        project / "db/1.sql",
+        "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN c int DEFAULT 0;\n",
+    )
     write(
         project / "pyproject.toml",
         '[tool.bgmigrate]\npaths = ["db"]\npg_version = 10\n'
@@ -136,7 +143,9 @@ def test_bad_config_exits_two_naming_the_problem(project: Path, config: str, nam
     write(project / "r.sql", RENAME)
     result = subprocess.run(
         [sys.executable, "-m", "bgmigrate", "check", "r.sql"],
-        cwd=project, capture_output=True, text=True,
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert named in result.stderr
@@ -161,12 +170,17 @@ def test_no_paths_and_no_config_says_how_to_give_them(project: Path) -> None:
 def _git(cwd: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=cwd, check=True, capture_output=True,
+        cwd=cwd,
+        check=True,
+        capture_output=True,
     )
 
 
 def test_since_reports_only_changed_files_but_reads_earlier_ones(project: Path) -> None:
-    write(project / "migrations/1_create.sql", "CREATE TABLE events (id bigint PRIMARY KEY, kind text);\n")
+    write(
+        project / "migrations/1_create.sql",
+        "CREATE TABLE events (id bigint PRIMARY KEY, kind text);\n",
+    )
     write(project / "migrations/2_rename.sql", RENAME)
     _git(project, "init", "-q", "-b", "main")
     _git(project, "add", ".")
@@ -185,7 +199,9 @@ def test_since_with_an_unknown_ref_exits_two(project: Path) -> None:
     _git(project, "init", "-q", "-b", "main")
     result = subprocess.run(
         [sys.executable, "-m", "bgmigrate", "check", "m.sql", "--since", "origin/nope"],
-        cwd=project, capture_output=True, text=True,
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "origin/nope" in result.stderr
@@ -225,7 +241,9 @@ def test_explain_prints_every_section() -> None:
 
 def test_explain_unknown_rule_suggests_the_nearest() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bgmigrate", "explain", "rename-colum"], capture_output=True, text=True
+        [sys.executable, "-m", "bgmigrate", "explain", "rename-colum"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "did you mean 'rename-column'" in result.stderr
