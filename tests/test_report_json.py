@@ -7,7 +7,7 @@ import pytest
 from report_cases import RENAME_PATH, RENAME_STATEMENT, catalog, sample_result
 
 from bgmigrate import __version__
-from bgmigrate.check.report.json_report import render
+from bgmigrate.check.report.json_report import document, render
 from bgmigrate.check.result import CheckResult
 
 
@@ -122,3 +122,11 @@ def test_multi_line_statement_keeps_its_line_breaks():
     finding = rendered(sample_result())["findings"][2]
     assert finding["statement"].count("\n") == 2
     assert (finding["line"], finding["end_line"]) == (1, 3)
+
+
+def test_output_is_the_document_with_one_finding_per_line() -> None:
+    result = sample_result()
+    output = render(result, catalog(), color=False)
+    assert json.loads(output) == document(result)
+    finding_lines = [line for line in output.splitlines() if line.startswith('    {"rule"')]
+    assert len(finding_lines) == len(result.findings)
