@@ -7,7 +7,6 @@ which keeps plans readable (`public.users`, `"User Email"`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
@@ -62,6 +61,8 @@ def bounded_name(*parts: str, suffix: str = "") -> str:
     name = "_".join(parts) + suffix
     if len(name.encode("utf-8")) <= MAX_IDENTIFIER_BYTES:
         return name
+    import hashlib  # here, not at the top: `bgmigrate check` quotes names but never hashes
+
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
     room = MAX_IDENTIFIER_BYTES - len(suffix.encode("utf-8")) - len(digest) - 1
     head = "_".join(parts).encode("utf-8")[:room].decode("utf-8", errors="ignore")

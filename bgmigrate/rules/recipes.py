@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 
 from bgmigrate.parse.operations import AddColumn, AddConstraint, Name, Operation
+from bgmigrate.plan.identifiers import quote_ident
 
 __all__ = [
     "OUTSIDE_TRANSACTION",
@@ -53,9 +54,7 @@ def lines(*steps: str | Iterable[str] | None) -> str:
 def identifier(name: str) -> str:
     """`name` as it must be written in SQL: double-quoted when it is not a plain lower-case
     identifier or when it is a reserved word (a table called `user` or `order`)."""
-    from pglast.stream import maybe_double_quote_name
-
-    return maybe_double_quote_name(name)
+    return quote_ident(name)
 
 
 def qualified(name: Name) -> str:
