@@ -9,8 +9,9 @@ Usage (the histories are fetched into a temporary folder, never committed):
 A project path is anything `bgmigrate check` accepts for Alembic: an alembic.ini, a script
 directory, a versions directory. Run it in an environment where the project's own imports
 resolve (its virtualenv), as a user would run bgmigrate. For each project it prints the number
-of revisions, how many rendered offline, how many needed the replay into PostgreSQL, and the
-reasons of the unanalysable ones.
+of revisions, how many rendered offline, how many needed the replay into PostgreSQL, how many
+were analysed data-blind (neither worked; run with reads returning no rows), and the reasons
+of the unanalysable ones.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 UNANALYSABLE = "unanalysable-revision"
+DATA_BLIND = "data-blind-revision"
 
 
 def measure_project(path: Path, dsn: str | None) -> None:
@@ -42,12 +44,16 @@ def measure_project(path: Path, dsn: str | None) -> None:
         ).stdout
     )
     failed = [u for u in units if any(p.rule == UNANALYSABLE for p in u.problems)]
+    blind = [u for u in units if any(p.rule == DATA_BLIND for p in u.problems)]
     analysed = len(units) - len(failed)
+    replayed = analysed - offline - len(blind)
     print(
-        f"{path}: {len(units)} revisions; {offline} offline, {analysed - offline} by replay, "
-        f"{len(failed)} unanalysable: {100 * analysed / max(len(units), 1):.1f}% analysed "
-        f"in {elapsed:.1f} s"
+        f"{path}: {len(units)} revisions; {offline} offline, {replayed} by replay, "
+        f"{len(blind)} data-blind, {len(failed)} unanalysable: "
+        f"{100 * analysed / max(len(units), 1):.1f}% analysed in {elapsed:.1f} s"
     )
+    for unit in blind:
+        print(f"  data-blind: {Path(unit.path).name}")
     reasons = collections.Counter(
         next(p.message for p in u.problems if p.rule == UNANALYSABLE)[:150] for u in failed
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bgmigrate.source.alembic import (
+    DATA_BLIND_REVISION,
     UNANALYSABLE_REVISION,
     alembic_units,
     find_project,
@@ -709,13 +710,15 @@ def test_unanalysable_revision_does_not_stop_the_run(tmp_path: Path, pg_dsn: str
         "r1",
         'op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))',
     )
+    # Offline, replayed, and data-blind (it needs a row that no revision inserts): it fails
+    # all three ways.
     broken = write_revision(
         tmp_path,
         "r2",
         """
         bind = op.get_bind()
-        for row in bind.execute(sa.text("SELECT id FROM customers")):
-            op.execute(f"UPDATE users SET id = {row.id}")
+        ids = [row.id for row in bind.execute(sa.text("SELECT id FROM customers"))]
+        op.execute(f"UPDATE users SET id = {ids[0]}")
         """,
         down="r1",
     )
@@ -726,11 +729,19 @@ def test_unanalysable_revision_does_not_stop_the_run(tmp_path: Path, pg_dsn: str
     assert problem.rule == UNANALYSABLE_REVISION
     assert "without a database failed (TypeError" in problem.message
     assert 'relation "customers" does not exist' in problem.message
-    assert problem.location.line == line_of(broken, "for row in bind.execute")
+    blind_line = line_of(broken, "op.execute")
+    assert (
+        f"run with its reads returning no rows, it failed as well (IndexError: list index out "
+        f"of range, line {blind_line})" in problem.message
+    )
+    assert problem.location.line == line_of(broken, "ids = [row.id")
+    assert units[1].statements == []
     assert [s.sql for s in units[2].statements] == ["DROP TABLE users"]
 
 
-def test_replay_needs_the_earlier_revisions_to_run(tmp_path: Path, pg_dsn: str) -> None:
+def test_revision_whose_ancestors_cannot_be_replayed_is_analysed_data_blind_saying_why(
+    tmp_path: Path, pg_dsn: str
+) -> None:
     write_revision(tmp_path, "r1", "raise RuntimeError('needs the billing service')")
     path = write_revision(
         tmp_path,
@@ -740,8 +751,163 @@ def test_replay_needs_the_earlier_revisions_to_run(tmp_path: Path, pg_dsn: str) 
     )
     (unit,) = alembic_units([path], dsn=pg_dsn)
     (problem,) = unit.problems
+    assert problem.rule == DATA_BLIND_REVISION
     assert "replaying the earlier revision r1.py failed" in problem.message
     assert "RuntimeError: needs the billing service" in problem.message
+    assert [s.sql for s in unit.statements] == ["SELECT 1"]
+
+
+# Revisions that can be run neither offline nor on a replay: data-blind
+
+
+def test_revision_reading_a_table_no_revision_creates_is_analysed_data_blind(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    # indico's pattern: offline mode refused, and the tables read come from the application's
+    # create_all, so the replay fails too. Run data-blind, every read returns no rows.
+    path = write_revision(
+        tmp_path,
+        "r1",
+        """
+        if context.is_offline_mode():
+            raise Exception("This upgrade is only possible in online mode")
+        conn = op.get_bind()
+        conn.execute(sa.text("UPDATE rooms SET note = :note"), {"note": "it's"})
+        default_id = conn.execute(sa.text("SELECT id FROM locations WHERE is_default")).scalar()
+        if default_id is not None:
+            op.execute("UPDATE rooms SET location_id = 1")
+        for row in conn.exec_driver_sql(
+            "SELECT id FROM rooms WHERE name LIKE 'A%%' AND id != %s", (7,)
+        ):
+            op.execute(f"UPDATE rooms SET name = 'x' WHERE id = {row.id}")
+        labels = sa.table("labels", sa.column("title", sa.Text), sa.column("color", sa.Text))
+        conn.execute(labels.insert(), [{"title": "new", "color": "red"}, {"title": "b"}])
+        op.create_index("ix_rooms_name", "rooms", ["name"])
+        with op.batch_alter_table("rooms") as batch_op:
+            batch_op.add_column(sa.Column("capacity", sa.Integer()))
+        """,
+        head="from alembic import context\n",
+    )
+    (unit,) = alembic_units([path], dsn=pg_dsn)
+    assert [(s.location.line, s.sql, s.transaction) for s in unit.statements] == [
+        (line_of(path, 'conn.execute(sa.text("UPDATE'), "UPDATE rooms SET note = 'it''s'", 1),
+        (
+            line_of(path, "default_id = "),
+            "SELECT id FROM locations WHERE is_default",
+            1,
+        ),
+        (
+            line_of(path, "for row in conn"),
+            "SELECT id FROM rooms WHERE name LIKE 'A%' AND id != 7",
+            1,
+        ),
+        (
+            line_of(path, "conn.execute(labels.insert()"),
+            "INSERT INTO labels (title, color) VALUES ('new', 'red')",
+            1,
+        ),
+        (line_of(path, "op.create_index"), "CREATE INDEX ix_rooms_name ON rooms (name)", 1),
+        (line_of(path, "batch_op.add_column"), "ALTER TABLE rooms ADD COLUMN capacity INTEGER", 1),
+    ]
+    (problem,) = unit.problems
+    assert problem.rule == DATA_BLIND_REVISION
+    assert problem.location.line == line_of(path, "default_id = ")
+    assert (
+        f"its reads through `op.get_bind()` returned no rows (the first at line "
+        f"{line_of(path, 'default_id = ')}), so branches that depend on data were not "
+        "followed" in problem.message
+    )
+    assert "only possible in online mode" in problem.message
+    assert 'relation "rooms" does not exist' in problem.message
+
+
+def test_data_blind_revision_is_checked_and_says_so(tmp_path: Path, pg_dsn: str) -> None:
+    from bgmigrate.check.engine import CheckSettings, check_units, select_rules
+    from bgmigrate.rules import CATALOG
+
+    path = write_revision(
+        tmp_path,
+        "r1",
+        """
+        if context.is_offline_mode():
+            raise Exception("This upgrade is only possible in online mode")
+        rows = op.get_bind().execute(sa.text("SELECT id FROM equipment")).fetchall()
+        op.create_index("ix_equipment_name", "equipment", ["name"])
+        """,
+        head="from alembic import context\n",
+    )
+    result = check_units(
+        alembic_units([path], dsn=pg_dsn), CheckSettings(rules=select_rules(CATALOG))
+    )
+    assert [(f.rule, f.location.line, f.severity.value) for f in result.findings] == [
+        ("data-blind-revision", line_of(path, "rows = "), "info"),
+        ("create-index-non-concurrently", line_of(path, "op.create_index"), "error"),
+        ("require-lock-timeout", line_of(path, "op.create_index"), "warning"),
+    ]
+
+
+def test_revision_that_reads_no_rows_is_data_blind_where_its_replay_failed(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    path = write_revision(
+        tmp_path,
+        "r1",
+        """
+        if context.is_offline_mode():
+            raise Exception("online only")
+        op.get_bind().execute(sa.text("DELETE FROM settings WHERE module = 'labels'"))
+        """,
+        head="from alembic import context\n",
+    )
+    (unit,) = alembic_units([path], dsn=pg_dsn)
+    (problem,) = unit.problems
+    assert problem.rule == DATA_BLIND_REVISION
+    assert "read no rows, so nothing it ran depended on data" in problem.message
+    assert 'relation "settings" does not exist' in problem.message
+    assert problem.location.line == line_of(path, "DELETE FROM settings")
+    assert [s.sql for s in unit.statements] == ["DELETE FROM settings WHERE module = 'labels'"]
+
+
+def test_revision_refusing_offline_mode_that_replays_is_not_data_blind(
+    tmp_path: Path, pg_dsn: str
+) -> None:
+    write_revision(
+        tmp_path,
+        "r1",
+        'op.create_table("locations", sa.Column("id", sa.Integer(), primary_key=True))',
+    )
+    path = write_revision(
+        tmp_path,
+        "r2",
+        """
+        if context.is_offline_mode():
+            raise Exception("This upgrade is only possible in online mode")
+        count = op.get_bind().execute(sa.text("SELECT count(*) FROM locations")).scalar()
+        op.add_column("locations", sa.Column("rooms", sa.Integer(), server_default=str(count)))
+        """,
+        down="r1",
+        head="from alembic import context\n",
+    )
+    (unit,) = alembic_units([path], dsn=pg_dsn)
+    assert unit.problems == []
+    assert [s.sql for s in unit.statements] == [
+        "SELECT count(*) FROM locations",
+        "ALTER TABLE locations ADD COLUMN rooms INTEGER DEFAULT '0'",
+    ]
+
+
+def test_data_blind_run_leaves_alembic_as_it_was(tmp_path: Path, pg_dsn: str) -> None:
+    from alembic.operations import Operations
+    from alembic.runtime.environment import EnvironmentContext
+
+    before = (Operations.get_bind, EnvironmentContext.get_bind, EnvironmentContext.is_offline_mode)
+    path = write_revision(
+        tmp_path, "r1", "op.get_bind().execute(sa.text('SELECT 1 FROM nowhere')).first()"
+    )
+    (blind,) = alembic_units([path], dsn=pg_dsn)
+    assert [p.rule for p in blind.problems] == [DATA_BLIND_REVISION]
+    after = (Operations.get_bind, EnvironmentContext.get_bind, EnvironmentContext.is_offline_mode)
+    assert after == before
 
 
 # Discovery and order

@@ -23,6 +23,7 @@ _RULE_MODULES = (
     "change_column_type",
     "concurrently_in_transaction",
     "create_index_non_concurrently",
+    "data_blind_revision",
     "drop_column",
     "drop_index_non_concurrently",
     "drop_table",

@@ -13,9 +13,14 @@ from __future__ import annotations
 from bgmigrate.source.alembic.online import ReplayError, replay_alembic
 from bgmigrate.source.alembic.project import AlembicProject, find_project
 from bgmigrate.source.alembic.revision import RevisionFile, read_revision
-from bgmigrate.source.alembic.units import UNANALYSABLE_REVISION, alembic_units
+from bgmigrate.source.alembic.units import (
+    DATA_BLIND_REVISION,
+    UNANALYSABLE_REVISION,
+    alembic_units,
+)
 
 __all__ = [
+    "DATA_BLIND_REVISION",
     "UNANALYSABLE_REVISION",
     "AlembicProject",
     "ReplayError",

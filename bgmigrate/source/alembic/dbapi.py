@@ -6,13 +6,14 @@ their virtualenvs, where bgmigrate runs) have installed.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-__all__ = ["dollar_placeholders", "engine", "literal_sql", "sqlstate"]
+__all__ = ["dollar_placeholders", "engine", "inline_literals", "literal_sql", "sqlstate"]
 
 _FORMAT_PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s|%s")
 
@@ -53,6 +54,45 @@ def literal_sql(cursor: Any, statement: str, parameters: Any) -> str:
         return psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters)
     except Exception:  # whatever the driver raises for a value it cannot adapt
         return dollar_placeholders(statement)
+
+
+def inline_literals(statement: str, parameters: Any) -> str:
+    """Driver-level SQL (`%s` / `%(name)s` placeholders, as psycopg2 takes them) with its
+    values inlined as PostgreSQL literals, rendered by SQLAlchemy without a connection; `$n`
+    placeholders when a value has no literal form. Without parameters the driver sends the
+    text as it is, `%` included, and so does this."""
+    if not parameters:
+        return statement
+    from sqlalchemy import exc
+
+    positions = itertools.count() if isinstance(parameters, (list, tuple)) else None
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        key = match.group(1) if positions is None else next(positions)
+        return _literal(parameters[key])
+
+    try:
+        return _FORMAT_PLACEHOLDER.sub(replace, statement)
+    except (exc.CompileError, NotImplementedError, TypeError, ValueError, LookupError):
+        return dollar_placeholders(statement)  # a value without a literal form, or not given
+
+
+def _literal(value: Any) -> str:
+    """A Python value as psycopg2 adapts it: tuples as lists in parentheses (`IN %s`),
+    lists as arrays, anything else as SQLAlchemy's PostgreSQL dialect renders its literal."""
+    from sqlalchemy import literal
+    from sqlalchemy.dialects import postgresql
+
+    if isinstance(value, tuple):
+        return f"({', '.join(_literal(item) for item in value)})"
+    if isinstance(value, list):
+        return f"ARRAY[{', '.join(_literal(item) for item in value)}]"
+    compiled = literal(value).compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    return str(compiled)
 
 
 def dollar_placeholders(sql: str) -> str:

@@ -12,8 +12,9 @@ from bgmigrate.source.alembic.revision import RevisionFile
 
 if TYPE_CHECKING:
     from alembic.ddl.impl import DefaultImpl
+    from alembic.runtime.migration import MigrationContext
 
-__all__ = ["render_offline"]
+__all__ = ["offline_context", "render_offline", "render_sql"]
 
 
 def render_offline(revision: RevisionFile, project: AlembicProject) -> Recorder:
@@ -24,6 +25,14 @@ def render_offline(revision: RevisionFile, project: AlembicProject) -> Recorder:
     The revision does not run through the project's env.py, which may need the application
     and a database; `op` is bound the way env.py's offline branch binds it.
     """
+    context, recorder = offline_context(revision)
+    run_upgrade(revision, project, context, recorder)
+    return recorder
+
+
+def offline_context(revision: RevisionFile) -> tuple[MigrationContext, Recorder]:
+    """An offline (`as_sql`) PostgreSQL migration context whose every statement goes, as SQL,
+    to a new recorder for `revision`."""
     from alembic.runtime.migration import MigrationContext
 
     context = MigrationContext.configure(
@@ -35,7 +44,7 @@ def render_offline(revision: RevisionFile, project: AlembicProject) -> Recorder:
     impl = context.impl
 
     def execute(construct: Any, *args: Any, **kwargs: Any) -> None:
-        recorder.record(_render(impl, construct))
+        recorder.record(render_sql(impl, construct))
 
     # Alembic's as_sql path writes BEGIN/COMMIT around autocommit blocks and `;` after each
     # statement into a text buffer; the recorder wants each statement alone, with its caller.
@@ -43,11 +52,10 @@ def render_offline(revision: RevisionFile, project: AlembicProject) -> Recorder:
     impl.emit_begin = impl.emit_commit = lambda: None  # type: ignore[method-assign]
     # `op.get_bind().commit()` (before an autocommit block, say) ends the transaction.
     impl.connection.commit = recorder.commit  # type: ignore[union-attr]
-    run_upgrade(revision, project, context, recorder)
-    return recorder
+    return context, recorder
 
 
-def _render(impl: DefaultImpl, construct: Any) -> str:
+def render_sql(impl: DefaultImpl, construct: Any) -> str:
     """A construct as PostgreSQL SQL: bound values as literals where SQLAlchemy can render
     them; `$n` parameters (which the parser accepts) for values the revision never gave
     (`text("… :id")`) or that have no literal form."""

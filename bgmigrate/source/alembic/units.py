@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from bgmigrate.source.alembic.blind import BlindRun, render_blind
 from bgmigrate.source.alembic.capture import (
     Recorder,
     RevisionFailed,
@@ -23,10 +24,12 @@ from bgmigrate.source.alembic.tags import revision_tags
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Location, Phase, SourceProblem, Unit, UnitKind
 
-__all__ = ["UNANALYSABLE_REVISION", "alembic_units"]
+__all__ = ["DATA_BLIND_REVISION", "UNANALYSABLE_REVISION", "alembic_units"]
 
 UNANALYSABLE_REVISION = "unanalysable-revision"
 """The rule name of the `SourceProblem` a revision that cannot be rendered becomes."""
+DATA_BLIND_REVISION = "data-blind-revision"
+"""The rule name of the `SourceProblem` on a revision analysed with reads returning no rows."""
 
 
 def alembic_units(paths: Iterable[Path | str], *, dsn: str | None = None) -> list[Unit]:
@@ -39,10 +42,11 @@ def alembic_units(paths: Iterable[Path | str], *, dsn: str | None = None) -> lis
 
     Each revision renders offline; one that needs a database is replayed, with its ancestors,
     into PostgreSQL: the server at `dsn` (a superuser DSN; temporary databases are created
-    and dropped there), else an embedded server started once for the call. A revision that
-    still cannot be analysed becomes a unit without statements and with an
-    `unanalysable-revision` problem saying why. Raises `SourceError` for a path that is
-    neither a revision nor a project.
+    and dropped there), else an embedded server started once for the call. One that cannot
+    be replayed either runs data-blind (its reads return no rows), with a
+    `data-blind-revision` problem saying so. A revision that still cannot be analysed becomes
+    a unit without statements and with an `unanalysable-revision` problem saying why. Raises
+    `SourceError` for a path that is neither a revision nor a project.
     """
     groups, unreadable = _group_by_project(Path(p) for p in paths)
     server = ReplayServer(dsn)
@@ -161,10 +165,11 @@ class _ProjectUnits:
             problems=tags.problems,
         )
         try:
-            recorder = self._render(revision)
+            recorder, problems = self._render(revision)
         except _Unanalysable as problem:
             unit.problems.append(problem.problem)
         else:
+            unit.problems.extend(problems)
             # env.py's session settings run before each revision, outside its transaction.
             settings = [
                 replace(setting, index=index)
@@ -173,9 +178,10 @@ class _ProjectUnits:
             unit.statements = settings + recorder.statements(unit.path, len(settings))
         return unit
 
-    def _render(self, revision: RevisionFile) -> Recorder:
+    def _render(self, revision: RevisionFile) -> tuple[Recorder, list[SourceProblem]]:
+        """What the revision runs, and the problems of how it was analysed."""
         try:
-            return self._render_offline(revision)
+            return self._render_offline(revision), []
         except RevisionFailed as offline:
             if offline.stage == "import":
                 raise _Unanalysable(
@@ -202,12 +208,14 @@ class _ProjectUnits:
         import_environment(self._project)
         return render_offline(revision, self._project)
 
-    def _render_online(self, revision: RevisionFile, offline: RevisionFailed) -> Recorder:
+    def _render_online(
+        self, revision: RevisionFile, offline: RevisionFailed
+    ) -> tuple[Recorder, list[SourceProblem]]:
         before = f"Rendering this revision without a database failed ({offline})"
         try:
             if self._replay is None:
                 self._replay = OnlineReplay(self._server, self._project, self._ordered())
-            return self._replay.capture(revision)
+            return self._replay.capture(revision), []
         except RevisionFailed as online:
             reason = f"running it on a temporary PostgreSQL failed too ({online})"
             location = online.location
@@ -217,7 +225,42 @@ class _ProjectUnits:
         except Exception as error:  # no server, or a revision that breaks the replay itself
             reason = f"and it could not be run on a temporary PostgreSQL ({describe(error)})"
             location = offline.location
-        raise _Unanalysable(location, f"{before}, {reason}; its statements are not checked.")
+        return self._render_blind(revision, f"{before}, {reason}", location)
+
+    def _render_blind(
+        self, revision: RevisionFile, failed: str, location: Location
+    ) -> tuple[Recorder, list[SourceProblem]]:
+        """The last resort, once offline rendering and the replay have `failed` (the first of
+        them at `location`): the revision run with reads returning no rows."""
+        try:
+            run = render_blind(revision, self._project)
+        except RevisionFailed as blind:
+            raise _Unanalysable(
+                location,
+                f"{failed}; run with its reads returning no rows, it failed as well ({blind}, "
+                f"line {blind.location.line}); its statements are not checked.",
+            ) from blind
+        return run.recorder, [_data_blind_problem(run, failed, location)]
+
+
+def _data_blind_problem(run: BlindRun, failed: str, location: Location) -> SourceProblem:
+    """Says that the unit's statements are those of a run whose reads found no rows."""
+    if run.first_read is None:
+        what = (
+            "it ran with `context.is_offline_mode()` answering False and `op.get_bind()` "
+            "connected to no data, and read no rows, so nothing it ran depended on data"
+        )
+    else:
+        what = (
+            "its reads through `op.get_bind()` returned no rows (the first at line "
+            f"{run.first_read.line}), so branches that depend on data were not followed: "
+            "the statements it would run for existing rows are not checked, the others are"
+        )
+    return SourceProblem(
+        DATA_BLIND_REVISION,
+        f"This revision was analysed data-blind: {what}. {failed}.",
+        run.first_read or location,
+    )
 
 
 class _Unanalysable(Exception):

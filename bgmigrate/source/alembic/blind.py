@@ -1,0 +1,197 @@
+"""Data-blind rendering: the last resort for a revision that neither renders offline nor can
+be replayed into PostgreSQL (say its tables come from the application's `create_all`, not
+from a revision).
+
+The revision runs against the offline migration context as if it were online:
+`context.is_offline_mode()` answers False and `op.get_bind()` returns a `RecordingConnection`,
+which records what the revision executes and returns no rows. What it emits through `op.…`
+renders to SQL as offline. Branches that depend on the rows read are not followed; the unit
+says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bgmigrate.source.alembic.capture import Recorder, run_upgrade
+from bgmigrate.source.alembic.dbapi import inline_literals
+from bgmigrate.source.alembic.offline import offline_context, render_sql
+from bgmigrate.source.alembic.project import AlembicProject
+from bgmigrate.source.alembic.revision import RevisionFile
+from bgmigrate.source.unit import Location
+
+if TYPE_CHECKING:
+    from alembic.ddl.impl import DefaultImpl
+
+__all__ = ["BlindRun", "EmptyResult", "RecordingConnection", "render_blind"]
+
+
+@dataclass(frozen=True)
+class BlindRun:
+    recorder: Recorder
+    first_read: Location | None
+    """The call whose rows the revision first asked for; None when it asked for none."""
+
+
+def render_blind(revision: RevisionFile, project: AlembicProject) -> BlindRun:
+    """Run the revision's `upgrade()` data-blind and record what it emits. Raises
+    `RevisionFailed` when it fails even so (it inspects the schema, needs a row it reads…)."""
+    context, recorder = offline_context(revision)
+    connection = RecordingConnection(recorder, context.impl)
+    with _as_if_online(connection):
+        run_upgrade(revision, project, context, recorder)
+    return BlindRun(recorder, connection.first_read)
+
+
+class RecordingConnection:
+    """What `op.get_bind()` returns in a data-blind run: each statement executed on it is
+    recorded at the revision's call, with its values inlined as literals where they have a
+    literal form, and returns an `EmptyResult`."""
+
+    def __init__(self, recorder: Recorder, impl: DefaultImpl) -> None:
+        self._recorder = recorder
+        self._impl = impl
+        self.dialect = impl.dialect
+        self.first_read: Location | None = None
+
+    def execute(self, statement: Any, *multiparams: Any, **params: Any) -> EmptyResult:
+        """SQLAlchemy 2's `execute(statement, parameters)` and 1.4's `execute(statement,
+        *multiparams, **params)`, where a string is driver-level SQL."""
+        params.pop("execution_options", None)
+        parameters = _one_parameter_set(multiparams, params)
+        if isinstance(statement, str):
+            return self._run(inline_literals(statement, parameters))
+        return self._run(render_sql(self._impl, _with_values(statement, parameters)))
+
+    def exec_driver_sql(
+        self, statement: str, parameters: Any = None, execution_options: Any = None
+    ) -> EmptyResult:
+        return self._run(inline_literals(statement, _one_parameter_set((parameters,), {})))
+
+    def scalar(self, statement: Any, *multiparams: Any, **params: Any) -> None:
+        return self.execute(statement, *multiparams, **params).scalar()
+
+    def scalars(self, statement: Any, *multiparams: Any, **params: Any) -> EmptyResult:
+        return self.execute(statement, *multiparams, **params)
+
+    def commit(self) -> None:
+        self._recorder.commit()
+
+    def _run(self, sql: str) -> EmptyResult:
+        location = self._recorder.locator.current()
+        self._recorder.record(sql)
+        return EmptyResult(lambda: self._read(location))
+
+    def _read(self, location: Location | None) -> None:
+        if self.first_read is None:
+            self.first_read = location
+
+
+class EmptyResult:
+    """A result without rows, as SQLAlchemy's `Result` and `CursorResult` answer then.
+    Asking it for rows (or for `rowcount`) counts as a read of its statement."""
+
+    def __init__(self, on_read: Callable[[], None]) -> None:
+        self._on_read = on_read
+
+    @property
+    def rowcount(self) -> int:
+        self._on_read()
+        return 0
+
+    def __iter__(self) -> Iterator[Any]:
+        self._on_read()
+        return iter(())
+
+    def _none(self, *args: Any, **kwargs: Any) -> None:
+        self._on_read()
+
+    def _nothing(self, *args: Any, **kwargs: Any) -> list[Any]:
+        self._on_read()
+        return []
+
+    def _no_result_found(self) -> None:
+        from sqlalchemy.exc import NoResultFound
+
+        self._on_read()
+        raise NoResultFound("No row was found when one was required")
+
+    def _itself(self, *args: Any, **kwargs: Any) -> EmptyResult:
+        return self
+
+    def close(self) -> None:
+        pass
+
+    scalar = first = fetchone = one_or_none = scalar_one_or_none = _none
+    fetchall = fetchmany = all = _nothing
+    one = scalar_one = _no_result_found
+    mappings = scalars = columns = tuples = unique = _itself
+
+
+def _one_parameter_set(multiparams: tuple[Any, ...], params: dict[str, Any]) -> Any:
+    """The values of one execution: keyword values (1.4), a dict, the first of a list of
+    dicts (an executemany, recorded once, as the replay records it), or positional values."""
+    if params:
+        return params
+    given = [value for value in multiparams if value is not None]
+    if not given:
+        return None
+    first = given[0]
+    if isinstance(first, list):
+        return first[0] if first else None
+    if len(given) == 1 or isinstance(first, dict):
+        return first
+    return tuple(given)  # 1.4's `execute(sql, value, value)`
+
+
+def _with_values(statement: Any, parameters: Any) -> Any:
+    """A SQLAlchemy construct with the values given beside it bound in, for rendering."""
+    from sqlalchemy.sql.dml import ValuesBase
+    from sqlalchemy.sql.elements import TextClause
+
+    if not isinstance(parameters, dict) or not parameters:
+        return statement
+    if isinstance(statement, ValuesBase):  # insert/update: values for their columns
+        return statement.values(parameters)
+    if isinstance(statement, TextClause):
+        # `bindparams` types each value (a literal needs a type); it takes only the names
+        # the text has, as SQLAlchemy ignores the others.
+        names = statement.compile().params.keys()
+        return statement.bindparams(**{k: v for k, v in parameters.items() if k in names})
+    return statement.params(parameters)
+
+
+@contextlib.contextmanager
+def _as_if_online(connection: RecordingConnection) -> Iterator[None]:
+    """`context.is_offline_mode()` False and `op.get_bind()` / `context.get_bind()` the
+    recording connection, while Alembic's own operations keep the offline context."""
+    from alembic.operations import Operations
+    from alembic.runtime.environment import EnvironmentContext
+
+    def bind(self: Any) -> RecordingConnection:
+        return connection
+
+    def offline(self: Any) -> bool:
+        return False
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_replaced(Operations, "get_bind", bind))
+        stack.enter_context(_replaced(EnvironmentContext, "get_bind", bind))
+        stack.enter_context(_replaced(EnvironmentContext, "is_offline_mode", offline))
+        yield
+
+
+@contextlib.contextmanager
+def _replaced(cls: type, name: str, value: Any) -> Iterator[None]:
+    """`cls.name` replaced where it is defined (a base class, maybe: batch operations inherit
+    `get_bind` too), and restored."""
+    owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+    original = vars(owner)[name]
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
