@@ -785,6 +785,9 @@ def test_revision_reading_a_table_no_revision_creates_is_analysed_data_blind(
         op.create_index("ix_rooms_name", "rooms", ["name"])
         with op.batch_alter_table("rooms") as batch_op:
             batch_op.add_column(sa.Column("capacity", sa.Integer()))
+        sa.Enum("small", "large", name="room_size").create(conn, checkfirst=True)
+        with conn.connect() as same:  # as Alembic extensions bridging engines and connections
+            same.execute(sa.text("DELETE FROM labels WHERE color IS NULL"))
         """,
         head="from alembic import context\n",
     )
@@ -808,6 +811,8 @@ def test_revision_reading_a_table_no_revision_creates_is_analysed_data_blind(
         ),
         (line_of(path, "op.create_index"), "CREATE INDEX ix_rooms_name ON rooms (name)", 1),
         (line_of(path, "batch_op.add_column"), "ALTER TABLE rooms ADD COLUMN capacity INTEGER", 1),
+        (line_of(path, "sa.Enum("), "CREATE TYPE room_size AS ENUM ('small', 'large')", 1),
+        (line_of(path, "same.execute"), "DELETE FROM labels WHERE color IS NULL", 1),
     ]
     (problem,) = unit.problems
     assert problem.rule == DATA_BLIND_REVISION

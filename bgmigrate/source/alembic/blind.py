@@ -80,6 +80,26 @@ class RecordingConnection:
     def commit(self) -> None:
         self._recorder.commit()
 
+    def connect(self) -> RecordingConnection:
+        """Itself: Alembic extensions that accept an engine or a connection from `get_bind()`
+        (alembic_postgresql_enum) connect to it."""
+        return self
+
+    def __enter__(self) -> RecordingConnection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def _run_ddl_visitor(
+        self, visitorcallable: Any, element: Any, connection: Any = None, **kwargs: Any
+    ) -> None:
+        """`Enum.create(bind)`, `Table.create(bind)`, `metadata.create_all(bind)`: the DDL
+        executed on this connection as SQLAlchemy's mock connection (Alembic's offline mode)
+        runs it, without checking first what exists, since nothing does here."""
+        kwargs["checkfirst"] = False
+        visitorcallable(self.dialect, self, **kwargs).traverse_single(element)
+
     def _run(self, sql: str) -> EmptyResult:
         location = self._recorder.locator.current()
         self._recorder.record(sql)
