@@ -1,8 +1,13 @@
 """The typed vocabulary of schema changes that rules and the planner consume.
 
 Only the PostgreSQL front end (`parse.postgres`) sees parser nodes; everything downstream sees
-these frozen dataclasses. One statement can yield several operations (an `ALTER TABLE` with
+these dataclasses. One statement can yield several operations (an `ALTER TABLE` with
 several actions), each located at its own action.
+
+They are value objects: hashable, compared by value, and never mutated once built. They are not
+`frozen=True` on purpose: a frozen dataclass's constructor assigns each field through
+`object.__setattr__`, three times slower, and a check builds several objects per statement
+(measured: 13% of a 20,000-statement check). The same holds for `source.unit`'s types.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(unsafe_hash=True, order=True)
 class Name:
     """A possibly schema-qualified identifier, as PostgreSQL folds it."""
 
@@ -74,7 +79,7 @@ class Name:
         return f"{self.schema or 'public'}.{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class TypeName:
     """A column type as written, normalised to PostgreSQL's internal names (`int4`, `varchar`).
 
@@ -119,7 +124,7 @@ class Volatility(str, Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ColumnDefault:
     sql: str
     volatility: Volatility
@@ -160,7 +165,7 @@ class AlterEnumAction(str, Enum):
     RENAME_VALUE = "rename_value"
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Operation:
     """Base of every operation: the statement it comes from and the span of its action."""
 
@@ -168,7 +173,7 @@ class Operation:
     location: Location
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class InlineConstraint:
     """A constraint written inside a CREATE TABLE or ADD COLUMN: on a column definition
     (`REFERENCES`, `UNIQUE`, `CHECK`, …) or as a table constraint of a new table."""
@@ -183,7 +188,7 @@ class InlineConstraint:
     """The constrained columns of a table constraint; empty on a column definition."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ColumnDefinition:
     name: str
     type: TypeName | None
@@ -196,7 +201,7 @@ class ColumnDefinition:
     constraints: tuple[InlineConstraint, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class CreateTable(Operation):
     table: Name
     columns: tuple[ColumnDefinition, ...] = ()
@@ -207,7 +212,7 @@ class CreateTable(Operation):
     """CREATE TABLE … AS / SELECT INTO: a new table filled by a query."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class CreateObject(Operation):
     """Any other object a unit creates (type, sequence, view, function, schema, trigger…)."""
 
@@ -217,7 +222,7 @@ class CreateObject(Operation):
     """The table a trigger or rule is created on, when there is one."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DropObject(Operation):
     """A DROP of anything but a table or an index (view, type, function, schema…)."""
 
@@ -226,7 +231,7 @@ class DropObject(Operation):
     cascade: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class RenameObject(Operation):
     """A rename of anything but a table or a column (index, constraint, sequence, view…)."""
 
@@ -237,14 +242,14 @@ class RenameObject(Operation):
     """The table of a renamed constraint, trigger, policy or rule."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class AddColumn(Operation):
     table: Name
     column: ColumnDefinition
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DropColumn(Operation):
     table: Name
     column: str
@@ -252,20 +257,20 @@ class DropColumn(Operation):
     if_exists: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class RenameColumn(Operation):
     table: Name
     column: str
     new_name: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class RenameTable(Operation):
     table: Name
     new_name: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class AlterColumnType(Operation):
     table: Name
     column: str
@@ -273,32 +278,32 @@ class AlterColumnType(Operation):
     using_sql: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SetNotNull(Operation):
     table: Name
     column: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DropNotNull(Operation):
     table: Name
     column: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SetDefault(Operation):
     table: Name
     column: str
     default: ColumnDefault
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DropDefault(Operation):
     table: Name
     column: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class AddConstraint(Operation):
     table: Name
     kind: ConstraintKind
@@ -314,13 +319,13 @@ class AddConstraint(Operation):
     """For a CHECK that is exactly `col IS NOT NULL`: the column it proves non-null."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ValidateConstraint(Operation):
     table: Name
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DropConstraint(Operation):
     table: Name
     name: str
@@ -328,7 +333,7 @@ class DropConstraint(Operation):
     cascade: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class CreateIndex(Operation):
     table: Name
     name: Name | None
@@ -341,7 +346,7 @@ class CreateIndex(Operation):
     method: str = "btree"
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DropIndex(Operation):
     names: tuple[Name, ...]
     concurrently: bool = False
@@ -349,27 +354,27 @@ class DropIndex(Operation):
     cascade: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Reindex(Operation):
     target_kind: str
     name: Name | None
     concurrently: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DropTable(Operation):
     tables: tuple[Name, ...]
     if_exists: bool = False
     cascade: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Truncate(Operation):
     tables: tuple[Name, ...]
     cascade: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DataChange(Operation):
     """UPDATE, DELETE or INSERT … SELECT on a table."""
 
@@ -378,7 +383,7 @@ class DataChange(Operation):
     has_where: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class TableRewrite(Operation):
     """A statement that rewrites a whole table under ACCESS EXCLUSIVE."""
 
@@ -388,7 +393,7 @@ class TableRewrite(Operation):
     `SET ACCESS METHOD` or `SET EXPRESSION` (of a stored generated column)."""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class AlterEnum(Operation):
     type: Name
     action: AlterEnumAction
@@ -396,7 +401,7 @@ class AlterEnum(Operation):
     new_value: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SetGuc(Operation):
     """`SET [LOCAL] name = value` / `RESET name`; value None for RESET or DEFAULT."""
 
@@ -405,12 +410,12 @@ class SetGuc(Operation):
     local: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Transaction(Operation):
     action: TransactionAction
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class OtherAlterTable(Operation):
     """An ALTER TABLE action without an operation of its own (SET STATISTICS, OWNER TO,
     ENABLE TRIGGER…): it still takes a lock on the table."""
@@ -420,7 +425,7 @@ class OtherAlterTable(Operation):
     lock: str = "ACCESS EXCLUSIVE"
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class AddDomainConstraint(Operation):
     """`ALTER DOMAIN … ADD CONSTRAINT`: validated, it scans every table using the domain
     under a SHARE lock."""
@@ -432,7 +437,7 @@ class AddDomainConstraint(Operation):
     check_sql: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class LockTable(Operation):
     """An explicit `LOCK TABLE`; `mode` as PostgreSQL names it (`ACCESS EXCLUSIVE`)."""
 
@@ -440,7 +445,7 @@ class LockTable(Operation):
     mode: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Unknown(Operation):
     """A statement the vocabulary does not model; `node` names its parser node type."""
 
@@ -448,7 +453,7 @@ class Unknown(Operation):
     tables: tuple[Name, ...] = field(default=())
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SyntaxErrorOp(Operation):
     """A statement the PostgreSQL grammar rejects; `message` is the parser's."""
 

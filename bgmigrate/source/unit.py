@@ -21,7 +21,7 @@ class UnitKind(str, Enum):
     ALEMBIC = "alembic"
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Location:
     """A 1-based, inclusive span in a file: the first and the last character."""
 
@@ -31,7 +31,7 @@ class Location:
     end_column: int
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Statement:
     """One SQL statement as it will run, and where it stands in the file a user edits.
 
@@ -53,7 +53,7 @@ class Statement:
         return self.transaction is not None
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Suppression:
     """An `ignore` tag: `line` is the line the tag stands on; None for `ignore-file`."""
 
@@ -70,7 +70,7 @@ class Suppression:
         return statement.line - 1 <= self.line <= statement.end_line
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SourceProblem:
     """A finding a source makes before any parsing, e.g. a revision it could not render."""
 
