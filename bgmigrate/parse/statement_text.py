@@ -89,9 +89,9 @@ class StatementText:
 
     def find(self, name: str, first: int, last: int) -> int | None:
         """The first token named `name` at nesting depth 0 within tokens first..last."""
-        depth = 0
+        tokens, depth = self.tokens, 0
         for index in range(first, last + 1):
-            token = self.tokens[index].name
+            token = tokens[index].name
             if depth == 0 and token == name:
                 return index
             depth += (token in _OPENING) - (token in _CLOSING)
@@ -99,25 +99,25 @@ class StatementText:
 
     def matching_close(self, opening: int) -> int:
         """The index of the bracket that closes the one at `opening` (or the last token)."""
-        depth = 0
-        for index in range(opening, len(self.tokens)):
-            token = self.tokens[index].name
+        tokens, depth = self.tokens, 0
+        for index in range(opening, len(tokens)):
+            token = tokens[index].name
             depth += (token in _OPENING) - (token in _CLOSING)
             if depth == 0:
                 return index
-        return len(self.tokens) - 1
+        return len(tokens) - 1
 
     def element_end(self, first: int) -> int:
         """The last token of the list element starting at `first`: before the next comma at
         its own level, the bracket that closes the enclosing list, or the semicolon that
         ends the statement (when the text holds several)."""
-        depth = 0
-        for index in range(first, len(self.tokens)):
-            token = self.tokens[index].name
+        tokens, depth = self.tokens, 0
+        for index in range(first, len(tokens)):
+            token = tokens[index].name
             if depth == 0 and (token in _ELEMENT_ENDS or token in _CLOSING):
                 return index - 1
             depth += (token in _OPENING) - (token in _CLOSING)
-        return len(self.tokens) - 1
+        return len(tokens) - 1
 
     def elements(self, first: int) -> list[tuple[int, int]]:
         """The (first, last) tokens of each element of the comma-separated list that starts
