@@ -7,6 +7,7 @@ which keeps plans readable (`public.users`, `"User Email"`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -26,14 +27,18 @@ MAX_IDENTIFIER_BYTES = 63
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
 
 
-def _needs_no_quotes(name: str) -> bool:
+@functools.cache
+def _quoted_keywords() -> frozenset[str]:
     from pglast import keywords
 
     # PostgreSQL's quote_identifier: only unreserved keywords may stand bare.
-    quoted_keywords = (
+    return frozenset(
         keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
     )
-    return bool(_PLAIN.fullmatch(name)) and name not in quoted_keywords
+
+
+def _needs_no_quotes(name: str) -> bool:
+    return bool(_PLAIN.fullmatch(name)) and name not in _quoted_keywords()
 
 
 def quote_ident(name: str) -> str:
