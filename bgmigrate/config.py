@@ -12,11 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 __all__ = ["Config", "ConfigError", "find_config", "load_config"]
 
 SEVERITIES = ("error", "warning", "info")
@@ -59,7 +54,8 @@ def find_config(start: Path) -> Path | None:
         if candidate.is_file():
             return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "bgmigrate" in _read(pyproject).get("tool", {}):
+        # Most projects' pyproject.toml has no bgmigrate table: skip parsing it then.
+        if _mentions_bgmigrate(pyproject) and "bgmigrate" in _read(pyproject).get("tool", {}):
             return pyproject
     return None
 
@@ -76,7 +72,20 @@ def load_config(explicit: Path | None = None, *, start: Path | None = None) -> C
     return _parse(table, path)
 
 
+def _mentions_bgmigrate(path: Path) -> bool:
+    try:
+        return path.is_file() and b"bgmigrate" in path.read_bytes()
+    except OSError:
+        return True  # let _read report why it cannot be read
+
+
 def _read(path: Path) -> dict[str, Any]:
+    # Imported here: a run without a config file (a pre-commit hook) never pays for it.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
