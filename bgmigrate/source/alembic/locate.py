@@ -53,6 +53,12 @@ class CallLocator:
             return self._line(1)
         return self._location(found.tb_frame.f_code, found.tb_lasti, found.tb_lineno)
 
+    def of_call(self, call: ast.Call) -> Location:
+        """The location of the statements `call` runs: its whole span, as the running call's
+        instruction positions give it on Python 3.11+."""
+        end_line = call.end_lineno or call.lineno
+        return self._to_location((call.lineno, call.col_offset, end_line, call.end_col_offset or 0))
+
     def _location(self, code: CodeType, lasti: int, lineno: int | None) -> Location:
         span = _instruction_span(code, lasti)
         call = self._call_at(span) if span is not None else self._call_on_line(lineno or 1)

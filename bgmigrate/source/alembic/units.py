@@ -20,6 +20,7 @@ from bgmigrate.source.alembic.offline import render_offline
 from bgmigrate.source.alembic.online import ChainFailed, OnlineReplay, ReplayServer
 from bgmigrate.source.alembic.project import AlembicProject, find_project, project_of_revision
 from bgmigrate.source.alembic.revision import RevisionFile, read_revision
+from bgmigrate.source.alembic.static import render_static
 from bgmigrate.source.alembic.tags import revision_tags
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Location, Phase, SourceProblem, Unit, UnitKind
@@ -180,6 +181,9 @@ class _ProjectUnits:
 
     def _render(self, revision: RevisionFile) -> tuple[Recorder, list[SourceProblem]]:
         """What the revision runs, and the problems of how it was analysed."""
+        static = render_static(revision, self._project)
+        if static is not None:  # the same SQL, without importing Alembic and SQLAlchemy
+            return static, []
         try:
             return self._render_offline(revision), []
         except RevisionFailed as offline:

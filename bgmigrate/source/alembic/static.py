@@ -1,0 +1,686 @@
+"""The SQL of the simplest revisions, read from their `ast` without importing Alembic or
+SQLAlchemy (together 300 ms of a one-file check).
+
+A revision qualifies when its module only imports `op`, `sqlalchemy` and its PostgreSQL
+dialect (plus typing helpers), assigns literals and defines undecorated functions; and its
+`upgrade()` is made only of `op.…(…)` calls with literal arguments, optionally inside
+`with op.get_context().autocommit_block():`. Each call must be one this module renders
+exactly as Alembic's offline PostgreSQL mode does (the differential tests compare both);
+anything else — an unknown operation, keyword, type or value, a name, a loop, a helper —
+makes `render_static` return None and the revision is rendered by Alembic itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from bgmigrate.source.alembic.capture import Captured, Recorder
+from bgmigrate.source.alembic.project import AlembicProject
+from bgmigrate.source.alembic.revision import RevisionFile
+from bgmigrate.source.sql import split_sql
+
+__all__ = ["render_static"]
+
+
+def render_static(revision: RevisionFile, project: AlembicProject) -> Recorder | None:
+    """What Alembic's offline rendering would record for `revision`, or None when the
+    revision does anything this module does not render exactly."""
+    if project.environment.plugins:
+        return None  # an extension may change what `op` does
+    if sys.version_info < (3, 11):
+        return None  # without instruction positions, the replayed call's location may differ
+    try:
+        names = _module_names(revision.tree)
+        upgrade = _upgrade(revision.tree)
+        recorder = Recorder(revision)
+        recorder.captured = list(_Renderer(names, recorder).body(upgrade.body))
+    except _GiveUp:
+        return None
+    return recorder
+
+
+class _GiveUp(Exception):
+    """The revision does something the static rendering does not reproduce exactly."""
+
+
+# --- the module: what its names are bound to ---------------------------------------------
+
+_TYPING_MODULES = frozenset({"typing", "collections.abc"})
+_BUILTIN_ANNOTATIONS = frozenset({"str", "int", "bool", "tuple", "list", "None"})
+
+
+@dataclass(frozen=True)
+class _Names:
+    op: frozenset[str]
+    sqlalchemy: frozenset[str]
+    postgresql: frozenset[str]
+
+
+def _module_names(tree: ast.Module) -> _Names:
+    """The names the revision binds to `op`, `sqlalchemy` and its PostgreSQL dialect; gives up
+    on any other import (it could fail, or do anything) and any other module-level code."""
+    op: set[str] = set()
+    sqlalchemy: set[str] = set()
+    postgresql: set[str] = set()
+    typing: set[str] = set()
+    lazy_annotations = False
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            if node.module == "__future__":
+                lazy_annotations |= any(a.name == "annotations" for a in node.names)
+                continue
+            for alias in node.names:
+                bound = alias.asname or alias.name
+                if node.module == "alembic" and alias.name == "op":
+                    op.add(bound)
+                elif node.module == "sqlalchemy.dialects" and alias.name == "postgresql":
+                    postgresql.add(bound)
+                elif node.module in _TYPING_MODULES and alias.name != "*":
+                    typing.add(bound)
+                else:
+                    raise _GiveUp
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name != "sqlalchemy":
+                    raise _GiveUp
+                sqlalchemy.add(alias.asname or alias.name)
+        elif not _harmless(node, typing, lazy_annotations):
+            raise _GiveUp
+    bound = [op, sqlalchemy, postgresql, typing, _assigned(tree)]
+    if sum(len(names) for names in bound) != len(set().union(*bound)):
+        raise _GiveUp  # one name bound twice: which binding `upgrade()` sees depends on order
+    return _Names(frozenset(op), frozenset(sqlalchemy), frozenset(postgresql))
+
+
+def _assigned(tree: ast.Module) -> set[str]:
+    """The names module-level assignments and functions other than `upgrade` bind."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.FunctionDef) and node.name != "upgrade":
+            names.add(node.name)
+    return names
+
+
+def _harmless(node: ast.stmt, typing: set[str], lazy_annotations: bool) -> bool:
+    """A docstring, a literal assignment to a new name, or an undecorated function: module
+    code that cannot fail nor change what `upgrade()` does."""
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        annotation = node.annotation if isinstance(node, ast.AnnAssign) else None
+        return (
+            node.value is not None
+            and _is_literal(node.value)
+            and all(isinstance(t, ast.Name) and t.id != "upgrade" for t in targets)
+            and (annotation is None or lazy_annotations or _known_names(annotation, typing))
+        )
+    if isinstance(node, ast.FunctionDef):
+        arguments = node.args
+        annotations = [a.annotation for a in arguments.args + arguments.kwonlyargs]
+        annotations += [node.returns]
+        return (
+            not node.decorator_list
+            and all(_is_literal(d) for d in arguments.defaults)
+            and all(d is None or _is_literal(d) for d in arguments.kw_defaults)
+            and (lazy_annotations or all(a is None or _known_names(a, typing) for a in annotations))
+        )
+    return False
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _known_names(annotation: ast.expr, typing: set[str]) -> bool:
+    """An annotation evaluated at import time that only names builtins and typing imports."""
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Name) and node.id not in typing | _BUILTIN_ANNOTATIONS:
+            return False
+        if not isinstance(
+            node,
+            (ast.Name, ast.Subscript, ast.Tuple, ast.Constant, ast.BinOp, ast.BitOr, ast.Load),
+        ):
+            return False
+    return True
+
+
+def _upgrade(tree: ast.Module) -> ast.FunctionDef:
+    """The module's only `def upgrade()`, taking no arguments."""
+    found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"]
+    if len(found) != 1:
+        raise _GiveUp
+    arguments = found[0].args
+    if arguments.args or arguments.posonlyargs or arguments.kwonlyargs:
+        raise _GiveUp
+    if arguments.vararg or arguments.kwarg:
+        raise _GiveUp
+    return found[0]
+
+
+# --- values: literals and the few SQLAlchemy objects with a fixed rendering ---------------
+
+
+@dataclass(frozen=True)
+class _Text:
+    """`sa.text("…")`: SQL rendered as written."""
+
+    sql: str
+
+
+@dataclass(frozen=True)
+class _Type:
+    """A column type, as PostgreSQL DDL spells it."""
+
+    ddl: str
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    type: _Type
+    nullable: bool
+    server_default: str | _Text | None
+
+
+_SIMPLE_TYPES = {
+    "Integer": "INTEGER",
+    "BigInteger": "BIGINT",
+    "SmallInteger": "SMALLINT",
+    "Text": "TEXT",
+    "Boolean": "BOOLEAN",
+    "Date": "DATE",
+    "Float": "FLOAT",
+    "JSON": "JSON",
+}
+_POSTGRESQL_TYPES = {"JSONB": "JSONB", "UUID": "UUID"}
+
+# SQLAlchemy's bind parameters in textual SQL (`:name`), which Alembic renders as `$n`
+# placeholders, and their escape (`\:`); SQL with either is left to Alembic.
+_BIND_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])", re.UNICODE)
+
+
+def _sql_text(value: object) -> str:
+    if not isinstance(value, str) or _BIND_PARAMETER.search(value) or "\\" in value:
+        raise _GiveUp
+    return value
+
+
+class _Values:
+    """Evaluates argument expressions made of literals, `sa.text`, `sa.Column` and types."""
+
+    def __init__(self, names: _Names) -> None:
+        self._names = names
+
+    def value(self, node: ast.expr) -> object:
+        if isinstance(node, ast.Constant):
+            if node.value is None or isinstance(node.value, (str, bool, int)):
+                return node.value
+            raise _GiveUp
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.value(element) for element in node.elts]
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        return self._type(node, (), {})
+
+    def _call(self, node: ast.Call) -> object:
+        arguments = [self.value(a) for a in _positional(node)]
+        keywords = {k.arg: self.value(k.value) for k in _keywords(node)}
+        if self._is_sqlalchemy(node.func, "text"):
+            (sql,) = _bind(arguments, keywords, ["text"], required=1).values()
+            return _Text(_sql_text(sql))
+        if self._is_sqlalchemy(node.func, "Column"):
+            return _column(arguments, keywords)
+        return self._type(node.func, arguments, keywords)
+
+    def _type(self, node: ast.expr, arguments: list[object], keywords: dict[str, object]) -> _Type:
+        if self._is_postgresql(node) and isinstance(node, ast.Attribute):
+            simple = _POSTGRESQL_TYPES.get(node.attr)
+        elif self._is_sqlalchemy(node) and isinstance(node, ast.Attribute):
+            simple = _SIMPLE_TYPES.get(node.attr)
+            if simple is None:
+                return _parameterised_type(node.attr, arguments, keywords)
+        else:
+            raise _GiveUp
+        if simple is None or arguments or keywords:
+            raise _GiveUp
+        return _Type(simple)
+
+    def _is_sqlalchemy(self, node: ast.expr, attribute: str | None = None) -> bool:
+        return _attribute_of(node, self._names.sqlalchemy, attribute)
+
+    def _is_postgresql(self, node: ast.expr) -> bool:
+        return _attribute_of(node, self._names.postgresql, None)
+
+
+def _attribute_of(node: ast.expr, modules: frozenset[str], attribute: str | None) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in modules
+        and (attribute is None or node.attr == attribute)
+    )
+
+
+def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, object]) -> _Type:
+    if name == "String":
+        (length,) = _bind(arguments, keywords, ["length"]).values() or (None,)
+        if length is None:
+            return _Type("VARCHAR")
+        return _Type(f"VARCHAR({_positive(length)})")
+    if name == "Numeric":
+        bound = _bind(arguments, keywords, ["precision", "scale"])
+        precision, scale = bound.get("precision"), bound.get("scale")
+        if precision is None:
+            if scale is not None:
+                raise _GiveUp
+            return _Type("NUMERIC")
+        if scale is None:
+            return _Type(f"NUMERIC({_positive(precision)})")
+        if not isinstance(scale, int) or isinstance(scale, bool) or scale < 0:
+            raise _GiveUp
+        return _Type(f"NUMERIC({_positive(precision)}, {scale})")
+    if name == "DateTime":
+        timezone = _bind(arguments, keywords, ["timezone"]).get("timezone", False)
+        if not isinstance(timezone, bool):
+            raise _GiveUp
+        return _Type("TIMESTAMP WITH TIME ZONE" if timezone else "TIMESTAMP WITHOUT TIME ZONE")
+    raise _GiveUp
+
+
+def _positive(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise _GiveUp
+    return value
+
+
+def _column(arguments: list[object], keywords: dict[str, object]) -> _Column:
+    bound = _bind(
+        arguments, keywords, ["name", "type_"], ["nullable", "server_default"], required=2
+    )
+    name, type_ = bound["name"], bound["type_"]
+    nullable = bound.get("nullable", True)
+    server_default = bound.get("server_default")
+    if not isinstance(type_, _Type) or not isinstance(nullable, bool):
+        raise _GiveUp
+    if server_default is not None and not isinstance(server_default, (str, _Text)):
+        raise _GiveUp
+    return _Column(_identifier(name), type_, nullable, server_default)
+
+
+def _positional(node: ast.Call) -> list[ast.expr]:
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        raise _GiveUp
+    return node.args
+
+
+def _keywords(node: ast.Call) -> list[ast.keyword]:
+    if any(k.arg is None for k in node.keywords):
+        raise _GiveUp  # **kwargs
+    return node.keywords
+
+
+def _bind(
+    arguments: list[object],
+    keywords: dict[str, object],
+    positional: list[str],
+    keyword_only: Sequence[str] = (),
+    *,
+    required: int = 0,
+) -> dict[str, object]:
+    """Arguments by parameter name, as Python would bind them to a signature with
+    `positional` parameters (the first `required` of them required) and `keyword_only` ones;
+    gives up on anything Python would reject or the signature does not name."""
+    if len(arguments) > len(positional):
+        raise _GiveUp
+    bound = dict(zip(positional, arguments, strict=False))
+    for name, value in keywords.items():
+        if name in bound or name not in positional + list(keyword_only):
+            raise _GiveUp
+        bound[name] = value
+    if any(name not in bound for name in positional[:required]):
+        raise _GiveUp
+    return bound
+
+
+# --- SQL: identifiers and literals as SQLAlchemy's PostgreSQL dialect writes them ----------
+
+# sqlalchemy.dialects.postgresql.base.RESERVED_WORDS: these names are quoted.
+_RESERVED = frozenset(
+    """
+    all analyse analyze and any array as asc asymmetric authorization between binary both
+    case cast check collate column constraint create cross current_catalog current_date
+    current_role current_schema current_time current_timestamp current_user default
+    deferrable desc distinct do else end except false fetch for foreign freeze from full
+    grant group having ilike in initially inner intersect into is isnull join leading left
+    like limit localtime localtimestamp natural new not notnull null of off offset old on
+    only or order outer over overlaps placing primary references returning right select
+    session_user similar some symmetric table then to trailing true union unique user
+    using variadic verbose when where window with
+    """.split()  # noqa: SIM905 - a list of 100 strings reads worse
+)
+_PLAIN = re.compile(r"[a-z0-9_$]+")
+# Names beyond these characters (quotes, dots, newlines…) or PostgreSQL's 63-byte limit are
+# left to Alembic, which may reject or truncate them.
+_SUPPORTED_NAME = re.compile(r"[A-Za-z0-9_$ -]{1,63}")
+
+
+def _identifier(name: object) -> str:
+    if not isinstance(name, str) or not _SUPPORTED_NAME.fullmatch(name):
+        raise _GiveUp
+    if name in _RESERVED or name[0] in "0123456789$" or not _PLAIN.fullmatch(name):
+        return f'"{name}"'
+    return name
+
+
+def _table(name: object, schema: object) -> str:
+    return _identifier(name) if schema is None else f"{_identifier(schema)}.{_identifier(name)}"
+
+
+def _columns(names: object) -> str:
+    if not isinstance(names, list) or not names:
+        raise _GiveUp
+    return ", ".join(_identifier(name) for name in names)
+
+
+def _default(value: object) -> str:
+    if isinstance(value, _Text):
+        return value.sql
+    if isinstance(value, str) and "\\" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    raise _GiveUp
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _GiveUp
+    return value
+
+
+# --- operations -------------------------------------------------------------------------
+
+_Operation = Callable[[list[object], dict[str, object]], list[str]]
+
+
+def _add_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(arguments, keywords, ["table_name", "column"], ["schema"], required=2)
+    column = bound["column"]
+    if not isinstance(column, _Column):
+        raise _GiveUp
+    sql = f"ALTER TABLE {_table(bound['table_name'], bound.get('schema'))} ADD COLUMN "
+    sql += f"{column.name} {column.type.ddl}"
+    if column.server_default is not None:
+        sql += f" DEFAULT {_default(column.server_default)}"
+    if not column.nullable:
+        sql += " NOT NULL"
+    return [sql]
+
+
+def _drop_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(arguments, keywords, ["table_name", "column_name"], ["schema"], required=2)
+    table = _table(bound["table_name"], bound.get("schema"))
+    return [f"ALTER TABLE {table} DROP COLUMN {_identifier(bound['column_name'])}"]
+
+
+def _create_index(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(
+        arguments,
+        keywords,
+        ["index_name", "table_name", "columns"],
+        ["schema", "unique", "postgresql_concurrently"],
+        required=3,
+    )
+    unique = " UNIQUE" if _flag(bound.get("unique", False)) else ""
+    concurrently = " CONCURRENTLY" if _flag(bound.get("postgresql_concurrently", False)) else ""
+    table = _table(bound["table_name"], bound.get("schema"))
+    name = _identifier(bound["index_name"])
+    return [f"CREATE{unique} INDEX{concurrently} {name} ON {table} ({_columns(bound['columns'])})"]
+
+
+def _drop_index(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(
+        arguments,
+        keywords,
+        ["index_name", "table_name"],
+        ["schema", "postgresql_concurrently"],
+        required=1,
+    )
+    if bound.get("table_name") is not None:
+        _identifier(bound["table_name"])
+    concurrently = " CONCURRENTLY" if _flag(bound.get("postgresql_concurrently", False)) else ""
+    return [f"DROP INDEX{concurrently} {_table(bound['index_name'], bound.get('schema'))}"]
+
+
+def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(
+        arguments,
+        keywords,
+        ["table_name", "column_name"],
+        [
+            "nullable",
+            "server_default",
+            "new_column_name",
+            "type_",
+            "schema",
+            "existing_type",
+            "existing_server_default",
+            "existing_nullable",
+        ],
+        required=2,
+    )
+    for ignored, allowed in (
+        ("existing_type", (_Type, type(None))),
+        ("existing_server_default", (str, _Text, bool, type(None))),
+        ("existing_nullable", (bool, type(None))),
+    ):
+        if not isinstance(bound.get(ignored), allowed):
+            raise _GiveUp
+    prefix = f"ALTER TABLE {_table(bound['table_name'], bound.get('schema'))} ALTER COLUMN "
+    column = _identifier(bound["column_name"])
+    statements = []
+    type_ = bound.get("type_")
+    if type_ is not None:
+        if not isinstance(type_, _Type):
+            raise _GiveUp
+        statements.append(f"{prefix}{column} TYPE {type_.ddl}")
+    nullable = bound.get("nullable")
+    if nullable is not None:
+        statements.append(f"{prefix}{column} {'DROP' if _flag(nullable) else 'SET'} NOT NULL")
+    server_default = bound.get("server_default", False)
+    if server_default is None:
+        statements.append(f"{prefix}{column} DROP DEFAULT")
+    elif server_default is not False:
+        statements.append(f"{prefix}{column} SET DEFAULT {_default(server_default)}")
+    new_name = bound.get("new_column_name")
+    if new_name is not None:
+        table = _table(bound["table_name"], bound.get("schema"))
+        statements.append(f"ALTER TABLE {table} RENAME {column} TO {_identifier(new_name)}")
+    return statements
+
+
+def _rename_table(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(arguments, keywords, ["old_table_name", "new_table_name"], ["schema"], required=2)
+    old = _table(bound["old_table_name"], bound.get("schema"))
+    return [f"ALTER TABLE {old} RENAME TO {_identifier(bound['new_table_name'])}"]
+
+
+def _drop_table(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(arguments, keywords, ["table_name"], ["schema"], required=1)
+    return [f"DROP TABLE {_table(bound['table_name'], bound.get('schema'))}"]
+
+
+def _execute(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    (sql,) = _bind(arguments, keywords, ["sqltext"], required=1).values()
+    return [_sql_text(sql.sql if isinstance(sql, _Text) else sql)]
+
+
+_REFERENTIAL_ACTIONS = frozenset({"RESTRICT", "CASCADE", "SET NULL", "NO ACTION", "SET DEFAULT"})
+_INITIALLY = frozenset({"DEFERRED", "IMMEDIATE"})
+
+
+def _phrase(value: object, allowed: frozenset[str]) -> str:
+    if not isinstance(value, str) or value.upper() not in allowed:
+        raise _GiveUp
+    return value
+
+
+def _create_foreign_key(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(
+        arguments,
+        keywords,
+        ["constraint_name", "source_table", "referent_table", "local_cols", "remote_cols"],
+        [
+            "onupdate",
+            "ondelete",
+            "deferrable",
+            "initially",
+            "source_schema",
+            "referent_schema",
+            "postgresql_not_valid",
+        ],
+        required=5,
+    )
+    local, remote = _columns(bound["local_cols"]), _columns(bound["remote_cols"])
+    if local.count(",") != remote.count(","):
+        raise _GiveUp
+    source = _table(bound["source_table"], bound.get("source_schema"))
+    referent = _table(bound["referent_table"], bound.get("referent_schema"))
+    sql = f"ALTER TABLE {source} ADD CONSTRAINT {_identifier(bound['constraint_name'])} "
+    sql += f"FOREIGN KEY({local}) REFERENCES {referent} ({remote})"
+    if bound.get("ondelete") is not None:
+        sql += f" ON DELETE {_phrase(bound['ondelete'], _REFERENTIAL_ACTIONS)}"
+    if bound.get("onupdate") is not None:
+        sql += f" ON UPDATE {_phrase(bound['onupdate'], _REFERENTIAL_ACTIONS)}"
+    if bound.get("deferrable") is not None:
+        sql += " DEFERRABLE" if _flag(bound["deferrable"]) else " NOT DEFERRABLE"
+    if bound.get("initially") is not None:
+        sql += f" INITIALLY {_phrase(bound['initially'], _INITIALLY)}"
+    if _flag(bound.get("postgresql_not_valid", False)):
+        sql += " NOT VALID"
+    return [sql]
+
+
+def _create_unique_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(
+        arguments, keywords, ["constraint_name", "table_name", "columns"], ["schema"], required=3
+    )
+    table = _table(bound["table_name"], bound.get("schema"))
+    name = bound["constraint_name"]
+    constraint = "" if name is None else f"CONSTRAINT {_identifier(name)} "
+    return [f"ALTER TABLE {table} ADD {constraint}UNIQUE ({_columns(bound['columns'])})"]
+
+
+def _create_check_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(
+        arguments, keywords, ["constraint_name", "table_name", "condition"], ["schema"], required=3
+    )
+    condition = bound["condition"]
+    sql = _sql_text(condition.sql if isinstance(condition, _Text) else condition)
+    table = _table(bound["table_name"], bound.get("schema"))
+    name = _identifier(bound["constraint_name"])
+    return [f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({sql})"]
+
+
+_CONSTRAINT_TYPES = frozenset({None, "foreignkey", "unique", "check", "primary"})
+
+
+def _drop_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(
+        arguments, keywords, ["constraint_name", "table_name", "type_"], ["schema"], required=2
+    )
+    if bound.get("type_") not in _CONSTRAINT_TYPES:
+        raise _GiveUp
+    table = _table(bound["table_name"], bound.get("schema"))
+    return [f"ALTER TABLE {table} DROP CONSTRAINT {_identifier(bound['constraint_name'])}"]
+
+
+_OPERATIONS: dict[str, _Operation] = {
+    "add_column": _add_column,
+    "drop_column": _drop_column,
+    "create_index": _create_index,
+    "drop_index": _drop_index,
+    "alter_column": _alter_column,
+    "rename_table": _rename_table,
+    "drop_table": _drop_table,
+    "execute": _execute,
+    "create_foreign_key": _create_foreign_key,
+    "create_unique_constraint": _create_unique_constraint,
+    "create_check_constraint": _create_check_constraint,
+    "drop_constraint": _drop_constraint,
+}
+
+
+# --- upgrade(): the calls in order, in and out of autocommit blocks ------------------------
+
+
+class _Renderer:
+    def __init__(self, names: _Names, recorder: Recorder) -> None:
+        self._names = names
+        self._values = _Values(names)
+        self._locator = recorder.locator
+        self._stretch = 0
+
+    def body(self, statements: list[ast.stmt], autocommit: bool = False) -> Iterator[Captured]:
+        for statement in statements:
+            if isinstance(statement, ast.Pass):
+                continue
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                if not isinstance(statement.value.value, str):
+                    raise _GiveUp
+                continue
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+                yield from self._operation(statement.value, autocommit)
+            elif isinstance(statement, ast.With) and not autocommit:
+                yield from self._autocommit_block(statement)
+            else:
+                raise _GiveUp
+
+    def _autocommit_block(self, statement: ast.With) -> Iterator[Captured]:
+        """`with op.get_context().autocommit_block():`, whose statements run outside the
+        revision's transaction, which ends before and begins anew after it."""
+        (item,) = statement.items
+        block = item.context_expr
+        if not (
+            item.optional_vars is None
+            and isinstance(block, ast.Call)
+            and not block.args
+            and not block.keywords
+            and isinstance(block.func, ast.Attribute)
+            and block.func.attr == "autocommit_block"
+            and isinstance(block.func.value, ast.Call)
+            and not block.func.value.args
+            and not block.func.value.keywords
+            and self._is_op(block.func.value.func, "get_context")
+        ):
+            raise _GiveUp
+        self._stretch += 1
+        yield from self.body(statement.body, autocommit=True)
+        self._stretch += 1
+
+    def _operation(self, call: ast.Call, autocommit: bool) -> Iterator[Captured]:
+        if not isinstance(call.func, ast.Attribute) or not self._is_op(call.func, call.func.attr):
+            raise _GiveUp
+        operation = _OPERATIONS.get(call.func.attr)
+        if operation is None:
+            raise _GiveUp
+        arguments = [self._values.value(a) for a in _positional(call)]
+        keywords = {k.arg: self._values.value(k.value) for k in _keywords(call)}
+        location = self._locator.of_call(call)
+        for sql in operation(arguments, keywords):  # type: ignore[arg-type]
+            for piece in split_sql(sql.replace("\t", "    ")):
+                yield Captured(piece.sql, location, autocommit, self._stretch)
+
+    def _is_op(self, node: ast.expr, attribute: str) -> bool:
+        return _attribute_of(node, self._names.op, attribute)

@@ -1,0 +1,271 @@
+"""The static rendering of simple revisions: the same statements as Alembic's offline mode,
+without importing Alembic or SQLAlchemy, or None when it cannot be sure."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bgmigrate.source.alembic.offline import render_offline
+from bgmigrate.source.alembic.project import AlembicProject, find_project, project_of_revision
+from bgmigrate.source.alembic.revision import RevisionFile, read_revision
+from bgmigrate.source.alembic.static import render_static
+from bgmigrate.source.unit import Statement
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "fixtures" / "alembic_app"
+
+HEADER = (
+    "from alembic import op\n"
+    "import sqlalchemy as sa\n"
+    "from sqlalchemy.dialects import postgresql\n"
+    "\n"
+    'revision = "a1"\n'
+    "down_revision = None\n"
+    "\n"
+    "\n"
+    "def upgrade():\n"
+)
+
+# Each renders statically; the tests compare it with Alembic's own offline rendering.
+SUPPORTED = [
+    'op.add_column("users", sa.Column("Age", sa.Integer(), nullable=False, server_default="0"),'
+    ' schema="App")',
+    'op.add_column("order", sa.Column("user", sa.BigInteger, server_default=sa.text("now()")))',
+    'op.add_column("t", sa.Column("a", sa.SmallInteger()), schema="s")',
+    'op.add_column("t", sa.Column("a", sa.String()))',
+    'op.add_column("t", sa.Column("a", sa.String(length=20), nullable=True))',
+    'op.add_column("t", sa.Column("a", sa.Boolean(), server_default="it\'s 100%"))',
+    'op.add_column("t", sa.Column("a", sa.Boolean, server_default=sa.text("false")))',
+    'op.add_column("t", sa.Column("a", sa.DateTime(timezone=True), nullable=False))',
+    'op.add_column("t", sa.Column("a", sa.DateTime()))',
+    'op.add_column("t", sa.Column("a", sa.DateTime(False)))',
+    'op.add_column("t", sa.Column("a", sa.Date()))',
+    'op.add_column("t", sa.Column("a", sa.Numeric(10, 2)))',
+    'op.add_column("t", sa.Column("a", sa.Numeric(12)))',
+    'op.add_column("t", sa.Column("a", sa.Numeric(precision=8, scale=0)))',
+    'op.add_column("t", sa.Column("a", sa.Numeric()))',
+    'op.add_column("t", sa.Column("a", sa.Float()))',
+    'op.add_column("t", sa.Column("a", sa.Text))',
+    'op.add_column("t", sa.Column("a", sa.JSON()))',
+    'op.add_column("t", sa.Column("a", postgresql.JSONB(), server_default="{}"))',
+    'op.add_column("t", sa.Column("a", postgresql.UUID))',
+    'op.add_column(table_name="t", column=sa.Column("two words", sa.Integer))',
+    'op.add_column("t", sa.Column("1st", sa.Integer), schema="Mixed-Case")',
+    'op.add_column("t", sa.Column("$a", sa.Integer))',
+    'op.add_column("t", sa.Column("_a", sa.Integer))',
+    'op.drop_column("t", "select", schema="s")',
+    'op.drop_column("users", "Name")',
+    'op.create_index("ix", "t", ["a", "B"], unique=True, postgresql_concurrently=True, schema="s")',
+    'op.create_index("ix", "t", ("a",), unique=False, postgresql_concurrently=False)',
+    'op.create_index(index_name="ix", table_name="t", columns=["a"])',
+    'op.drop_index("ix", table_name="t", postgresql_concurrently=True, schema="s")',
+    'op.drop_index("ix")',
+    'op.drop_index("Ix", "t")',
+    'op.alter_column("t", "a", nullable=False)',
+    'op.alter_column("t", "a", nullable=True, existing_type=sa.Integer(), existing_nullable=False)',
+    'op.alter_column("t", "a", type_=sa.BigInteger(), schema="s")',
+    'op.alter_column("t", "a", type_=sa.String(50), existing_server_default="x")',
+    'op.alter_column("t", "a", server_default="x", existing_server_default=sa.text("now()"))',
+    'op.alter_column("t", "a", server_default=None)',
+    'op.alter_column("t", "a", server_default=False)',
+    'op.alter_column("t", "a")',
+    'op.alter_column("t", "a", server_default=sa.text("now()"), new_column_name="b",'
+    " nullable=False, type_=sa.Text())",
+    'op.alter_column("t", "Order", new_column_name="order", schema="s")',
+    'op.rename_table("a", "User", schema="s")',
+    'op.rename_table("a", "b")',
+    'op.drop_table("t", schema="s")',
+    'op.drop_table("group")',
+    "op.execute(\"UPDATE t SET a = 1; UPDATE t SET b = '%'\")",
+    "op.execute(\"SELECT 'a'::text, 'x:y'\")",
+    'op.execute(sa.text("UPDATE t SET a = now()"))',
+    'op.execute("COMMIT")\nop.execute("CREATE INDEX CONCURRENTLY ix ON t (a)")\n'
+    'op.execute("BEGIN")\nop.drop_column("t", "b")',
+    'op.create_foreign_key("fk", "a", "b", ["x", "y"], ["id", "id2"], ondelete="CASCADE",'
+    ' onupdate="SET NULL", source_schema="s", referent_schema="r")',
+    'op.create_foreign_key("fk", "a", "b", ["x"], ["id"], postgresql_not_valid=True)',
+    'op.create_foreign_key("fk", "a", "b", ["x"], ["id"], deferrable=True, initially="DEFERRED")',
+    'op.create_foreign_key("fk", "a", "b", ["x"], ["id"], deferrable=False, ondelete="restrict",'
+    " postgresql_not_valid=False)",
+    'op.create_unique_constraint("uq", "t", ["a", "b"], schema="s")',
+    'op.create_unique_constraint(None, "t", ["a"])',
+    'op.drop_constraint("uq", "t", type_="unique", schema="s")',
+    'op.drop_constraint("fk", "t", "foreignkey")',
+    'op.drop_constraint("uq", "t")',
+    'op.create_check_constraint("ck", "t", "a > 0")',
+    'op.create_check_constraint("ck", "t", sa.text("a > 0"), schema="s")',
+    '"""Docstring."""\npass\nop.drop_column("t", "a")',
+    'op.drop_column("t", "a")\nwith op.get_context().autocommit_block():\n'
+    '    op.create_index("ix", "t", ["b"], postgresql_concurrently=True)\n'
+    '    op.drop_index("ix2", postgresql_concurrently=True)\n'
+    'op.add_column("t", sa.Column("c", sa.Integer))',
+    'with op.get_context().autocommit_block():\n    pass\nop.drop_column("t", "a")',
+    'op.add_column(\n    "t",\n    sa.Column("a", sa.Integer),\n)\n'
+    'op.execute("UPDATE t SET a = \'é\'"); op.drop_column("t", "b")',
+]
+
+# Each needs Alembic itself: the static rendering gives up.
+UNSUPPORTED = [
+    'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))',
+    'op.add_column("t", sa.Column("a", sa.Integer, primary_key=True))',
+    'op.add_column("t", sa.Column("a", sa.Integer, comment="x"))',
+    'op.add_column("t", sa.Column("a", sa.Integer, index=True))',
+    'op.add_column("t", sa.Column("a", sa.Integer, sa.ForeignKey("u.id")))',
+    'op.add_column("t", sa.Column("a", sa.DateTime(), server_default=sa.func.now()))',
+    'op.add_column("t", sa.Column("a", sa.Enum("x", "y", name="e")))',
+    'op.add_column("t", sa.Column("a", sa.Float(53)))',
+    'op.add_column("t", sa.Column("a", sa.Integer), if_not_exists=True)',
+    'op.add_column("t", sa.Column("a", sa.Text, server_default="a\\\\b"))',
+    'op.create_index(None, "t", ["a"])',
+    'op.create_index(op.f("ix_t_a"), "t", ["a"])',
+    'op.create_index("ix", "t", ["a"], postgresql_where=sa.text("a > 0"))',
+    'op.create_index("ix", "t", [sa.text("lower(a)")])',
+    'op.create_index("ix", "t", ["a"], postgresql_using="gin")',
+    'op.alter_column("t", "a", comment="hi")',
+    'op.execute("UPDATE t SET a = :value")',
+    'op.execute(sa.text("UPDATE t SET a = 1").execution_options(autocommit=True))',
+    'op.create_foreign_key("fk", "a", "b", ["x"], ["id"], match="FULL")',
+    'op.create_foreign_key("fk", "a", "b", ["x"], ["id"], ondelete="DROP TABLE x")',
+    'op.drop_constraint("c", "t", type_="exclude")',
+    'op.create_check_constraint(None, "t", "a > 0")',
+    'op.drop_column("t", "a" * 64)',
+    'op.drop_column("t", "a.b")',
+    'op.drop_column("t", "é")',
+    'name = "t"\nop.drop_column(name, "a")',
+    'for column in ["a", "b"]:\n    op.drop_column("t", column)',
+    'if True:\n    op.drop_column("t", "a")',
+    'op.get_bind().execute(sa.text("SELECT 1"))',
+    'helper()\nop.drop_column("t", "a")',
+    'with op.batch_alter_table("t") as batch_op:\n    batch_op.drop_column("a")',
+    "with op.get_context().autocommit_block():\n"
+    '    with op.get_context().autocommit_block():\n        op.drop_column("t", "a")',
+    'op.drop_column("t", "a", **{"schema": "s"})',
+    'op.drop_column("t", "a", "b")',
+    'op.drop_column("t")',
+    'op.drop_column("t", column_name="a", table_name="u")',
+    'op.add_column("t", sa.Column("a", sa.Integer), schema=1)',
+]
+
+
+def _revision(tmp_path: Path, body: str, header: str = HEADER, name: str = "r.py") -> RevisionFile:
+    versions = tmp_path / "versions"
+    versions.mkdir(exist_ok=True)
+    path = versions / name
+    path.write_text(header + textwrap.indent(body, "    ") + "\n", encoding="utf-8")
+    revision = read_revision(path)
+    assert revision is not None
+    return revision
+
+
+def _offline(revision: RevisionFile, project: AlembicProject) -> list[Statement]:
+    return render_offline(revision, project).statements(str(revision.path))
+
+
+def _static(revision: RevisionFile, project: AlembicProject) -> list[Statement] | None:
+    recorder = render_static(revision, project)
+    return None if recorder is None else recorder.statements(str(revision.path))
+
+
+@pytest.mark.parametrize("body", SUPPORTED)
+def test_supported_revision_renders_statically_as_alembic_does(tmp_path: Path, body: str) -> None:
+    revision = _revision(tmp_path, body)
+    project = project_of_revision(revision.file)
+    static = _static(revision, project)
+    assert static is not None
+    assert static == _offline(revision, project)
+
+
+@pytest.mark.parametrize("body", UNSUPPORTED)
+def test_revision_beyond_the_static_rendering_is_left_to_alembic(tmp_path: Path, body: str) -> None:
+    revision = _revision(tmp_path, f"{body}\n\n\ndef helper():\n    pass")
+    assert render_static(revision, project_of_revision(revision.file)) is None
+
+
+def test_fixture_revisions_render_statically_as_alembic_does() -> None:
+    project = find_project(APP)
+    assert project is not None
+    rendered = {}
+    for revision in project.revisions():
+        static = _static(revision, project)
+        if static is not None:
+            assert static == _offline(revision, project), revision.path.name
+            rendered[revision.path.stem] = static
+    # The fixture's create_table, batch, get_bind and sa.text-column revisions need Alembic.
+    assert sorted(rendered) == [
+        "0002_add_nickname",
+        "0003_index_users_name",
+        "0005_add_api_token",
+        "0006_add_status",
+        "0007_rename_nickname",
+        "0010_merge",
+        "0012_full_name",
+        "0013_drop_audit_note",
+        "0014_orders_user_fk",
+        "0016_orders_total_index",
+    ]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        HEADER.replace("import sqlalchemy as sa\n", "import sqlalchemy as sa\nimport app.db\n"),
+        HEADER.replace("down_revision = None\n", "down_revision = compute()\n"),
+        HEADER.replace("\ndef upgrade", "\n@decorate\ndef upgrade"),
+        HEADER.replace("down_revision = None\n", "down_revision: Missing = None\n"),
+        HEADER.replace("from alembic import op\n", "from alembic import op\nop = None\n"),
+        HEADER + '    op.drop_column("t", "a")\n\n\ndef upgrade():\n',
+    ],
+)
+def test_module_code_beyond_imports_and_literals_is_left_to_alembic(
+    tmp_path: Path, header: str
+) -> None:
+    revision = _revision(tmp_path, 'op.drop_column("t", "a")', header)
+    assert render_static(revision, project_of_revision(revision.file)) is None
+
+
+def test_typing_imports_and_annotations_render_statically(tmp_path: Path) -> None:
+    header = (
+        "from typing import Sequence, Union\n\n"
+        + HEADER.replace(
+            "down_revision = None\n",
+            "down_revision: Union[str, Sequence[str], None] = None\n",
+        ).replace("def upgrade():", "def upgrade() -> None:")
+        + '    """Drop it."""\n'
+    )
+    revision = _revision(tmp_path, 'op.drop_column("t", "a")', header)
+    project = project_of_revision(revision.file)
+    assert _static(revision, project) == _offline(revision, project)
+
+
+def test_alembic_extension_in_env_py_leaves_the_revision_to_alembic(tmp_path: Path) -> None:
+    revision = _revision(tmp_path, 'op.drop_column("t", "a")')
+    (tmp_path / "env.py").write_text("import alembic_postgresql_enum\n", encoding="utf-8")
+    project = find_project(tmp_path)
+    assert project is not None and project.environment.plugins
+    assert render_static(revision, project) is None
+
+
+def test_checking_a_simple_revision_imports_neither_alembic_nor_sqlalchemy() -> None:
+    revision = APP / "migrations" / "versions" / "0007_rename_nickname.py"
+    code = (
+        "import sys\n"
+        "from bgmigrate.check.runner import CheckOptions, run_check\n"
+        f"result = run_check(CheckOptions(paths=({str(revision)!r},)))\n"
+        "assert [f.rule for f in result.findings][0] == 'rename-column', result.findings\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'alembic', 'sqlalchemy'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.stdout.strip() == "[]"
