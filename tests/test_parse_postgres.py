@@ -33,6 +33,7 @@ from bgmigrate.parse.operations import (
     Name,
     Operation,
     OtherAlterTable,
+    RefreshMaterializedView,
     Reindex,
     RenameColumn,
     RenameObject,
@@ -783,10 +784,15 @@ def test_statements_without_an_operation_are_unknown_and_named_by_node() -> None
         ("SELECT 1", "SelectStmt"),
         ("ANALYZE t", "VacuumStmt"),
     ]:
-        op, stmt, whole = single(sql)
+        op, _, _ = single(sql)
         assert isinstance(op, Unknown) and op.node == node, sql
+
+
+def test_refresh_materialized_view_says_whether_it_is_concurrent() -> None:
     op, stmt, whole = single("REFRESH MATERIALIZED VIEW s.mv")
-    assert op == Unknown(stmt, whole, "RefreshMatViewStmt", (Name("mv", "s"),))
+    assert op == RefreshMaterializedView(stmt, whole, Name("mv", "s"), concurrently=False)
+    op, stmt, whole = single("REFRESH MATERIALIZED VIEW CONCURRENTLY mv WITH DATA")
+    assert op == RefreshMaterializedView(stmt, whole, Name("mv"), concurrently=True)
 
 
 # --- volatility --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from bgmigrate.parse.operations import (
     Name,
     Operation,
     OtherAlterTable,
+    RefreshMaterializedView,
     Reindex,
     RenameColumn,
     RenameTable,
@@ -174,3 +175,9 @@ def _(op: LockTable) -> tuple[TableLock, ...]:
     if mode not in {m.value for m in LockMode}:
         return ()  # the weaker modes let the application's reads and writes through
     return tuple(TableLock(LockMode(mode), table) for table in op.tables)
+
+
+@table_locks.register
+def _(op: RefreshMaterializedView) -> tuple[TableLock, ...]:
+    # CONCURRENTLY takes EXCLUSIVE, which lets the view's readers through.
+    return () if op.concurrently else _exclusive(op.view)

@@ -44,6 +44,7 @@ __all__ = [
     "Name",
     "Operation",
     "OtherAlterTable",
+    "RefreshMaterializedView",
     "Reindex",
     "RenameColumn",
     "RenameObject",
@@ -435,6 +436,15 @@ class AddDomainConstraint(Operation):
     name: str | None = None
     not_valid: bool = False
     check_sql: str | None = None
+
+
+@dataclass(unsafe_hash=True)
+class RefreshMaterializedView(Operation):
+    """`REFRESH MATERIALIZED VIEW [CONCURRENTLY]`: without CONCURRENTLY it holds ACCESS
+    EXCLUSIVE on the view, blocking its readers, for the whole refresh."""
+
+    view: Name
+    concurrently: bool = False
 
 
 @dataclass(unsafe_hash=True)

@@ -30,6 +30,7 @@ from bgmigrate.parse.operations import (
     LockTable,
     Name,
     Operation,
+    RefreshMaterializedView,
     Reindex,
     RenameColumn,
     RenameObject,
@@ -288,6 +289,12 @@ def _cluster(context: Context, statement: Node) -> list[Operation]:
     return [TableRewrite(context.statement, context.whole, table, "CLUSTER")]
 
 
+def _refresh(context: Context, statement: Node) -> list[Operation]:
+    view = range_var_name(statement["relation"])
+    concurrently = bool(statement.get("concurrent"))
+    return [RefreshMaterializedView(context.statement, context.whole, view, concurrently)]
+
+
 def _lock(context: Context, statement: Node) -> list[Operation]:
     tables = tuple(range_var_name(node["RangeVar"]) for node in statement.get("relations", ()))
     mode = _LOCK_MODES.get(statement.get("mode", 8), "ACCESS EXCLUSIVE")
@@ -444,6 +451,7 @@ _MAPPERS: dict[str, Mapper] = {
     "VacuumStmt": _vacuum,
     "ClusterStmt": _cluster,
     "LockStmt": _lock,
+    "RefreshMatViewStmt": _refresh,
     "UpdateStmt": _update_or_delete("update"),
     "DeleteStmt": _update_or_delete("delete"),
     "InsertStmt": _insert,

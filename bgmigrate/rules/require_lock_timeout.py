@@ -47,7 +47,11 @@ def _article(lock: TableLock) -> str:
 
 
 def _created_in_unit(lock: TableLock, ctx: Context) -> bool:
-    return ctx.is_new_table(lock.table) or ctx.is_new_index(lock.table)
+    return (
+        ctx.is_new_table(lock.table)
+        or ctx.is_new_index(lock.table)
+        or ctx.is_new_object("materialized view", lock.table)
+    )
 
 
 def _set_timeout(ctx: Context) -> str:
@@ -99,6 +103,10 @@ COMMIT;
     check=check,
     flagged=(
         Example(
+            sql="REFRESH MATERIALIZED VIEW order_totals;",
+            note="Without CONCURRENTLY the refresh holds ACCESS EXCLUSIVE on the view: its readers wait.",
+        ),
+        Example(
             sql="BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\nUPDATE users SET email = lower(email) WHERE id = 1;\nCOMMIT;",
             line=2,
             note="An explicit LOCK TABLE queues traffic like any DDL.",
@@ -132,6 +140,13 @@ COMMIT;
         ),
     ),
     passing=(
+        Example(
+            sql="REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals;",
+            note="CONCURRENTLY takes EXCLUSIVE, which lets the view's readers through.",
+        ),
+        Example(
+            sql="CREATE MATERIALIZED VIEW order_totals AS SELECT 1 AS total;\nREFRESH MATERIALIZED VIEW order_totals;",
+        ),
         Example(sql="SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;"),
         Example(
             sql="BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;\nCOMMIT;",
