@@ -8,12 +8,14 @@ until they are solved); 2 it could not be made (bad intent, missing schema, bad 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -227,6 +229,48 @@ class _Run:
         sys.stdout.write(f"{self.out}\n")
 
 
+Build = Callable[["Schema"], "PlanOperation"]
+"""What a plan command returns: how to make its operation once the schema is known."""
+
+
+def _shared_options(
+    dsn: Dsn = None,
+    schema_from: SchemaFrom = None,
+    output_format: OutputFormat = PlanFormat.toml,
+    out: Out = None,
+    dual_write: DualWrite = DualWriteMode.trigger,
+    pg_version: PgVersion = None,
+    config: Config = None,
+) -> None:
+    """The options every plan command takes after its own; declared once, here."""
+
+
+Define = Callable[..., Build]
+
+
+def _plan_command(name: str | None = None) -> Callable[[Define], Define]:
+    """Register a plan command: its own arguments come from `define`, followed by the shared
+    options of `_shared_options`; `define` returns how to build the operation, and `_Run`
+    reads the schema, plans and renders."""
+
+    def register(define: Define) -> Define:
+        own = inspect.signature(define, eval_str=True).parameters
+        shared = inspect.signature(_shared_options, eval_str=True).parameters
+
+        @functools.wraps(define)
+        def command(**arguments: Any) -> None:
+            options = {key: arguments.pop(key) for key in shared}
+            _Run(**options)(define(**arguments))
+
+        parameters = [*own.values(), *shared.values()]
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        app.command(name)(command)
+        return define
+
+    return register
+
+
 def _path(text: str) -> tuple[str, ...]:
     from bgmigrate.plan.identifiers import IdentifierError, parse_identifier_path
 
@@ -254,18 +298,11 @@ def _list(text: str) -> tuple[str, ...]:
     return tuple(_name(part.strip()) for part in text.split(",") if part.strip())
 
 
-@app.command()
+@_plan_command()
 def rename(
     target: Annotated[str, typer.Argument(help="table.column, or a table", show_default=False)],
     new_name: Annotated[str, typer.Argument(help="The new name.", show_default=False)],
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Rename a column (users.email email_address) or a table (users customers).
 
     bgmigrate plan rename users.email email_address --schema-from migrations/
@@ -273,12 +310,10 @@ def rename(
     from bgmigrate.plan.operations import rename_operation
 
     parts, name = _path(target), _name(new_name)
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: rename_operation(schema, parts, name)
-    )
+    return lambda schema: rename_operation(schema, parts, name)
 
 
-@app.command()
+@_plan_command()
 def retype(
     target: Annotated[str, typer.Argument(help="table.column", show_default=False)],
     new_type: Annotated[str, typer.Argument(help="The new type, e.g. bigint.", show_default=False)],
@@ -286,14 +321,7 @@ def retype(
         str | None,
         typer.Option(help="The new value from the old one (default: a cast).", show_default=False),
     ] = None,
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Change a column's type without rewriting the table under a lock.
 
     bgmigrate plan retype orders.quantity bigint --schema-from migrations/
@@ -301,12 +329,10 @@ def retype(
     from bgmigrate.plan.operations import Retype
 
     table, column = _column(target)
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: Retype(table, column, new_type, using)
-    )
+    return lambda schema: Retype(table, column, new_type, using)
 
 
-@app.command("add-column")
+@_plan_command("add-column")
 def add_column(
     target: Annotated[str, typer.Argument(help="table.column", show_default=False)],
     column_type: Annotated[str, typer.Argument(help="Its type, e.g. text.", show_default=False)],
@@ -321,14 +347,7 @@ def add_column(
             show_default=False,
         ),
     ] = None,
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Add a column, NOT NULL included.
 
     bgmigrate plan add-column users.phone text --not-null --backfill "''"
@@ -336,12 +355,10 @@ def add_column(
     from bgmigrate.plan.operations import AddColumn
 
     table, column = _column(target)
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: AddColumn(table, column, column_type, not_null, default, backfill)
-    )
+    return lambda schema: AddColumn(table, column, column_type, not_null, default, backfill)
 
 
-@app.command("set-not-null")
+@_plan_command("set-not-null")
 def set_not_null(
     target: Annotated[str, typer.Argument(help="table.column", show_default=False)],
     backfill: Annotated[
@@ -350,14 +367,7 @@ def set_not_null(
             help="Value for the NULLs, existing and written meanwhile (SQL).", show_default=False
         ),
     ] = None,
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Make a column NOT NULL without a long lock.
 
     bgmigrate plan set-not-null users.email --backfill "''"
@@ -365,22 +375,13 @@ def set_not_null(
     from bgmigrate.plan.operations import SetNotNull
 
     table, column = _column(target)
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: SetNotNull(table, column, backfill)
-    )
+    return lambda schema: SetNotNull(table, column, backfill)
 
 
-@app.command()
+@_plan_command()
 def drop(
     target: Annotated[str, typer.Argument(help="table.column, or a table", show_default=False)],
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Drop a column or a table once no running version uses it.
 
     bgmigrate plan drop users.legacy_flag
@@ -388,12 +389,10 @@ def drop(
     from bgmigrate.plan.operations import drop_operation
 
     parts = _path(target)
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: drop_operation(schema, parts)
-    )
+    return lambda schema: drop_operation(schema, parts)
 
 
-@app.command()
+@_plan_command()
 def split(
     table: Annotated[str, typer.Argument(help="The table to split.", show_default=False)],
     into: Annotated[str, typer.Option(help="The new table.", show_default=False)],
@@ -406,14 +405,7 @@ def split(
             help="The new table's key column (default: user_id for users).", show_default=False
         ),
     ] = None,
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Move columns to a new table keyed by the old one's primary key.
 
     bgmigrate plan split users --into user_profiles --columns bio,avatar_url
@@ -422,12 +414,10 @@ def split(
 
     parts, new_table, moved = _path(table), _name(into), _list(columns)
     key_name = _name(key) if key else None
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: Split(parts, new_table, moved, key_name)
-    )
+    return lambda schema: Split(parts, new_table, moved, key_name)
 
 
-@app.command("add-foreign-key")
+@_plan_command("add-foreign-key")
 def add_foreign_key(
     target: Annotated[str, typer.Argument(help="table.column", show_default=False)],
     references: Annotated[
@@ -440,14 +430,7 @@ def add_foreign_key(
         ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Constraint name.", show_default=False)] = None,
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Add a foreign key without blocking writes.
 
     bgmigrate plan add-foreign-key orders.user_id users.id
@@ -457,23 +440,14 @@ def add_foreign_key(
     table, column = _column(target)
     parent, key = _column(references)
     constraint = _name(name) if name else None
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: AddForeignKey(table, column, parent, key, on_delete, constraint)
-    )
+    return lambda schema: AddForeignKey(table, column, parent, key, on_delete, constraint)
 
 
-@app.command("add-unique")
+@_plan_command("add-unique")
 def add_unique(
     target: Annotated[str, typer.Argument(help="table.column", show_default=False)],
     name: Annotated[str | None, typer.Option(help="Constraint name.", show_default=False)] = None,
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Make a column unique without blocking writes.
 
     bgmigrate plan add-unique users.email
@@ -482,12 +456,10 @@ def add_unique(
 
     table, column = _column(target)
     constraint = _name(name) if name else None
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: AddUnique(table, column, constraint)
-    )
+    return lambda schema: AddUnique(table, column, constraint)
 
 
-@app.command("add-index")
+@_plan_command("add-index")
 def add_index(
     target: Annotated[str, typer.Argument(help="table.column", show_default=False)],
     name: Annotated[str | None, typer.Option(help="Index name.", show_default=False)] = None,
@@ -497,14 +469,7 @@ def add_index(
     where: Annotated[
         str | None, typer.Option(help="Predicate of a partial index (SQL).", show_default=False)
     ] = None,
-    dsn: Dsn = None,
-    schema_from: SchemaFrom = None,
-    output_format: OutputFormat = PlanFormat.toml,
-    out: Out = None,
-    dual_write: DualWrite = DualWriteMode.trigger,
-    pg_version: PgVersion = None,
-    config: Config = None,
-) -> None:
+) -> Build:
     """Add an index without blocking writes.
 
     bgmigrate plan add-index users.email
@@ -513,6 +478,4 @@ def add_index(
 
     table, column = _column(target)
     index = _name(name) if name else None
-    _Run(dsn, schema_from, output_format, out, dual_write, pg_version, config)(
-        lambda schema: AddIndex(table, (column,), index, using, where)
-    )
+    return lambda schema: AddIndex(table, (column,), index, using, where)
