@@ -15,11 +15,11 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -81,6 +81,20 @@ def _inside(prefix: str) -> Iterator[None]:
         yield
     except PlanError as error:
         raise error.under(prefix) from None
+
+
+_Item = TypeVar("_Item")
+
+
+def _parse_list(value: object, field: str, parse: Callable[[object], _Item]) -> tuple[_Item, ...]:
+    """`value` as a list of items, each parsed by `parse`; errors name the item's index."""
+    if not isinstance(value, list):
+        raise PlanError(f"expected a list of {field}, got {value!r}", field)
+    parsed = []
+    for index, item in enumerate(value):
+        with _inside(f"{field}[{index}]"):
+            parsed.append(parse(item))
+    return tuple(parsed)
 
 
 def _text(value: object, name: str, *, optional: bool = False) -> str | None:
@@ -295,14 +309,7 @@ class PlanPhase:
             optional={"steps", "backfill", "verify", "instructions", "requires"},
         )
         if "steps" in fields:
-            steps = fields["steps"]
-            if not isinstance(steps, list):
-                raise PlanError(f"expected a list of steps, got {steps!r}", "steps")
-            parsed = []
-            for index, step in enumerate(steps):
-                with _inside(f"steps[{index}]"):
-                    parsed.append(Step.from_dict(step))
-            fields["steps"] = tuple(parsed)
+            fields["steps"] = _parse_list(fields["steps"], "steps", Step.from_dict)
         if "backfill" in fields:
             with _inside("backfill"):
                 fields["backfill"] = Backfill.from_dict(fields["backfill"])
@@ -461,14 +468,7 @@ class Plan:
             required={"version", "id", "operation", "target", "pg_version", "phases"},
             optional={"checksum", "blockers", "notes"},
         )
-        phases = fields["phases"]
-        if not isinstance(phases, list):
-            raise PlanError(f"expected a list of phases, got {phases!r}", "phases")
-        parsed = []
-        for index, phase in enumerate(phases):
-            with _inside(f"phases[{index}]"):
-                parsed.append(PlanPhase.from_dict(phase))
-        fields["phases"] = tuple(parsed)
+        fields["phases"] = _parse_list(fields["phases"], "phases", PlanPhase.from_dict)
         return cls(**fields)
 
     def to_toml(self) -> str:
