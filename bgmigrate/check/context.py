@@ -96,6 +96,15 @@ class Context:
     def is_new_index(self, index: Name) -> bool:
         return index.key in self.state.new_indexes
 
+    def is_new_relation(self, name: Name) -> bool:
+        """True when a table, index or materialized view of this name was created earlier in
+        this unit: a lock on it queues nobody."""
+        return (
+            self.is_new_table(name)
+            or self.is_new_index(name)
+            or self.is_new_object("materialized view", name)
+        )
+
     def is_new_object(self, kind: str, name: Name) -> bool:
         return (kind, name.key) in self.state.new_objects
 

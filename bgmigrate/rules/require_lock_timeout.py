@@ -17,7 +17,7 @@ NAME = "require-lock-timeout"
 def check(op: Operation, ctx: Context) -> Iterator[Violation]:
     if ctx.lock_timeout_set:
         return
-    locks = [lock for lock in table_locks(op) if not _created_in_unit(lock, ctx)]
+    locks = [lock for lock in table_locks(op) if not ctx.is_new_relation(lock.table)]
     if not locks or not ctx.first_time(NAME):
         return
     lock = locks[0]
@@ -44,14 +44,6 @@ def _locked(op: Operation, lock: TableLock) -> str:
 
 def _article(lock: TableLock) -> str:
     return "an" if lock.mode.value.startswith("A") else "a"
-
-
-def _created_in_unit(lock: TableLock, ctx: Context) -> bool:
-    return (
-        ctx.is_new_table(lock.table)
-        or ctx.is_new_index(lock.table)
-        or ctx.is_new_object("materialized view", lock.table)
-    )
 
 
 def _set_timeout(ctx: Context) -> str:
