@@ -97,9 +97,7 @@ def _read(path: Path) -> dict[str, Any]:
 def _parse(table: dict[str, Any], path: Path) -> Config:
     unknown = sorted(set(table) - KEYS)
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})"
-        )
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
     severity = table.get("severity", {})
     if not isinstance(severity, dict):
         raise ConfigError(f"{path}: 'severity' must be a table of rule = severity")

@@ -105,9 +105,7 @@ def _(op: CreateTable) -> tuple[TableLock, ...]:
     # The new table itself locks nobody out; the existing tables its foreign keys reference do.
     inline = (c for column in op.columns for c in column.constraints)
     return tuple(
-        lock
-        for lock in _referenced((*inline, *op.constraints))
-        if lock.table.key != op.table.key
+        lock for lock in _referenced((*inline, *op.constraints)) if lock.table.key != op.table.key
     )
 
 

@@ -76,8 +76,11 @@ def check(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Config file (default: nearest bgmigrate.toml or "
-                     "pyproject.toml with [tool.bgmigrate])."),
+        typer.Option(
+            "--config",
+            help="Config file (default: nearest bgmigrate.toml or "
+            "pyproject.toml with [tool.bgmigrate]).",
+        ),
     ] = None,
     stdin_filename: Annotated[
         str, typer.Option(help="The name to report for SQL read from stdin.")

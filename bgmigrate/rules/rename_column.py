@@ -75,7 +75,9 @@ column's indexes, constraints, NOT NULL and default.""",
             "ALTER TABLE users RENAME COLUMN email TO email_address;",
             note="A table created in the same unit is used by nobody yet.",
         ),
-        Example(sql="SET lock_timeout = '2s';\nALTER INDEX users_email_idx RENAME TO users_email_key;"),
+        Example(
+            sql="SET lock_timeout = '2s';\nALTER INDEX users_email_idx RENAME TO users_email_key;"
+        ),
         Example(
             sql="SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN email_address varchar(255);",
         ),

@@ -22,17 +22,13 @@ def changed_since(ref: str, cwd: Path) -> set[Path]:
     untracked = _git(["ls-files", "--others", "--exclude-standard", "--full-name"], cwd)
     root = Path(top)
     return {
-        (root / name).resolve()
-        for name in (*changed.splitlines(), *untracked.splitlines())
-        if name
+        (root / name).resolve() for name in (*changed.splitlines(), *untracked.splitlines()) if name
     }
 
 
 def _git(args: list[str], cwd: Path, *, what: str | None = None) -> str:
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-        )
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     except FileNotFoundError as error:
         raise SourceError("--since needs git, and git is not installed") from error
     if done.returncode != 0:
