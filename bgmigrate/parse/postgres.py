@@ -1,6 +1,6 @@
 """The PostgreSQL front end: one statement's text → typed operations.
 
-Statements are parsed by libpg_query (through pglast), the PostgreSQL server's own grammar,
+Statements are parsed by libpg_query (shipped in pglast), the PostgreSQL server's own grammar,
 so every statement a migration can hold is understood exactly. The tree is read in
 libpg_query's JSON form: building it is about ten times faster than pglast's Python node
 objects, and nothing downstream of this package sees parser nodes anyway.
@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from pglast.parser import ParseError, parse_sql_json
-
+from bgmigrate.parse.libpg_query import ParseError, parse_json
 from bgmigrate.parse.operations import (
     AddDomainConstraint,
     AlterEnum,
@@ -100,11 +99,11 @@ def parse_statement(statement: Statement) -> list[Operation]:
     """The operations of one statement, in the order it performs them."""
     text = StatementText(statement)
     try:
-        tree = json.loads(parse_sql_json(statement.sql))
+        tree = json.loads(parse_json(statement.sql))
     except ParseError as error:
-        message, position = error.args[0], error.args[1] if len(error.args) > 1 else None
+        position = error.index
         location = statement.location if position is None else text.location(position, position)
-        return [SyntaxErrorOp(statement, location, message)]
+        return [SyntaxErrorOp(statement, location, error.message)]
     except UnicodeEncodeError as error:  # a lone surrogate: no encoding can represent it
         message = f'invalid byte sequence for encoding "UTF8": {error.reason}'
         return [SyntaxErrorOp(statement, text.location(error.start, error.start), message)]

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from typing import Protocol
 
-from pglast.parser import scan
-
+from bgmigrate.parse.libpg_query import Token, byte_to_char_table, scan
 from bgmigrate.source.lines import LineIndex
 from bgmigrate.source.unit import Location, Statement
 
@@ -25,15 +23,6 @@ _COMMA = "ASCII_44"
 _SEMICOLON = "ASCII_59"
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _ELEMENT_ENDS = frozenset({_COMMA, _SEMICOLON})
-
-
-class Token(Protocol):
-    """A scanner token: character offsets into the statement, both inclusive, and the
-    grammar's name for it (`DEFAULT`, `IDENT`, `ASCII_44` for a comma, …)."""
-
-    start: int
-    end: int
-    name: str
 
 
 class StatementText:
@@ -65,7 +54,7 @@ class StatementText:
         if self.sql.isascii():
             return byte_offset
         if self._byte_to_char is None:
-            self._byte_to_char = _byte_to_char_table(self.sql)
+            self._byte_to_char = byte_to_char_table(self.sql)
         return self._byte_to_char[min(byte_offset, len(self._byte_to_char) - 1)]
 
     # -- tokens ----------------------------------------------------------------------------
@@ -178,12 +167,3 @@ class StatementText:
         if first > last:
             return self.location(start, max(end - 1, start))
         return self.token_location(first, last)
-
-
-def _byte_to_char_table(text: str) -> list[int]:
-    """For each byte offset of `text` in UTF-8 (and one past the end), its character index."""
-    table: list[int] = []
-    for index, character in enumerate(text):
-        table.extend([index] * len(character.encode("utf-8")))
-    table.append(len(text))
-    return table

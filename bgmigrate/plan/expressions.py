@@ -22,12 +22,12 @@ __all__ = [
 
 
 def _parse_single_select(sql: str, what: str, text: str, kind: str) -> dict[str, Any]:
-    from pglast.parser import ParseError, parse_sql_json
+    from bgmigrate.parse.libpg_query import ParseError, parse_json
 
     try:
-        tree = json.loads(parse_sql_json(sql))
+        tree = json.loads(parse_json(sql))
     except ParseError as error:
-        raise PlanError(f"{what} {text!r} is not valid SQL: {error.args[0]}") from None
+        raise PlanError(f"{what} {text!r} is not valid SQL: {error.message}") from None
     statements = tree.get("stmts", [])
     select = statements[0]["stmt"].get("SelectStmt") if len(statements) == 1 else None
     targets = (select or {}).get("targetList", [])
@@ -62,9 +62,9 @@ def check_type(text: str) -> str:
 
 
 def _tree(text: str) -> dict[str, Any]:
-    from pglast.parser import parse_sql_json
+    from bgmigrate.parse.libpg_query import parse_json
 
-    statement = json.loads(parse_sql_json(f"SELECT ({text})"))["stmts"][0]["stmt"]
+    statement = json.loads(parse_json(f"SELECT ({text})"))["stmts"][0]["stmt"]
     return statement["SelectStmt"]["targetList"][0]["ResTarget"]["val"]
 
 
@@ -82,10 +82,9 @@ def is_volatile(text: str) -> bool:
 def parse_type(text: str) -> TypeName:
     """`text` (already checked by `check_type`) as the checker's normalised type name:
     `integer`, `int` and `int4` are all `int4`; `character varying(255)` is `varchar(255)`."""
-    from pglast.parser import parse_sql_json
-
+    from bgmigrate.parse.libpg_query import parse_json
     from bgmigrate.parse.pg_nodes import type_name
 
-    statement = json.loads(parse_sql_json(f"SELECT NULL::{text}"))["stmts"][0]["stmt"]
+    statement = json.loads(parse_json(f"SELECT NULL::{text}"))["stmts"][0]["stmt"]
     cast = statement["SelectStmt"]["targetList"][0]["ResTarget"]["val"]["TypeCast"]
     return type_name(cast["typeName"])[0]

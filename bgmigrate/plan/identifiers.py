@@ -25,20 +25,15 @@ MAX_IDENTIFIER_BYTES = 63
 """PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated by the server."""
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
+_BARE_KEYWORD_KINDS = frozenset({"NO_KEYWORD", "UNRESERVED_KEYWORD"})
 
 
-@functools.cache
-def _quoted_keywords() -> frozenset[str]:
-    from pglast import keywords
-
-    # PostgreSQL's quote_identifier: only unreserved keywords may stand bare.
-    return frozenset(
-        keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
-    )
-
-
+@functools.lru_cache(maxsize=4096)
 def _needs_no_quotes(name: str) -> bool:
-    return bool(_PLAIN.fullmatch(name)) and name not in _quoted_keywords()
+    from bgmigrate.parse.libpg_query import scan
+
+    # PostgreSQL's quote_identifier: of the keywords, only unreserved ones may stand bare.
+    return bool(_PLAIN.fullmatch(name)) and scan(name)[0].keyword in _BARE_KEYWORD_KINDS
 
 
 def quote_ident(name: str) -> str:

@@ -1,0 +1,231 @@
+"""PostgreSQL's own parser and scanner (libpg_query), called through their C API.
+
+pglast carries libpg_query inside its extension module, but importing the module first runs
+the `pglast` package, which builds every enum and AST class of the grammar: about 30 ms, a
+fifth of checking one small file in a pre-commit hook. The checker needs two calls of the C
+library, the parse tree as JSON and the scanner's tokens, so it makes them with ctypes on
+pglast's extension module, which exports libpg_query's functions, without importing pglast.
+
+Where the module does not export them (a Windows build exports only its init function, an
+older pglast has no token scanner), the same two calls go through `pglast.parser`. Both ways
+give the same answers; tests/test_libpg_query.py compares them statement by statement.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
+from os import path as os_path
+from typing import NamedTuple
+
+__all__ = ["ParseError", "Token", "byte_to_char_table", "parse_json", "scan"]
+
+
+class ParseError(Exception):
+    """The grammar rejected the text: `message` as PostgreSQL words it, `index` the character
+    it points at (None when the error is at the end of the input)."""
+
+    def __init__(self, message: str, index: int | None) -> None:
+        super().__init__(message, index)
+        self.message = message
+        self.index = index
+
+
+class Token(NamedTuple):
+    """A scanner token: character indexes into the text, both inclusive, the grammar's name
+    for it (`DEFAULT`, `IDENT`, `ASCII_44` for a comma, `SQL_COMMENT`, …) and its keyword
+    category (`NO_KEYWORD`, `UNRESERVED_KEYWORD`, `RESERVED_KEYWORD`, …)."""
+
+    start: int
+    end: int
+    name: str
+    keyword: str
+
+
+def _error_index(text: str, cursor_position: int) -> int | None:
+    # PostgreSQL reports an error's position as the 1-based index of a character.
+    index = cursor_position - 1
+    return index if 0 <= index < len(text) else None
+
+
+# --- the C API ------------------------------------------------------------------------------
+# Layouts from libpg_query's pg_query.h.
+
+
+class _Error(ctypes.Structure):
+    _fields_ = (
+        ("message", ctypes.c_char_p),
+        ("funcname", ctypes.c_char_p),
+        ("filename", ctypes.c_char_p),
+        ("lineno", ctypes.c_int),
+        ("cursorpos", ctypes.c_int),
+        ("context", ctypes.c_char_p),
+    )
+
+
+class _ParseResult(ctypes.Structure):
+    _fields_ = (
+        ("parse_tree", ctypes.c_void_p),
+        ("stderr_buffer", ctypes.c_void_p),
+        ("error", ctypes.POINTER(_Error)),
+    )
+
+
+class _ScanTokensResult(ctypes.Structure):
+    # `tokens` points at n_tokens structs of four ints: start, end (byte offsets, end
+    # exclusive), token and keyword kind.
+    _fields_ = (
+        ("tokens", ctypes.c_void_p),
+        ("n_tokens", ctypes.c_int),
+        ("error", ctypes.POINTER(_Error)),
+    )
+
+
+class _CLibrary:
+    """libpg_query's functions in pglast's extension module at `path`; AttributeError when
+    the module does not export one of them."""
+
+    def __init__(self, path: str) -> None:
+        library = ctypes.CDLL(path)
+        self._parse = library.pg_query_parse
+        self._parse.argtypes, self._parse.restype = (ctypes.c_char_p,), _ParseResult
+        self._free_parse = library.pg_query_free_parse_result
+        self._free_parse.argtypes, self._free_parse.restype = (_ParseResult,), None
+        self._scan = library.pg_query_scan_tokens
+        self._scan.argtypes, self._scan.restype = (ctypes.c_char_p,), _ScanTokensResult
+        self._free_scan = library.pg_query_free_scan_tokens_result
+        self._free_scan.argtypes, self._free_scan.restype = (_ScanTokensResult,), None
+        token_name = library.pg_query_token_name
+        token_name.argtypes, token_name.restype = (ctypes.c_int,), ctypes.c_char_p
+        self._token_name = _NameCache(token_name)
+        keyword_name = library.pg_query_keyword_kind_name
+        keyword_name.argtypes, keyword_name.restype = (ctypes.c_int,), ctypes.c_char_p
+        self._keyword_name = _NameCache(keyword_name)
+
+    def parse_json(self, text: str) -> bytes:
+        result = self._parse(text.encode("utf-8"))
+        try:
+            if result.error:
+                error = result.error.contents
+                raise ParseError(error.message.decode("utf-8"), _error_index(text, error.cursorpos))
+            return ctypes.string_at(result.parse_tree)
+        finally:
+            self._free_parse(result)
+
+    def scan(self, text: str) -> list[Token]:
+        result = self._scan(text.encode("utf-8"))
+        try:
+            if result.error:
+                error = result.error.contents
+                raise ParseError(error.message.decode("utf-8"), _error_index(text, error.cursorpos))
+            count = result.n_tokens
+            fields = list((ctypes.c_int * (4 * count)).from_address(result.tokens)) if count else []
+        finally:
+            self._free_scan(result)
+        to_char = _identity if text.isascii() else byte_to_char_table(text).__getitem__
+        token_name, keyword_name = self._token_name, self._keyword_name
+        return [
+            Token(to_char(start), to_char(end) - 1, token_name[token], keyword_name[keyword])
+            for start, end, token, keyword in zip(
+                fields[0::4], fields[1::4], fields[2::4], fields[3::4], strict=True
+            )
+        ]
+
+
+class _NameCache(dict[int, str]):
+    """The names a C function gives to the numbers of an enum, asked once per number."""
+
+    def __init__(self, name_of: Callable[[int], bytes | None]) -> None:
+        super().__init__()
+        self._name_of = name_of
+
+    def __missing__(self, number: int) -> str:
+        raw = self._name_of(number)
+        name = self[number] = raw.decode("ascii") if raw else "UNKNOWN"
+        return name
+
+
+def _identity(offset: int) -> int:
+    return offset
+
+
+def byte_to_char_table(text: str) -> list[int]:
+    """For each byte offset of `text` in UTF-8 (and one past the end), its character index:
+    libpg_query speaks in byte offsets."""
+    table: list[int] = []
+    for index, character in enumerate(text):
+        table.extend([index] * len(character.encode("utf-8")))
+    table.append(len(text))
+    return table
+
+
+def _pglast_extension() -> str | None:
+    """The path of pglast's extension module, found without importing pglast."""
+    spec = PathFinder.find_spec("pglast")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        for suffix in EXTENSION_SUFFIXES:
+            candidate = os_path.join(folder, f"parser{suffix}")
+            if os_path.isfile(candidate):
+                return candidate
+    return None
+
+
+# --- through pglast -------------------------------------------------------------------------
+
+
+@contextmanager
+def _pglast_errors() -> Iterator[None]:
+    from pglast.parser import ParseError as PglastParseError
+
+    try:
+        yield
+    except PglastParseError as error:
+        raise ParseError(error.args[0], error.args[1] if len(error.args) > 1 else None) from None
+
+
+def _pglast_parse_json(text: str) -> bytes:
+    from pglast.parser import parse_sql_json
+
+    with _pglast_errors():
+        return parse_sql_json(text).encode("utf-8")
+
+
+def _pglast_scan(text: str) -> list[Token]:
+    from pglast.parser import scan as pglast_scan
+
+    with _pglast_errors():
+        return [
+            Token(token.start, token.end, token.name, token.kind) for token in pglast_scan(text)
+        ]
+
+
+def _backend() -> tuple[Callable[[str], bytes], Callable[[str], list[Token]]]:
+    extension = _pglast_extension()
+    if extension is not None:
+        try:
+            library = _CLibrary(extension)
+        except (OSError, AttributeError):
+            pass
+        else:
+            return library.parse_json, library.scan
+    return _pglast_parse_json, _pglast_scan
+
+
+_parse_json, _scan = _backend()
+
+
+def parse_json(text: str) -> bytes:
+    """The parse tree of `text` as libpg_query's JSON, in UTF-8 (its locations are byte
+    offsets); ParseError when the grammar rejects it, UnicodeEncodeError when `text` holds a
+    lone surrogate."""
+    return _parse_json(text)
+
+
+def scan(text: str) -> list[Token]:
+    """The scanner's tokens of `text`, comments included; ParseError when it cannot be
+    scanned (an unterminated quote)."""
+    return _scan(text)

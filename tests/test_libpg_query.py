@@ -1,0 +1,166 @@
+"""libpg_query through its C API must answer exactly as pglast's own binding does.
+
+The checker calls the C library directly (bgmigrate.parse.libpg_query) to avoid importing
+pglast; where that is impossible it goes through `pglast.parser`. Both ways are compared here,
+statement by statement: the same JSON tree, the same tokens, the same errors.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bgmigrate.parse import libpg_query
+from bgmigrate.parse.libpg_query import ParseError, Token
+from bgmigrate.rules import CATALOG
+from bgmigrate.source.sql import split_sql
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+TRICKY = [
+    "",
+    "   ",
+    "-- only a comment",
+    "SELECT 1; SELECT 2",
+    "ALTER TABLE users ADD COLUMN ünïcode text DEFAULT 'é€😀', ADD COLUMN b int",
+    "COMMENT ON TABLE t IS '日本語のコメント'; SELECT 'x'",
+    "CREATE FUNCTION f() RETURNS int AS $fn$ SELECT 1; $fn$ LANGUAGE sql",
+    "SELECT E'\\'quoted\\'', U&'\\0041', B'101', X'ff', 1.5e3, $1",
+    "SELECT 1 /* nested /* comment */ still */ + 2",
+    'SELECT "Quoted ""Ident""", order_id FROM "order"',
+    "ALTER TABLE t RENAME a TO b",
+    "selec 1",  # syntax error at the start
+    "SELECT 'unterminated",  # the scanner fails too
+    "SELECT (1",  # error at the end of the input: no index
+    "SELECT 'é' FROM",  # error after a multibyte character
+    "CREATE TABLE t (a int, b text",
+]
+
+
+def _c_library() -> libpg_query._CLibrary:
+    extension = libpg_query._pglast_extension()
+    if extension is None:
+        pytest.skip("pglast's extension module was not found on sys.path")
+    try:
+        return libpg_query._CLibrary(extension)
+    except (OSError, AttributeError) as error:
+        pytest.skip(f"pglast's extension does not export libpg_query's functions: {error}")
+
+
+def _outcome(call, text: str) -> tuple[str, object]:
+    try:
+        return "ok", call(text)
+    except ParseError as error:
+        return "error", (error.message, error.index)
+    except UnicodeEncodeError as error:
+        return "unencodable", error.start
+
+
+def _assert_same(text: str) -> None:
+    library = _c_library()
+    assert _outcome(library.parse_json, text) == _outcome(libpg_query._pglast_parse_json, text)
+    assert _outcome(library.scan, text) == _outcome(libpg_query._pglast_scan, text)
+
+
+def _corpus() -> list[str]:
+    texts = list(TRICKY)
+    for path in sorted(FIXTURES.rglob("*.sql")):
+        texts.extend(piece.sql for piece in split_sql(path.read_text()))
+    for rule in CATALOG.values():
+        examples = (*rule.flagged, *rule.passing)
+        texts.extend(example.sql for example in examples if example.language == "sql")
+    return texts
+
+
+def test_the_corpus_is_large_enough_to_mean_something() -> None:
+    assert len(_corpus()) > 200
+
+
+@pytest.mark.parametrize("text", _corpus())
+def test_the_c_api_answers_as_pglast_does(text: str) -> None:
+    _assert_same(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "SELECT",
+                    "ALTER TABLE t ADD COLUMN",
+                    "'",
+                    '"',
+                    "$$",
+                    "$a$",
+                    "--",
+                    "/*",
+                    "*/",
+                    ";",
+                    "(",
+                    ")",
+                    ",",
+                    "é",
+                    "😀",
+                    "\n",
+                    " ",
+                    "E'\\",
+                    "\ud800",
+                ]
+            ),
+            st.text(max_size=8),
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_any_text_gets_the_same_answer_both_ways(text: str) -> None:
+    _assert_same(text)
+
+
+def test_the_tree_is_json_with_byte_offsets() -> None:
+    tree = json.loads(libpg_query.parse_json("SELECT 'é'; SELECT 2"))
+    # 'é' is two bytes in UTF-8: the second statement starts at byte 13, character 12.
+    assert tree["stmts"][1]["stmt_location"] == 13
+
+
+def test_tokens_are_located_by_character_and_named_by_the_grammar() -> None:
+    assert libpg_query.scan("SELECT 'é', \"order\" -- c") == [
+        Token(0, 5, "SELECT", "RESERVED_KEYWORD"),
+        Token(7, 9, "SCONST", "NO_KEYWORD"),
+        Token(10, 10, "ASCII_44", "NO_KEYWORD"),
+        Token(12, 18, "IDENT", "NO_KEYWORD"),
+        Token(20, 23, "SQL_COMMENT", "NO_KEYWORD"),
+    ]
+
+
+def test_errors_carry_postgres_message_and_character_index() -> None:
+    with pytest.raises(ParseError) as raised:
+        libpg_query.parse_json("SELECT 'é' FRM t")
+    assert raised.value.message == 'syntax error at or near "t"'
+    assert raised.value.index == 15
+    with pytest.raises(ParseError) as at_end:
+        libpg_query.parse_json("SELECT (1")
+    assert at_end.value.index is None
+
+
+def test_the_check_path_does_not_import_pglast(tmp_path: Path) -> None:
+    _c_library()
+    migration = tmp_path / "0001.sql"
+    migration.write_text("ALTER TABLE users ADD COLUMN phone text NOT NULL;\n")
+    program = (
+        "import sys\n"
+        "from bgmigrate.check.api import check_sql\n"
+        f"result = check_sql({migration.read_text()!r})\n"
+        "assert result.findings, 'the migration must be flagged'\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'pglast'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
