@@ -32,6 +32,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
+    """`[tool.bgmigrate]` or `bgmigrate.toml`, validated; every key optional."""
+
     paths: tuple[str, ...] = ()
     pg_version: int | None = None
     select: tuple[str, ...] = ()

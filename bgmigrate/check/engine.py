@@ -23,6 +23,8 @@ class SelectionError(ValueError):
 
 @dataclass(frozen=True)
 class CheckSettings:
+    """What a check is run with: the PostgreSQL version, the active rules, the reported units."""
+
     pg_version: int = 16
     rules: tuple[Rule, ...] = ()
     """The active rules, already selected and with their severities overridden."""

@@ -59,6 +59,8 @@ class LockMode(str, Enum):
 
 @dataclass(frozen=True)
 class TableLock:
+    """A lock an operation takes on a table, as far as other sessions' traffic is concerned."""
+
     mode: LockMode
     table: Name
 

@@ -26,6 +26,8 @@ class CheckProblem(Exception):
 
 @dataclass(frozen=True)
 class CheckOptions:
+    """One `bgmigrate check` run's inputs, as the command line gives them."""
+
     paths: tuple[str, ...] = ()
     stdin_text: str | None = None
     stdin_filename: str = "<stdin>"

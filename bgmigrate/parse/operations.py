@@ -127,6 +127,9 @@ class Volatility(str, Enum):
 
 @dataclass(unsafe_hash=True)
 class ColumnDefault:
+    """A column's DEFAULT expression, with the volatility that decides whether adding it rewrites
+    the table."""
+
     sql: str
     volatility: Volatility
     volatile_function: str | None = None
@@ -191,6 +194,8 @@ class InlineConstraint:
 
 @dataclass(unsafe_hash=True)
 class ColumnDefinition:
+    """A column as CREATE TABLE or ADD COLUMN defines it."""
+
     name: str
     type: TypeName | None
     """For `serial` & co., the integer type it stands for (`generated` is then SERIAL)."""
@@ -204,6 +209,8 @@ class ColumnDefinition:
 
 @dataclass(unsafe_hash=True)
 class CreateTable(Operation):
+    """`CREATE TABLE`, including `CREATE TABLE … AS` and `SELECT INTO`."""
+
     table: Name
     columns: tuple[ColumnDefinition, ...] = ()
     constraints: tuple[InlineConstraint, ...] = ()
@@ -245,6 +252,8 @@ class RenameObject(Operation):
 
 @dataclass(unsafe_hash=True)
 class AddColumn(Operation):
+    """`ALTER TABLE … ADD COLUMN`."""
+
     table: Name
     column: ColumnDefinition
     if_not_exists: bool = False
@@ -252,6 +261,8 @@ class AddColumn(Operation):
 
 @dataclass(unsafe_hash=True)
 class DropColumn(Operation):
+    """`ALTER TABLE … DROP COLUMN`."""
+
     table: Name
     column: str
     cascade: bool = False
@@ -260,6 +271,8 @@ class DropColumn(Operation):
 
 @dataclass(unsafe_hash=True)
 class RenameColumn(Operation):
+    """`ALTER TABLE … RENAME [COLUMN] a TO b`."""
+
     table: Name
     column: str
     new_name: str
@@ -267,12 +280,16 @@ class RenameColumn(Operation):
 
 @dataclass(unsafe_hash=True)
 class RenameTable(Operation):
+    """`ALTER TABLE … RENAME TO`."""
+
     table: Name
     new_name: str
 
 
 @dataclass(unsafe_hash=True)
 class AlterColumnType(Operation):
+    """`ALTER TABLE … ALTER COLUMN … TYPE`, with its USING expression."""
+
     table: Name
     column: str
     new_type: TypeName
@@ -281,18 +298,24 @@ class AlterColumnType(Operation):
 
 @dataclass(unsafe_hash=True)
 class SetNotNull(Operation):
+    """`ALTER TABLE … ALTER COLUMN … SET NOT NULL`."""
+
     table: Name
     column: str
 
 
 @dataclass(unsafe_hash=True)
 class DropNotNull(Operation):
+    """`ALTER TABLE … ALTER COLUMN … DROP NOT NULL`."""
+
     table: Name
     column: str
 
 
 @dataclass(unsafe_hash=True)
 class SetDefault(Operation):
+    """`ALTER TABLE … ALTER COLUMN … SET DEFAULT`."""
+
     table: Name
     column: str
     default: ColumnDefault
@@ -300,12 +323,16 @@ class SetDefault(Operation):
 
 @dataclass(unsafe_hash=True)
 class DropDefault(Operation):
+    """`ALTER TABLE … ALTER COLUMN … DROP DEFAULT`."""
+
     table: Name
     column: str
 
 
 @dataclass(unsafe_hash=True)
 class AddConstraint(Operation):
+    """`ALTER TABLE … ADD CONSTRAINT` (or an unnamed table constraint) on an existing table."""
+
     table: Name
     kind: ConstraintKind
     name: str | None = None
@@ -322,12 +349,16 @@ class AddConstraint(Operation):
 
 @dataclass(unsafe_hash=True)
 class ValidateConstraint(Operation):
+    """`ALTER TABLE … VALIDATE CONSTRAINT`."""
+
     table: Name
     name: str
 
 
 @dataclass(unsafe_hash=True)
 class DropConstraint(Operation):
+    """`ALTER TABLE … DROP CONSTRAINT`."""
+
     table: Name
     name: str
     if_exists: bool = False
@@ -336,6 +367,8 @@ class DropConstraint(Operation):
 
 @dataclass(unsafe_hash=True)
 class CreateIndex(Operation):
+    """`CREATE [UNIQUE] INDEX [CONCURRENTLY]`."""
+
     table: Name
     name: Name | None
     columns: tuple[str, ...] = ()
@@ -349,6 +382,8 @@ class CreateIndex(Operation):
 
 @dataclass(unsafe_hash=True)
 class DropIndex(Operation):
+    """`DROP INDEX [CONCURRENTLY]`."""
+
     names: tuple[Name, ...]
     concurrently: bool = False
     if_exists: bool = False
@@ -357,6 +392,8 @@ class DropIndex(Operation):
 
 @dataclass(unsafe_hash=True)
 class Reindex(Operation):
+    """`REINDEX [CONCURRENTLY]` of an index, a table, a schema or a database."""
+
     target_kind: str
     name: Name | None
     concurrently: bool = False
@@ -364,6 +401,8 @@ class Reindex(Operation):
 
 @dataclass(unsafe_hash=True)
 class DropTable(Operation):
+    """`DROP TABLE`."""
+
     tables: tuple[Name, ...]
     if_exists: bool = False
     cascade: bool = False
@@ -371,6 +410,8 @@ class DropTable(Operation):
 
 @dataclass(unsafe_hash=True)
 class Truncate(Operation):
+    """`TRUNCATE`."""
+
     tables: tuple[Name, ...]
     cascade: bool = False
 
@@ -396,6 +437,8 @@ class TableRewrite(Operation):
 
 @dataclass(unsafe_hash=True)
 class AlterEnum(Operation):
+    """`ALTER TYPE … ADD VALUE` / `RENAME VALUE` on an enum."""
+
     type: Name
     action: AlterEnumAction
     value: str
@@ -413,6 +456,8 @@ class SetGuc(Operation):
 
 @dataclass(unsafe_hash=True)
 class Transaction(Operation):
+    """A transaction-control statement (`BEGIN`, `COMMIT`, `SAVEPOINT`, …)."""
+
     action: TransactionAction
 
 

@@ -43,11 +43,16 @@ _USAGE = "bgmigrate: ignore RULE[,RULE…] -- reason"
 
 @dataclass(frozen=True)
 class PhaseTag:
+    """`-- bgmigrate: phase=contract`: the deploy phase a unit belongs to."""
+
     phase: Phase
 
 
 @dataclass(frozen=True)
 class IgnoreTag:
+    """`-- bgmigrate: ignore RULE[,RULE…] -- reason` (or `ignore-file`): suppressions, each
+    with its reason."""
+
     rules: tuple[str, ...]
     reason: str
     whole_file: bool
@@ -55,6 +60,8 @@ class IgnoreTag:
 
 @dataclass(frozen=True)
 class InvalidTag:
+    """A `bgmigrate:` comment that cannot be read; `message` says how to write it."""
+
     message: str
 
 
