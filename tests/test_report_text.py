@@ -5,7 +5,7 @@ from dataclasses import replace
 from report_cases import MULTI_LINE_MESSAGE, ORDERS_PATH, RENAME_PATH, catalog, sample_result
 
 from bgmigrate.check.finding import Severity
-from bgmigrate.check.report.text import MAX_SOURCE_LINES, render
+from bgmigrate.check.report.text import MAX_SOURCE_LINES, WIDTH, render
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.source.unit import Location, Phase, UnitKind
 
@@ -135,19 +135,38 @@ def test_output_does_not_depend_on_the_terminal_environment(monkeypatch):
         assert render(sample_result(), catalog(), color=color) == expected[color]
 
 
-def test_machine_formats_do_not_import_rich():
+def test_no_format_imports_rich():
+    # The text format is what the pre-commit hook prints: it is laid out without rich.
     program = (
         "import sys\n"
         "from bgmigrate.check.report import FORMATS\n"
         "from bgmigrate.check.result import CheckedUnit, CheckResult\n"
-        "for name in ('json', 'sarif', 'github', 'gitlab'):\n"
-        "    FORMATS[name](CheckResult(units=[]), {}, color=False)\n"
+        "for name in ('text', 'json', 'sarif', 'github', 'gitlab'):\n"
+        "    FORMATS[name](CheckResult(units=[]), {}, color=True)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'pygments')))\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, check=True
     )
     assert completed.stdout == "[]\n"
+
+
+def test_a_source_line_wider_than_the_report_is_cut_not_wrapped():
+    statement = (
+        "CREATE INDEX ix ON orders USING btree (" + ", ".join(f"c{n}" for n in range(40)) + ")"
+    )
+    unit = CheckedUnit("wide.sql", UnitKind.SQL, Phase.EXPAND, statements=1, text=statement + ";\n")
+    finding = replace(
+        sample_result().findings[3],
+        path="wide.sql",
+        location=Location(1, 1, 1, len(statement)),
+        statement=statement,
+    )
+    lines = block(plain(CheckResult(units=[unit], findings=[finding])), "wide.sql:1:1")
+    source, carets = lines[2], lines[3]
+    assert source.startswith("  1 | CREATE INDEX ix ON orders")
+    assert source.endswith("…") and len(source) == WIDTH
+    assert carets == "    | " + "^" * (WIDTH - 7) + "…"
 
 
 def test_header_stays_on_one_line_for_long_paths():

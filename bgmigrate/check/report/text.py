@@ -4,26 +4,21 @@ A finding reads: `path:line:col  severity  rule`, the message, the offending sou
 with the span highlighted (at most `MAX_SOURCE_LINES` of them), why the rule exists (its
 summary) and the safe alternative. Suppressed findings are only counted in the summary.
 
-rich is imported inside `render`, so the other formats do not pay for it. The console is
-configured completely (size, colours, terminal) rather than sniffed from the environment,
-so the same result always renders to the same text; the caller decides `color`.
+The layout is fixed (WIDTH cells, colour only when the caller says so) rather than sniffed
+from the environment, so the same result always renders to the same text. It is laid out by
+`report.layout` rather than rich: this is what a pre-commit hook prints on every commit.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bgmigrate.check.finding import Finding, Severity
+from bgmigrate.check.report.layout import StyledText, cell_width
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
-    from rich.text import Text
 
 __all__ = ["MAX_SOURCE_LINES", "WIDTH", "render"]
 
@@ -31,6 +26,7 @@ WIDTH = 100
 MAX_SOURCE_LINES = 8
 """Longer spans show their first lines, an elision line and their last line."""
 
+_INDENT = "  "
 _SEVERITY_STYLE = {
     Severity.ERROR: "bold red",
     Severity.WARNING: "bold yellow",
@@ -42,63 +38,43 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as `source.lines` counts lines
 
 
 def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str:
-    from rich.console import Console
-
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=WIDTH,
-        height=25,  # with both sizes given rich never asks the terminal or $COLUMNS
-        color_system="standard" if color else None,
-        force_terminal=color,
-        no_color=False,
-        legacy_windows=False,
-        highlight=False,
-        markup=False,
-        emoji=False,
-    )
     units = {unit.path: unit for unit in result.units}
+    lines: list[str] = []
     for finding in result.findings:
         if finding.suppressed:
             continue
         # One line whatever its length: editors and terminals turn `path:line:col` into a link.
-        console.print(_header(finding), soft_wrap=True)
-        for renderable in _finding(finding, units.get(finding.path), rules.get(finding.rule)):
-            console.print(renderable)
-        console.print()
-    console.print(_summary(result))
-    # Padding fills wrapped lines with spaces up to the width; nobody wants them.
-    return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
+        lines.append(_header(finding).render(color=color))
+        lines.extend(_finding(finding, units.get(finding.path), rules.get(finding.rule), color))
+        lines.append("")
+    lines.extend(_summary(result).lines(WIDTH, color=color))
+    return "\n".join(lines) + "\n"
 
 
-def _header(finding: Finding) -> Text:
-    from rich.text import Text
-
+def _header(finding: Finding) -> StyledText:
     span = finding.location
-    return Text.assemble(
-        (f"{finding.path}:{span.line}:{span.column}", "bold"),
-        "  ",
-        (finding.severity.value, _SEVERITY_STYLE[finding.severity]),
-        "  ",
-        (finding.rule, "magenta"),
+    return (
+        StyledText()
+        .append(f"{finding.path}:{span.line}:{span.column}", "bold")
+        .append("  ")
+        .append(finding.severity.value, _SEVERITY_STYLE[finding.severity])
+        .append("  ")
+        .append(finding.rule, "magenta")
     )
 
 
 def _finding(
-    finding: Finding, unit: CheckedUnit | None, rule: Rule | None
-) -> Iterator[RenderableType]:
-    from rich.padding import Padding
-    from rich.text import Text
-
-    yield Padding(Text(finding.message), (0, 0, 0, 2))
-    yield from _excerpt(_rows(finding, unit), _SEVERITY_STYLE[finding.severity])
+    finding: Finding, unit: CheckedUnit | None, rule: Rule | None, color: bool
+) -> Iterator[str]:
+    yield from StyledText(finding.message).lines(WIDTH, indent=_INDENT, color=color)
+    yield from _excerpt(_rows(finding, unit), _SEVERITY_STYLE[finding.severity], color)
     if rule is not None:
-        yield Padding(Text.assemble(("why: ", "bold"), rule.summary), (0, 0, 0, 2))
+        why = StyledText().append("why: ", "bold").append(rule.summary)
+        yield from why.lines(WIDTH, indent=_INDENT, color=color)
     if finding.safe_alternative:
-        yield Padding(
-            Text.assemble(("safe alternative: ", "bold green"), finding.safe_alternative),
-            (0, 0, 0, 2),
-        )
+        advice = StyledText().append("safe alternative: ", "bold green")
+        advice.append(finding.safe_alternative)
+        yield from advice.lines(WIDTH, indent=_INDENT, color=color)
 
 
 @dataclass(frozen=True)
@@ -141,10 +117,7 @@ def _displayable(line: str) -> str:
     return line.replace("\t", " ")
 
 
-def _excerpt(rows: list[_Row], style: str) -> Iterator[Text]:
-    from rich.cells import cell_len
-    from rich.text import Text
-
+def _excerpt(rows: list[_Row], style: str, color: bool) -> Iterator[str]:
     if not rows:
         return
     width = len(str(rows[-1].number))
@@ -152,22 +125,22 @@ def _excerpt(rows: list[_Row], style: str) -> Iterator[Text]:
     for row in rows:
         if previous is not None and row.number > previous + 1:
             skipped = row.number - previous - 1
-            yield Text(f"  {'':>{width}} | ... {skipped} more lines", style="dim")
+            elision = StyledText().append(f"  {'':>{width}} | ... {skipped} more lines", "dim")
+            yield elision.line(WIDTH, color=color)
         previous = row.number
         gutter = f"  {row.number:>{width}} | "
-        line = Text.assemble((gutter, "dim"), row.text, no_wrap=True, overflow="ellipsis")
+        line = StyledText().append(gutter, "dim").append(row.text)
         line.stylize(style, len(gutter) + row.start, len(gutter) + row.end)
-        yield line
+        yield line.line(WIDTH, color=color)
     if len(rows) == 1:
         row = rows[0]
-        indent = cell_len(row.text[: row.start])
-        marks = max(1, cell_len(row.text[row.start : row.end]))
-        yield Text.assemble((f"  {'':>{width}} | ", "dim"), " " * indent, ("^" * marks, style))
+        indent = cell_width(row.text[: row.start])
+        marks = max(1, cell_width(row.text[row.start : row.end]))
+        carets = StyledText().append(f"  {'':>{width}} | ", "dim").append(" " * indent)
+        yield carets.append("^" * marks, style).line(WIDTH, color=color)
 
 
-def _summary(result: CheckResult) -> Text:
-    from rich.text import Text
-
+def _summary(result: CheckResult) -> StyledText:
     counts = [(result.count(severity), _NOUNS[severity]) for severity in Severity]
     problems = [_counted(count, noun) for count, noun in counts if count]
     units = _counted(len(result.units), "unit")
@@ -180,7 +153,7 @@ def _summary(result: CheckResult) -> Text:
         style = "bold yellow"
     else:
         style = "bold green"
-    return Text(line, style=style)
+    return StyledText().append(line, style)
 
 
 def _counted(count: int, noun: str) -> str:
