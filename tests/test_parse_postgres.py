@@ -950,3 +950,18 @@ def test_sql_like_text_never_raises(pieces: list[str]) -> None:
     for op in operations:
         assert isinstance(op, Operation)
         assert op.location.line >= 1 and op.location.column >= 1
+
+
+def test_operations_are_values_of_their_own_class() -> None:
+    statement = Statement("DROP TABLE t", "m.sql", Location(1, 1, 1, 12), 0)
+    first = DropTable(statement, statement.location, (Name("t"),))
+    same = DropTable(statement, statement.location, (Name("t"),))
+    assert first == same and hash(first) == hash(same) and first is not same
+    assert first != DropTable(statement, statement.location, (Name("u"),))
+    # Same fields, other class: never equal, as dataclass(eq=True) generates it.
+    assert first != Truncate(statement, statement.location, (Name("t"),))
+    assert len({first, same}) == 1
+    assert repr(first).startswith("DropTable(statement=Statement(")
+    assert repr(first).endswith(
+        "tables=(Name(name='t', schema=None),), if_exists=False, cascade=False)"
+    )

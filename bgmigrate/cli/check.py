@@ -1,189 +1,156 @@
-"""`bgmigrate check`, `bgmigrate rules`, `bgmigrate explain`: wiring to bgmigrate.check."""
+"""`bgmigrate check`: its options, and wiring to bgmigrate.check.
+
+This command's options are parsed with argparse, not typer. A pre-commit hook runs it on every
+commit, and importing typer (and the click it carries) takes about a fifth of checking one
+small file. `bgmigrate.cli.main` runs it without importing typer, and the typer app mounts it
+as a pass-through command, so `bgmigrate --help` lists it and `bgmigrate check` has one
+parser whichever way it is reached.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
-from enum import Enum
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
-
-import typer
+from typing import NoReturn
 
 from bgmigrate.cli.errors import fail
 
-__all__ = ["register"]
+__all__ = ["SUMMARY", "run"]
+
+SUMMARY = "Check migrations for changes that break the running app version or lock its traffic."
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
+FAIL_ON = ("error", "warning", "never")
+
+_DESCRIPTION = f"""{SUMMARY}
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 could not check.
+"""
+_EXAMPLES = """examples:
+  bgmigrate check migrations/
+  bgmigrate check alembic/versions/ --format github --since origin/main
+  git diff --name-only | grep .sql | xargs bgmigrate check --fail-on warning
+"""
 
 
-class CheckFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-    gitlab = "gitlab"
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, as for every other failure (exit code 2): argparse would print the usage.
+        fail(f"{message} (`{self.prog} --help` lists the options)")
 
 
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    never = "never"
+def _pg_version(text: str) -> int:
+    try:
+        version = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a PostgreSQL major version") from None
+    if not 9 <= version <= 99:
+        raise argparse.ArgumentTypeError(f"{version} is not between 9 and 99")
+    return version
 
 
-class CatalogFormat(str, Enum):
-    text = "text"
-    json = "json"
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="bgmigrate check",
+        description=_DESCRIPTION,
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="SQL files, Alembic revisions or projects, directories; '-' reads SQL from stdin. "
+        "Default: `paths` from the config.",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default), json, sarif, github or gitlab.",
+    )
+    parser.add_argument(
+        "--pg-version",
+        type=_pg_version,
+        metavar="N",
+        help="Target PostgreSQL major version, 9 to 99 (default: config, else 16).",
+    )
+    parser.add_argument(
+        "--select",
+        action="append",
+        metavar="RULE,…",
+        help="Only these rules or categories (comma-separated, repeatable).",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        metavar="RULE,…",
+        help="Skip these rules or categories (comma-separated, repeatable).",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="error",
+        help="Lowest severity that makes the exit code 1 (default: error).",
+    )
+    parser.add_argument(
+        "--since",
+        metavar="GIT_REF",
+        help="Report only migrations added or changed since this git ref (earlier ones still "
+        "give context).",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="Config file (default: nearest bgmigrate.toml or pyproject.toml with "
+        "[tool.bgmigrate]).",
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        default="<stdin>",
+        metavar="NAME",
+        help="The name to report for SQL read from stdin (default: <stdin>).",
+    )
+    parser.add_argument(
+        "--color",
+        action=argparse.BooleanOptionalAction,
+        help="Colour text output (default: on a terminal).",
+    )
+    return parser
 
 
 def _names(values: list[str] | None) -> tuple[str, ...]:
     return tuple(n.strip() for v in values or [] for n in v.split(",") if n.strip())
 
 
-def check(
-    paths: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="SQL files, Alembic revisions or projects, directories; '-' reads SQL from "
-            "stdin. Default: `paths` from the config.",
-            show_default=False,
-        ),
-    ] = None,
-    output_format: Annotated[
-        CheckFormat | None,
-        typer.Option("--format", help="text (default), json, sarif, github or gitlab."),
-    ] = None,
-    pg_version: Annotated[
-        int | None,
-        typer.Option(
-            min=9, max=99, help="Target PostgreSQL major version (default: config, else 16)."
-        ),
-    ] = None,
-    select: Annotated[
-        list[str] | None,
-        typer.Option(help="Only these rules or categories (comma-separated, repeatable)."),
-    ] = None,
-    ignore: Annotated[
-        list[str] | None,
-        typer.Option(help="Skip these rules or categories (comma-separated, repeatable)."),
-    ] = None,
-    fail_on: Annotated[
-        FailOn, typer.Option(help="Lowest severity that makes the exit code 1.")
-    ] = FailOn.error,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="Report only migrations added or changed since this git ref (earlier ones "
-            "still give context)."
-        ),
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            help="Config file (default: nearest bgmigrate.toml or "
-            "pyproject.toml with [tool.bgmigrate]).",
-        ),
-    ] = None,
-    stdin_filename: Annotated[
-        str, typer.Option(help="The name to report for SQL read from stdin.")
-    ] = "<stdin>",
-    color: Annotated[
-        bool | None,
-        typer.Option("--color/--no-color", help="Colour text output (default: on a terminal)."),
-    ] = None,
-) -> None:
-    """Check migrations for changes that break the running app version or lock its traffic.
-
-    Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 could not check.
-
-    Examples:
-
-      bgmigrate check migrations/
-
-      bgmigrate check alembic/versions/ --format github --since origin/main
-
-      git diff --name-only | grep .sql | xargs bgmigrate check --fail-on warning
-    """
+def run(argv: Sequence[str]) -> int:
+    """`bgmigrate check ARGV…`: print the report, return the exit code."""
     from bgmigrate.check.finding import Severity
-    from bgmigrate.check.report import FORMATS
+    from bgmigrate.check.report import FORMATS as RENDERERS
     from bgmigrate.check.runner import CheckOptions, CheckProblem, run_check
     from bgmigrate.rules import CATALOG
 
-    stdin_text = sys.stdin.read() if paths and "-" in paths else None
+    arguments = _parser().parse_intermixed_args(argv)
+    paths = arguments.paths
     options = CheckOptions(
-        paths=tuple(paths or ()),
-        stdin_text=stdin_text,
-        stdin_filename=stdin_filename,
-        pg_version=pg_version,
-        select=_names(select),
-        ignore=_names(ignore),
-        since=since,
-        config_file=config,
+        paths=tuple(paths),
+        stdin_text=sys.stdin.read() if "-" in paths else None,
+        stdin_filename=arguments.stdin_filename,
+        pg_version=arguments.pg_version,
+        select=_names(arguments.select),
+        ignore=_names(arguments.ignore),
+        since=arguments.since,
+        config_file=arguments.config,
     )
     try:
         result = run_check(options)
     except CheckProblem as problem:
         fail(str(problem))
-    is_terminal = sys.stdout.isatty()
-    chosen = (output_format or CheckFormat.text).value
-    rendered = FORMATS[chosen](result, CATALOG, color=is_terminal if color is None else color)
+    color = sys.stdout.isatty() if arguments.color is None else arguments.color
+    rendered = RENDERERS[arguments.format](result, CATALOG, color=color)
     sys.stdout.write(rendered if rendered.endswith("\n") or not rendered else rendered + "\n")
-    threshold = None if fail_on is FailOn.never else Severity(fail_on.value)
-    raise typer.Exit(1 if result.fails(threshold) else 0)
-
-
-def rules(
-    output_format: Annotated[
-        CatalogFormat, typer.Option("--format", help="text or json.")
-    ] = CatalogFormat.text,
-) -> None:
-    """List the rule catalog: name, category, default severity, summary.
-
-    Example:
-
-      bgmigrate rules --format json | jq '.[].name'
-    """
-    from bgmigrate.check.catalog import catalog_json, catalog_table
-
-    if output_format is CatalogFormat.json:
-        sys.stdout.write(catalog_json() + "\n")
-    else:
-        sys.stdout.write(catalog_table(color=sys.stdout.isatty()))
-
-
-def explain(
-    rule: Annotated[str, typer.Argument(help="A rule name, e.g. rename-column.")],
-    output_format: Annotated[
-        CatalogFormat, typer.Option("--format", help="text (Markdown) or json.")
-    ] = CatalogFormat.text,
-) -> None:
-    """Print one rule's documentation: what it flags, why, examples, and what to do instead.
-
-    Example:
-
-      bgmigrate explain create-index-non-concurrently
-    """
-    from bgmigrate.check.catalog import explain_json, explain_markdown
-    from bgmigrate.rules import CATALOG
-
-    if rule not in CATALOG:
-        from difflib import get_close_matches
-
-        near = get_close_matches(rule, list(CATALOG), n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else "; `bgmigrate rules` lists them"
-        fail(f"no rule named {rule!r}{hint}")
-    if output_format is CatalogFormat.json:
-        sys.stdout.write(explain_json(CATALOG[rule]) + "\n")
-        return
-    text = explain_markdown(CATALOG[rule])
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.markdown import Markdown
-
-        Console().print(Markdown(text))
-    else:
-        sys.stdout.write(text)
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(check)
-    app.command()(rules)
-    app.command()(explain)
+    threshold = None if arguments.fail_on == "never" else Severity(arguments.fail_on)
+    return 1 if result.fails(threshold) else 0

@@ -8,12 +8,19 @@ They are value objects: hashable, compared by value, and never mutated once buil
 `frozen=True` on purpose: a frozen dataclass's constructor assigns each field through
 `object.__setattr__`, three times slower, and a check builds several objects per statement
 (measured: 13% of a 20,000-statement check). The same holds for `source.unit`'s types.
+
+Their equality, hash and repr are written once, in `_Value`, instead of being generated for
+each class by `dataclass`: generating a method compiles its source text, and three methods for
+each of these ~40 classes were two thirds of this module's import time, which every
+pre-commit run pays. `dataclass` still writes each class's `__init__`, so building an
+operation costs the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from bgmigrate.source.unit import Location, Statement
 
@@ -64,6 +71,33 @@ __all__ = [
 ]
 
 
+class _Value:
+    """Compared, hashed and shown by its fields' values, as `dataclass(unsafe_hash=True)`
+    would generate it: equal only to an object of the very same class."""
+
+    __slots__ = ()
+    __dataclass_fields__: dict[str, Any]
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, _Value):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+        return f"{self.__class__.__qualname__}({fields})"
+
+
+_value_type = dataclass(eq=False, repr=False)
+"""The decorator of the value classes below: `dataclass` generates only their `__init__`."""
+
+
 @dataclass(unsafe_hash=True, order=True)
 class Name:
     """A possibly schema-qualified identifier, as PostgreSQL folds it."""
@@ -80,8 +114,8 @@ class Name:
         return f"{self.schema or 'public'}.{self.name}"
 
 
-@dataclass(unsafe_hash=True)
-class TypeName:
+@_value_type
+class TypeName(_Value):
     """A column type as written, normalised to PostgreSQL's internal names (`int4`, `varchar`).
 
     `modifiers` holds the typmod values (`varchar(255)` → (255,)); `array_bounds` the number
@@ -125,8 +159,8 @@ class Volatility(str, Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(unsafe_hash=True)
-class ColumnDefault:
+@_value_type
+class ColumnDefault(_Value):
     """A column's DEFAULT expression, with the volatility that decides whether adding it rewrites
     the table."""
 
@@ -169,16 +203,16 @@ class AlterEnumAction(str, Enum):
     RENAME_VALUE = "rename_value"
 
 
-@dataclass(unsafe_hash=True)
-class Operation:
+@_value_type
+class Operation(_Value):
     """Base of every operation: the statement it comes from and the span of its action."""
 
     statement: Statement
     location: Location
 
 
-@dataclass(unsafe_hash=True)
-class InlineConstraint:
+@_value_type
+class InlineConstraint(_Value):
     """A constraint written inside a CREATE TABLE or ADD COLUMN: on a column definition
     (`REFERENCES`, `UNIQUE`, `CHECK`, …) or as a table constraint of a new table."""
 
@@ -192,8 +226,8 @@ class InlineConstraint:
     """The constrained columns of a table constraint; empty on a column definition."""
 
 
-@dataclass(unsafe_hash=True)
-class ColumnDefinition:
+@_value_type
+class ColumnDefinition(_Value):
     """A column as CREATE TABLE or ADD COLUMN defines it."""
 
     name: str
@@ -207,7 +241,7 @@ class ColumnDefinition:
     constraints: tuple[InlineConstraint, ...] = ()
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class CreateTable(Operation):
     """`CREATE TABLE`, including `CREATE TABLE … AS` and `SELECT INTO`."""
 
@@ -220,7 +254,7 @@ class CreateTable(Operation):
     """CREATE TABLE … AS / SELECT INTO: a new table filled by a query."""
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class CreateObject(Operation):
     """Any other object a unit creates (type, sequence, view, function, schema, trigger…)."""
 
@@ -230,7 +264,7 @@ class CreateObject(Operation):
     """The table a trigger or rule is created on, when there is one."""
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class DropObject(Operation):
     """A DROP of anything but a table or an index (view, type, function, schema…)."""
 
@@ -239,7 +273,7 @@ class DropObject(Operation):
     cascade: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class RenameObject(Operation):
     """A rename of anything but a table or a column (index, constraint, sequence, view…)."""
 
@@ -250,7 +284,7 @@ class RenameObject(Operation):
     """The table of a renamed constraint, trigger, policy or rule."""
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class AddColumn(Operation):
     """`ALTER TABLE … ADD COLUMN`."""
 
@@ -259,7 +293,7 @@ class AddColumn(Operation):
     if_not_exists: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class DropColumn(Operation):
     """`ALTER TABLE … DROP COLUMN`."""
 
@@ -269,7 +303,7 @@ class DropColumn(Operation):
     if_exists: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class RenameColumn(Operation):
     """`ALTER TABLE … RENAME [COLUMN] a TO b`."""
 
@@ -278,7 +312,7 @@ class RenameColumn(Operation):
     new_name: str
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class RenameTable(Operation):
     """`ALTER TABLE … RENAME TO`."""
 
@@ -286,7 +320,7 @@ class RenameTable(Operation):
     new_name: str
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class AlterColumnType(Operation):
     """`ALTER TABLE … ALTER COLUMN … TYPE`, with its USING expression."""
 
@@ -296,7 +330,7 @@ class AlterColumnType(Operation):
     using_sql: str | None = None
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class SetNotNull(Operation):
     """`ALTER TABLE … ALTER COLUMN … SET NOT NULL`."""
 
@@ -304,7 +338,7 @@ class SetNotNull(Operation):
     column: str
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class DropNotNull(Operation):
     """`ALTER TABLE … ALTER COLUMN … DROP NOT NULL`."""
 
@@ -312,7 +346,7 @@ class DropNotNull(Operation):
     column: str
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class SetDefault(Operation):
     """`ALTER TABLE … ALTER COLUMN … SET DEFAULT`."""
 
@@ -321,7 +355,7 @@ class SetDefault(Operation):
     default: ColumnDefault
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class DropDefault(Operation):
     """`ALTER TABLE … ALTER COLUMN … DROP DEFAULT`."""
 
@@ -329,7 +363,7 @@ class DropDefault(Operation):
     column: str
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class AddConstraint(Operation):
     """`ALTER TABLE … ADD CONSTRAINT` (or an unnamed table constraint) on an existing table."""
 
@@ -347,7 +381,7 @@ class AddConstraint(Operation):
     """For a CHECK that is exactly `col IS NOT NULL`: the column it proves non-null."""
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class ValidateConstraint(Operation):
     """`ALTER TABLE … VALIDATE CONSTRAINT`."""
 
@@ -355,7 +389,7 @@ class ValidateConstraint(Operation):
     name: str
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class DropConstraint(Operation):
     """`ALTER TABLE … DROP CONSTRAINT`."""
 
@@ -365,7 +399,7 @@ class DropConstraint(Operation):
     cascade: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class CreateIndex(Operation):
     """`CREATE [UNIQUE] INDEX [CONCURRENTLY]`."""
 
@@ -380,7 +414,7 @@ class CreateIndex(Operation):
     method: str = "btree"
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class DropIndex(Operation):
     """`DROP INDEX [CONCURRENTLY]`."""
 
@@ -390,7 +424,7 @@ class DropIndex(Operation):
     cascade: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class Reindex(Operation):
     """`REINDEX [CONCURRENTLY]` of an index, a table, a schema or a database."""
 
@@ -399,7 +433,7 @@ class Reindex(Operation):
     concurrently: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class DropTable(Operation):
     """`DROP TABLE`."""
 
@@ -408,7 +442,7 @@ class DropTable(Operation):
     cascade: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class Truncate(Operation):
     """`TRUNCATE`."""
 
@@ -416,7 +450,7 @@ class Truncate(Operation):
     cascade: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class DataChange(Operation):
     """UPDATE, DELETE or INSERT … SELECT on a table."""
 
@@ -425,7 +459,7 @@ class DataChange(Operation):
     has_where: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class TableRewrite(Operation):
     """A statement that rewrites a whole table under ACCESS EXCLUSIVE."""
 
@@ -435,7 +469,7 @@ class TableRewrite(Operation):
     `SET ACCESS METHOD` or `SET EXPRESSION` (of a stored generated column)."""
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class AlterEnum(Operation):
     """`ALTER TYPE … ADD VALUE` / `RENAME VALUE` on an enum."""
 
@@ -445,7 +479,7 @@ class AlterEnum(Operation):
     new_value: str | None = None
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class SetGuc(Operation):
     """`SET [LOCAL] name = value` / `RESET name`; value None for RESET or DEFAULT."""
 
@@ -454,14 +488,14 @@ class SetGuc(Operation):
     local: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class Transaction(Operation):
     """A transaction-control statement (`BEGIN`, `COMMIT`, `SAVEPOINT`, …)."""
 
     action: TransactionAction
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class OtherAlterTable(Operation):
     """An ALTER TABLE action without an operation of its own (SET STATISTICS, OWNER TO,
     ENABLE TRIGGER…): it still takes a lock on the table."""
@@ -471,7 +505,7 @@ class OtherAlterTable(Operation):
     lock: str = "ACCESS EXCLUSIVE"
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class AddDomainConstraint(Operation):
     """`ALTER DOMAIN … ADD CONSTRAINT`: validated, it scans every table using the domain
     under a SHARE lock."""
@@ -483,7 +517,7 @@ class AddDomainConstraint(Operation):
     check_sql: str | None = None
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class RefreshMaterializedView(Operation):
     """`REFRESH MATERIALIZED VIEW [CONCURRENTLY]`: without CONCURRENTLY it holds ACCESS
     EXCLUSIVE on the view, blocking its readers, for the whole refresh."""
@@ -492,7 +526,7 @@ class RefreshMaterializedView(Operation):
     concurrently: bool = False
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class LockTable(Operation):
     """An explicit `LOCK TABLE`; `mode` as PostgreSQL names it (`ACCESS EXCLUSIVE`)."""
 
@@ -500,7 +534,7 @@ class LockTable(Operation):
     mode: str
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class Unknown(Operation):
     """A statement the vocabulary does not model; `node` names its parser node type."""
 
@@ -508,7 +542,7 @@ class Unknown(Operation):
     tables: tuple[Name, ...] = field(default=())
 
 
-@dataclass(unsafe_hash=True)
+@_value_type
 class SyntaxErrorOp(Operation):
     """A statement the PostgreSQL grammar rejects; `message` is the parser's."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bgmigrate.cli import app
+from bgmigrate.cli.app import app
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SAFE = "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;\n"
@@ -258,3 +258,72 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_pg_version_out_of_range_is_a_usage_error(project: Path) -> None:
     write(project / "m.sql", SAFE)
     assert run(["check", "m.sql", "--pg-version", "5"], project).exit_code == 2
+
+
+def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bgmigrate", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--format", "yaml"],
+        ["--pg-version", "5"],
+        ["--pg-version", "sixteen"],
+        ["--fail-on", "sometimes"],
+        ["--no-such-option"],
+        ["--format"],
+    ],
+)
+def test_a_bad_option_is_one_line_on_stderr_and_exit_two(project: Path, args: list[str]) -> None:
+    write(project / "r.sql", RENAME)
+    result = _cli(["check", "r.sql", *args], project)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("bgmigrate: error: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "bgmigrate check --help" in result.stderr
+
+
+def test_options_may_come_between_paths_and_take_the_equals_form(project: Path) -> None:
+    write(project / "a.sql", SAFE)
+    write(project / "b.sql", RENAME)
+    result = _cli(["check", "a.sql", "--format=json", "b.sql", "--select", "compat"], project)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert [unit["path"] for unit in report["units"]] == ["a.sql", "b.sql"]
+    assert {finding["rule"] for finding in report["findings"]} == {"rename-column"}
+
+
+def test_the_check_command_runs_without_typer_rich_or_pglast(project: Path) -> None:
+    # The pre-commit path: what a hook pays for on every commit.
+    write(project / "r.sql", RENAME)
+    program = (
+        "import sys\n"
+        "sys.argv = ['bgmigrate', 'check', 'r.sql']\n"
+        "from bgmigrate.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    heavy = ('typer', 'click', 'rich', 'pglast', 'alembic', 'sqlalchemy', 'psycopg')\n"
+        "    loaded = sorted({m.split('.')[0] for m in sys.modules} & set(heavy))\n"
+        "    print(done.code, loaded, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=project, capture_output=True, text=True
+    )
+    assert "rename-column" in result.stdout
+    assert result.stderr.strip() == "1 []"
+
+
+def test_the_top_level_help_lists_check_and_check_help_comes_from_its_own_parser() -> None:
+    listing = _cli(["--help"], FIXTURES)
+    assert listing.returncode == 0
+    assert "check" in listing.stdout and "plan" in listing.stdout
+    own = _cli(["check", "--help"], FIXTURES)
+    through_app = run(["check", "--help"], FIXTURES)
+    assert own.returncode == through_app.exit_code == 0
+    assert "--fail-on" in own.stdout and "examples:" in own.stdout
+    assert through_app.output.split("\n")[0] == own.stdout.split("\n")[0]
