@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgmigrate.parse import libpg_query
-from bgmigrate.parse.libpg_query import ParseError, Token
+from bgmigrate.parse.libpg_query import ParseError, Tokens
 from bgmigrate.rules import CATALOG
 from bgmigrate.source.sql import split_sql
 
@@ -130,12 +130,16 @@ def test_the_tree_is_json_with_byte_offsets() -> None:
 
 
 def test_tokens_are_located_by_character_and_named_by_the_grammar() -> None:
-    assert libpg_query.scan("SELECT 'é', \"order\" -- c") == [
-        Token(0, 5, "SELECT", "RESERVED_KEYWORD"),
-        Token(7, 9, "SCONST", "NO_KEYWORD"),
-        Token(10, 10, "ASCII_44", "NO_KEYWORD"),
-        Token(12, 18, "IDENT", "NO_KEYWORD"),
-        Token(20, 23, "SQL_COMMENT", "NO_KEYWORD"),
+    assert libpg_query.scan("SELECT 'é', \"order\" -- c") == Tokens(
+        starts=[0, 7, 10, 12, 20],
+        ends=[5, 9, 10, 18, 23],
+        names=["SELECT", "SCONST", "ASCII_44", "IDENT", "SQL_COMMENT"],
+        keywords=["RESERVED_KEYWORD", "NO_KEYWORD", "NO_KEYWORD", "NO_KEYWORD", "NO_KEYWORD"],
+    )
+    assert libpg_query.scan("name user int").keywords == [
+        "UNRESERVED_KEYWORD",
+        "RESERVED_KEYWORD",
+        "COL_NAME_KEYWORD",
     ]
 
 

@@ -20,7 +20,7 @@ from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
 from os import path as os_path
 from typing import NamedTuple
 
-__all__ = ["ParseError", "Token", "byte_to_char_table", "parse_json", "scan"]
+__all__ = ["ParseError", "Tokens", "byte_to_char_table", "parse_json", "scan"]
 
 
 class ParseError(Exception):
@@ -33,15 +33,16 @@ class ParseError(Exception):
         self.index = index
 
 
-class Token(NamedTuple):
-    """A scanner token: character indexes into the text, both inclusive, the grammar's name
-    for it (`DEFAULT`, `IDENT`, `ASCII_44` for a comma, `SQL_COMMENT`, …) and its keyword
-    category (`NO_KEYWORD`, `UNRESERVED_KEYWORD`, `RESERVED_KEYWORD`, …)."""
+class Tokens(NamedTuple):
+    """A text's scanner tokens, as parallel lists: where each starts and ends (character
+    indexes, both inclusive), the grammar's name for it (`DEFAULT`, `IDENT`, `ASCII_44` for a
+    comma, `SQL_COMMENT`, …) and its keyword category (`NO_KEYWORD`, `UNRESERVED_KEYWORD`,
+    `RESERVED_KEYWORD`, …)."""
 
-    start: int
-    end: int
-    name: str
-    keyword: str
+    starts: list[int]
+    ends: list[int]
+    names: list[str]
+    keywords: list[str]
 
 
 def _error_index(text: str, cursor_position: int) -> int | None:
@@ -104,17 +105,17 @@ class _CLibrary:
         keyword_name.argtypes, keyword_name.restype = (ctypes.c_int,), ctypes.c_char_p
         self._keyword_name = _NameCache(keyword_name)
 
-    def parse_json(self, text: str) -> bytes:
+    def parse_json(self, text: str) -> str:
         result = self._parse(text.encode("utf-8"))
         try:
             if result.error:
                 error = result.error.contents
                 raise ParseError(error.message.decode("utf-8"), _error_index(text, error.cursorpos))
-            return ctypes.string_at(result.parse_tree)
+            return ctypes.string_at(result.parse_tree).decode("utf-8")
         finally:
             self._free_parse(result)
 
-    def scan(self, text: str) -> list[Token]:
+    def scan(self, text: str) -> Tokens:
         result = self._scan(text.encode("utf-8"))
         try:
             if result.error:
@@ -124,14 +125,17 @@ class _CLibrary:
             fields = list((ctypes.c_int * (4 * count)).from_address(result.tokens)) if count else []
         finally:
             self._free_scan(result)
-        to_char = _identity if text.isascii() else byte_to_char_table(text).__getitem__
+        starts, ends = fields[0::4], fields[1::4]
+        if not text.isascii():
+            to_char = byte_to_char_table(text)
+            starts, ends = [to_char[b] for b in starts], [to_char[b] for b in ends]
         token_name, keyword_name = self._token_name, self._keyword_name
-        return [
-            Token(to_char(start), to_char(end) - 1, token_name[token], keyword_name[keyword])
-            for start, end, token, keyword in zip(
-                fields[0::4], fields[1::4], fields[2::4], fields[3::4], strict=True
-            )
-        ]
+        return Tokens(
+            starts,
+            [end - 1 for end in ends],  # libpg_query's ends are exclusive
+            [token_name[token] for token in fields[2::4]],
+            [keyword_name[keyword] for keyword in fields[3::4]],
+        )
 
 
 class _NameCache(dict[int, str]):
@@ -145,10 +149,6 @@ class _NameCache(dict[int, str]):
         raw = self._name_of(number)
         name = self[number] = raw.decode("ascii") if raw else "UNKNOWN"
         return name
-
-
-def _identity(offset: int) -> int:
-    return offset
 
 
 def byte_to_char_table(text: str) -> list[int]:
@@ -187,23 +187,27 @@ def _pglast_errors() -> Iterator[None]:
         raise ParseError(error.args[0], error.args[1] if len(error.args) > 1 else None) from None
 
 
-def _pglast_parse_json(text: str) -> bytes:
+def _pglast_parse_json(text: str) -> str:
     from pglast.parser import parse_sql_json
 
     with _pglast_errors():
-        return parse_sql_json(text).encode("utf-8")
+        return parse_sql_json(text)
 
 
-def _pglast_scan(text: str) -> list[Token]:
+def _pglast_scan(text: str) -> Tokens:
     from pglast.parser import scan as pglast_scan
 
     with _pglast_errors():
-        return [
-            Token(token.start, token.end, token.name, token.kind) for token in pglast_scan(text)
-        ]
+        tokens = pglast_scan(text)
+    return Tokens(
+        [token.start for token in tokens],
+        [token.end for token in tokens],
+        [token.name for token in tokens],
+        [token.kind for token in tokens],
+    )
 
 
-def _backend() -> tuple[Callable[[str], bytes], Callable[[str], list[Token]]]:
+def _backend() -> tuple[Callable[[str], str], Callable[[str], Tokens]]:
     extension = _pglast_extension()
     if extension is not None:
         try:
@@ -218,14 +222,14 @@ def _backend() -> tuple[Callable[[str], bytes], Callable[[str], list[Token]]]:
 _parse_json, _scan = _backend()
 
 
-def parse_json(text: str) -> bytes:
-    """The parse tree of `text` as libpg_query's JSON, in UTF-8 (its locations are byte
-    offsets); ParseError when the grammar rejects it, UnicodeEncodeError when `text` holds a
-    lone surrogate."""
+def parse_json(text: str) -> str:
+    """The parse tree of `text` as libpg_query's JSON (its locations are offsets into the
+    text's UTF-8 bytes); ParseError when the grammar rejects it, UnicodeEncodeError when
+    `text` holds a lone surrogate."""
     return _parse_json(text)
 
 
-def scan(text: str) -> list[Token]:
+def scan(text: str) -> Tokens:
     """The scanner's tokens of `text`, comments included; ParseError when it cannot be
     scanned (an unterminated quote)."""
     return _scan(text)

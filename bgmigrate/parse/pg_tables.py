@@ -300,11 +300,11 @@ class _AlterTable:
 
     def _split_actions(self) -> tuple[list[tuple[int, int]], bool]:
         text = self.context.text
-        tokens = text.tokens
+        names = text.names
         last_of_name = self.context.token_at(self.relation["location"])
-        while last_of_name + 2 < len(tokens) and tokens[last_of_name + 1].name == "ASCII_46":
+        while last_of_name + 2 < len(names) and names[last_of_name + 1] == "ASCII_46":
             last_of_name += 2  # schema . name
-        if last_of_name + 1 < len(tokens) and tokens[last_of_name + 1].name == "ASCII_42":
+        if last_of_name + 1 < len(names) and names[last_of_name + 1] == "ASCII_42":
             last_of_name += 1  # the `*` of inheritance
         first = last_of_name + 1
         spans = text.elements(first)

@@ -190,7 +190,7 @@ def _expression_text(context: Context, first: int, last: int) -> str:
     """An index expression without its trailing opclass, ordering or collation: the
     parenthesised expression, or the function call."""
     text = context.text
-    if text.tokens[first].name == "ASCII_40":
+    if text.names[first] == "ASCII_40":
         return text.text(first + 1, text.matching_close(first) - 1)
     opening = text.find("ASCII_40", first, last)
     return text.text(first, text.matching_close(opening) if opening is not None else last)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
-from bgmigrate.parse.libpg_query import Token, byte_to_char_table, scan
+from bgmigrate.parse.libpg_query import byte_to_char_table, scan
 from bgmigrate.source.lines import LineIndex
 from bgmigrate.source.unit import Location, Statement
 
-__all__ = ["StatementText", "Token"]
+__all__ = ["StatementText"]
 
 _OPENING = frozenset({"ASCII_40", "ASCII_91"})  # ( [
 _CLOSING = frozenset({"ASCII_41", "ASCII_93"})  # ) ]
@@ -43,7 +43,7 @@ class StatementText:
         self.sql = statement.sql
         self._is_file_text = not statement.path.endswith(".py")
         self._byte_to_char: list[int] | None = None
-        self._tokens: tuple[list[Token], list[int]] | None = None
+        self._tokens: tuple[list[int], list[int], list[str]] | None = None
         self._lines: LineIndex | None = None
 
     # -- offsets ---------------------------------------------------------------------------
@@ -59,28 +59,34 @@ class StatementText:
 
     # -- tokens ----------------------------------------------------------------------------
 
-    def _scan(self) -> tuple[list[Token], list[int]]:
+    def _scan(self) -> tuple[list[int], list[int], list[str]]:
         if self._tokens is None:
-            tokens = [token for token in scan(self.sql) if token.name not in _COMMENTS]
-            while tokens and tokens[-1].name == _SEMICOLON:
-                tokens.pop()
-            self._tokens = tokens, [token.start for token in tokens]
+            starts, ends, names, _ = scan(self.sql)
+            if not _COMMENTS.isdisjoint(names):
+                kept = [index for index, name in enumerate(names) if name not in _COMMENTS]
+                starts = [starts[index] for index in kept]
+                ends = [ends[index] for index in kept]
+                names = [names[index] for index in kept]
+            while names and names[-1] == _SEMICOLON:
+                del starts[-1], ends[-1], names[-1]
+            self._tokens = starts, ends, names
         return self._tokens
 
     @property
-    def tokens(self) -> Sequence[Token]:
-        """The statement's tokens without comments and without a trailing semicolon."""
-        return self._scan()[0]
+    def names(self) -> Sequence[str]:
+        """The names of the statement's tokens, without comments and without a trailing
+        semicolon; the other methods index tokens in this list."""
+        return self._scan()[2]
 
     def token_at(self, offset: int) -> int:
         """The index of the token that contains character `offset` (or the last one before)."""
-        return max(bisect_right(self._scan()[1], offset) - 1, 0)
+        return max(bisect_right(self._scan()[0], offset) - 1, 0)
 
     def find(self, name: str, first: int, last: int) -> int | None:
         """The first token named `name` at nesting depth 0 within tokens first..last."""
-        tokens, depth = self.tokens, 0
+        names, depth = self.names, 0
         for index in range(first, last + 1):
-            token = tokens[index].name
+            token = names[index]
             if depth == 0 and token == name:
                 return index
             depth += (token in _OPENING) - (token in _CLOSING)
@@ -88,49 +94,52 @@ class StatementText:
 
     def matching_close(self, opening: int) -> int:
         """The index of the bracket that closes the one at `opening` (or the last token)."""
-        tokens, depth = self.tokens, 0
-        for index in range(opening, len(tokens)):
-            token = tokens[index].name
+        names, depth = self.names, 0
+        for index in range(opening, len(names)):
+            token = names[index]
             depth += (token in _OPENING) - (token in _CLOSING)
             if depth == 0:
                 return index
-        return len(tokens) - 1
+        return len(names) - 1
 
     def element_end(self, first: int) -> int:
         """The last token of the list element starting at `first`: before the next comma at
         its own level, the bracket that closes the enclosing list, or the semicolon that
         ends the statement (when the text holds several)."""
-        tokens, depth = self.tokens, 0
-        for index in range(first, len(tokens)):
-            token = tokens[index].name
+        names, depth = self.names, 0
+        for index in range(first, len(names)):
+            token = names[index]
             if depth == 0 and (token in _ELEMENT_ENDS or token in _CLOSING):
                 return index - 1
             depth += (token in _OPENING) - (token in _CLOSING)
-        return len(tokens) - 1
+        return len(names) - 1
 
     def elements(self, first: int) -> list[tuple[int, int]]:
         """The (first, last) tokens of each element of the comma-separated list that starts
         at token `first`."""
         spans: list[tuple[int, int]] = []
         start = first
-        while start < len(self.tokens):
+        names = self.names
+        while start < len(names):
             end = self.element_end(start)
             spans.append((start, end))
-            if end + 1 >= len(self.tokens) or self.tokens[end + 1].name != _COMMA:
+            if end + 1 >= len(names) or names[end + 1] != _COMMA:
                 break
             start = end + 2
         return spans
 
     def statement_end(self, first: int) -> int:
         """The last token of the statement that token `first` belongs to."""
-        found = self.find(_SEMICOLON, first, len(self.tokens) - 1)
-        return len(self.tokens) - 1 if found is None else found - 1
+        last = len(self.names) - 1
+        found = self.find(_SEMICOLON, first, last)
+        return last if found is None else found - 1
 
     def text(self, first: int, last: int) -> str:
         """The source text from token `first` to token `last`, both included."""
         if first > last:
             return ""
-        return self.sql[self.tokens[first].start : self.tokens[last].end + 1]
+        starts, ends, _ = self._scan()
+        return self.sql[starts[first] : ends[last] + 1]
 
     # -- file coordinates ------------------------------------------------------------------
 
@@ -152,17 +161,18 @@ class StatementText:
         return Location(line, column, end_line, end_column)
 
     def token_location(self, first: int, last: int) -> Location:
-        return self.location(self.tokens[first].start, self.tokens[last].end)
+        starts, ends, _ = self._scan()
+        return self.location(starts[first], ends[last])
 
     def span_location(self, start_byte: int, end_byte: int | None) -> Location:
         """The location of a byte range of the text (one of several statements in it),
         trimmed to the tokens inside it; `end_byte` None means to the end of the text."""
         start = self.char_offset(start_byte)
         end = len(self.sql) if end_byte is None else self.char_offset(end_byte)
-        starts = self._scan()[1]
+        starts, _, names = self._scan()
         first = bisect_left(starts, start)
         last = bisect_left(starts, end) - 1
-        while last > first and self.tokens[last].name == _SEMICOLON:
+        while last > first and names[last] == _SEMICOLON:
             last -= 1
         if first > last:
             return self.location(start, max(end - 1, start))

@@ -33,7 +33,7 @@ def _needs_no_quotes(name: str) -> bool:
     from bgmigrate.parse.libpg_query import scan
 
     # PostgreSQL's quote_identifier: of the keywords, only unreserved ones may stand bare.
-    return bool(_PLAIN.fullmatch(name)) and scan(name)[0].keyword in _BARE_KEYWORD_KINDS
+    return bool(_PLAIN.fullmatch(name)) and scan(name).keywords[0] in _BARE_KEYWORD_KINDS
 
 
 def quote_ident(name: str) -> str:
