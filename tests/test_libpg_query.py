@@ -130,17 +130,32 @@ def test_the_tree_is_json_with_byte_offsets() -> None:
 
 
 def test_tokens_are_located_by_character_and_named_by_the_grammar() -> None:
-    assert libpg_query.scan("SELECT 'é', \"order\" -- c") == Tokens(
+    text = "SELECT 'é', \"order\" -- c"
+    tokens = libpg_query.scan(text)
+    assert tokens == Tokens(
         starts=[0, 7, 10, 12, 20],
-        ends=[5, 9, 10, 18, 23],
+        ends=[6, 10, 11, 19, 24],
         names=["SELECT", "SCONST", "ASCII_44", "IDENT", "SQL_COMMENT"],
-        keywords=["RESERVED_KEYWORD", "NO_KEYWORD", "NO_KEYWORD", "NO_KEYWORD", "NO_KEYWORD"],
     )
-    assert libpg_query.scan("name user int").keywords == [
-        "UNRESERVED_KEYWORD",
-        "RESERVED_KEYWORD",
-        "COL_NAME_KEYWORD",
-    ]
+    assert text[tokens.starts[1] : tokens.ends[1]] == "'é'"
+
+
+@pytest.mark.parametrize(
+    ("word", "category"),
+    [
+        ("name", "UNRESERVED_KEYWORD"),
+        ("user", "RESERVED_KEYWORD"),
+        ("int", "COL_NAME_KEYWORD"),
+        ("left", "TYPE_FUNC_NAME_KEYWORD"),
+        ("email", "NO_KEYWORD"),
+        ("'unterminated", "NO_KEYWORD"),
+        ("", "NO_KEYWORD"),
+    ],
+)
+def test_keyword_categories_are_postgres_own(word: str, category: str) -> None:
+    assert libpg_query.keyword_category(word) == category
+    assert libpg_query._pglast_keyword_category(word) == category
+    assert _c_library().keyword_category(word) == category
 
 
 def test_errors_carry_postgres_message_and_character_index() -> None:

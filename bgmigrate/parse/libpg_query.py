@@ -20,7 +20,7 @@ from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
 from os import path as os_path
 from typing import NamedTuple
 
-__all__ = ["ParseError", "Tokens", "byte_to_char_table", "parse_json", "scan"]
+__all__ = ["ParseError", "Tokens", "byte_to_char_table", "keyword_category", "parse_json", "scan"]
 
 
 class ParseError(Exception):
@@ -34,15 +34,14 @@ class ParseError(Exception):
 
 
 class Tokens(NamedTuple):
-    """A text's scanner tokens, as parallel lists: where each starts and ends (character
-    indexes, both inclusive), the grammar's name for it (`DEFAULT`, `IDENT`, `ASCII_44` for a
-    comma, `SQL_COMMENT`, …) and its keyword category (`NO_KEYWORD`, `UNRESERVED_KEYWORD`,
-    `RESERVED_KEYWORD`, …)."""
+    """A text's scanner tokens, as parallel lists (a check scans thousands of statements, and
+    an object per token costs more than the scan): where each starts and ends (character
+    indexes, `text[start:end]`) and the grammar's name for it (`DEFAULT`, `IDENT`, `ASCII_44`
+    for a comma, `SQL_COMMENT`, …)."""
 
     starts: list[int]
     ends: list[int]
     names: list[str]
-    keywords: list[str]
 
 
 def _error_index(text: str, cursor_position: int) -> int | None:
@@ -66,22 +65,30 @@ class _Error(ctypes.Structure):
     )
 
 
+# Pointers are read as plain addresses (c_void_p gives an int, or None for NULL): building a
+# ctypes pointer object for each field read costs more than the parse of a short statement.
+
+
 class _ParseResult(ctypes.Structure):
     _fields_ = (
         ("parse_tree", ctypes.c_void_p),
         ("stderr_buffer", ctypes.c_void_p),
-        ("error", ctypes.POINTER(_Error)),
+        ("error", ctypes.c_void_p),
     )
 
 
 class _ScanTokensResult(ctypes.Structure):
-    # `tokens` points at n_tokens structs of four ints: start, end (byte offsets, end
+    # `tokens` points at n_tokens structs of four C ints: start, end (byte offsets, end
     # exclusive), token and keyword kind.
     _fields_ = (
         ("tokens", ctypes.c_void_p),
         ("n_tokens", ctypes.c_int),
-        ("error", ctypes.POINTER(_Error)),
+        ("error", ctypes.c_void_p),
     )
+
+
+_TOKEN_FIELDS = 4
+_C_INT_SIZE = ctypes.sizeof(ctypes.c_int)
 
 
 class _CLibrary:
@@ -100,17 +107,16 @@ class _CLibrary:
         self._free_scan.argtypes, self._free_scan.restype = (_ScanTokensResult,), None
         token_name = library.pg_query_token_name
         token_name.argtypes, token_name.restype = (ctypes.c_int,), ctypes.c_char_p
-        self._token_name = _NameCache(token_name)
+        self._token_names = _Names(token_name)
         keyword_name = library.pg_query_keyword_kind_name
         keyword_name.argtypes, keyword_name.restype = (ctypes.c_int,), ctypes.c_char_p
-        self._keyword_name = _NameCache(keyword_name)
+        self._keyword_names = _Names(keyword_name)
 
     def parse_json(self, text: str) -> str:
         result = self._parse(text.encode("utf-8"))
         try:
-            if result.error:
-                error = result.error.contents
-                raise ParseError(error.message.decode("utf-8"), _error_index(text, error.cursorpos))
+            if result.error is not None:
+                raise _parse_error(text, result.error)
             return ctypes.string_at(result.parse_tree).decode("utf-8")
         finally:
             self._free_parse(result)
@@ -118,37 +124,51 @@ class _CLibrary:
     def scan(self, text: str) -> Tokens:
         result = self._scan(text.encode("utf-8"))
         try:
-            if result.error:
-                error = result.error.contents
-                raise ParseError(error.message.decode("utf-8"), _error_index(text, error.cursorpos))
-            count = result.n_tokens
-            fields = list((ctypes.c_int * (4 * count)).from_address(result.tokens)) if count else []
+            if result.error is not None:
+                raise _parse_error(text, result.error)
+            size = result.n_tokens * _TOKEN_FIELDS * _C_INT_SIZE
+            raw = ctypes.string_at(result.tokens, size) if size else b""
         finally:
             self._free_scan(result)
-        starts, ends = fields[0::4], fields[1::4]
+        fields = memoryview(raw).cast("i").tolist()
+        starts, ends = fields[0::_TOKEN_FIELDS], fields[1::_TOKEN_FIELDS]
         if not text.isascii():
             to_char = byte_to_char_table(text)
             starts, ends = [to_char[b] for b in starts], [to_char[b] for b in ends]
-        token_name, keyword_name = self._token_name, self._keyword_name
-        return Tokens(
-            starts,
-            [end - 1 for end in ends],  # libpg_query's ends are exclusive
-            [token_name[token] for token in fields[2::4]],
-            [keyword_name[keyword] for keyword in fields[3::4]],
-        )
+        return Tokens(starts, ends, self._token_names.of(fields[2::_TOKEN_FIELDS]))
+
+    def keyword_category(self, word: str) -> str:
+        result = self._scan(word.encode("utf-8"))
+        try:
+            if result.error is not None or not result.n_tokens:
+                return "NO_KEYWORD"
+            kind = ctypes.c_int.from_address(result.tokens + 3 * _C_INT_SIZE).value
+        finally:
+            self._free_scan(result)
+        return self._keyword_names.of([kind])[0]
 
 
-class _NameCache(dict[int, str]):
-    """The names a C function gives to the numbers of an enum, asked once per number."""
+class _Names:
+    """The names a C function gives to the numbers of an enum, each asked for once."""
 
     def __init__(self, name_of: Callable[[int], bytes | None]) -> None:
-        super().__init__()
         self._name_of = name_of
+        self._known: dict[int, str] = {}
 
-    def __missing__(self, number: int) -> str:
-        raw = self._name_of(number)
-        name = self[number] = raw.decode("ascii") if raw else "UNKNOWN"
-        return name
+    def of(self, numbers: list[int]) -> list[str]:
+        known = self._known
+        try:
+            return [known[number] for number in numbers]
+        except KeyError:
+            for number in set(numbers) - known.keys():
+                raw = self._name_of(number)
+                known[number] = raw.decode("ascii") if raw else "UNKNOWN"
+            return [known[number] for number in numbers]
+
+
+def _parse_error(text: str, address: int) -> ParseError:
+    error = _Error.from_address(address)
+    return ParseError(error.message.decode("utf-8"), _error_index(text, error.cursorpos))
 
 
 def byte_to_char_table(text: str) -> list[int]:
@@ -201,13 +221,23 @@ def _pglast_scan(text: str) -> Tokens:
         tokens = pglast_scan(text)
     return Tokens(
         [token.start for token in tokens],
-        [token.end for token in tokens],
+        [token.end + 1 for token in tokens],  # pglast's ends are inclusive
         [token.name for token in tokens],
-        [token.kind for token in tokens],
     )
 
 
-def _backend() -> tuple[Callable[[str], str], Callable[[str], Tokens]]:
+def _pglast_keyword_category(word: str) -> str:
+    from pglast.parser import scan as pglast_scan
+
+    try:
+        with _pglast_errors():
+            tokens = pglast_scan(word)
+    except ParseError:
+        return "NO_KEYWORD"
+    return tokens[0].kind if tokens else "NO_KEYWORD"
+
+
+def _backend() -> tuple[Callable[[str], str], Callable[[str], Tokens], Callable[[str], str]]:
     extension = _pglast_extension()
     if extension is not None:
         try:
@@ -215,11 +245,11 @@ def _backend() -> tuple[Callable[[str], str], Callable[[str], Tokens]]:
         except (OSError, AttributeError):
             pass
         else:
-            return library.parse_json, library.scan
-    return _pglast_parse_json, _pglast_scan
+            return library.parse_json, library.scan, library.keyword_category
+    return _pglast_parse_json, _pglast_scan, _pglast_keyword_category
 
 
-_parse_json, _scan = _backend()
+_parse_json, _scan, _keyword_category = _backend()
 
 
 def parse_json(text: str) -> str:
@@ -233,3 +263,9 @@ def scan(text: str) -> Tokens:
     """The scanner's tokens of `text`, comments included; ParseError when it cannot be
     scanned (an unterminated quote)."""
     return _scan(text)
+
+
+def keyword_category(word: str) -> str:
+    """PostgreSQL's category of `word` as a keyword: `NO_KEYWORD`, `UNRESERVED_KEYWORD`,
+    `COL_NAME_KEYWORD`, `TYPE_FUNC_NAME_KEYWORD` or `RESERVED_KEYWORD`."""
+    return _keyword_category(word)

@@ -61,7 +61,7 @@ class StatementText:
 
     def _scan(self) -> tuple[list[int], list[int], list[str]]:
         if self._tokens is None:
-            starts, ends, names, _ = scan(self.sql)
+            starts, ends, names = scan(self.sql)
             if not _COMMENTS.isdisjoint(names):
                 kept = [index for index, name in enumerate(names) if name not in _COMMENTS]
                 starts = [starts[index] for index in kept]
@@ -139,7 +139,7 @@ class StatementText:
         if first > last:
             return ""
         starts, ends, _ = self._scan()
-        return self.sql[starts[first] : ends[last] + 1]
+        return self.sql[starts[first] : ends[last]]
 
     # -- file coordinates ------------------------------------------------------------------
 
@@ -162,7 +162,7 @@ class StatementText:
 
     def token_location(self, first: int, last: int) -> Location:
         starts, ends, _ = self._scan()
-        return self.location(starts[first], ends[last])
+        return self.location(starts[first], ends[last] - 1)
 
     def span_location(self, start_byte: int, end_byte: int | None) -> Location:
         """The location of a byte range of the text (one of several statements in it),

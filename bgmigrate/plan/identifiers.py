@@ -30,10 +30,10 @@ _BARE_KEYWORD_KINDS = frozenset({"NO_KEYWORD", "UNRESERVED_KEYWORD"})
 
 @functools.lru_cache(maxsize=4096)
 def _needs_no_quotes(name: str) -> bool:
-    from bgmigrate.parse.libpg_query import scan
+    from bgmigrate.parse.libpg_query import keyword_category
 
     # PostgreSQL's quote_identifier: of the keywords, only unreserved ones may stand bare.
-    return bool(_PLAIN.fullmatch(name)) and scan(name).keywords[0] in _BARE_KEYWORD_KINDS
+    return bool(_PLAIN.fullmatch(name)) and keyword_category(name) in _BARE_KEYWORD_KINDS
 
 
 def quote_ident(name: str) -> str:
