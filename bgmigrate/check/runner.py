@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,11 +119,23 @@ def _absolute(path: str, cwd: Path) -> Path:
 
 
 def _display(path: Path, cwd: Path) -> str:
-    """Paths as the user's tools expect them: relative to the working directory when inside."""
+    """Paths as the user's tools expect them: relative to the working directory when inside.
+
+    Inside as written is enough (and keeps the names of symlinks the user gave); only a path
+    that is not is resolved, in case a symlink puts it inside after all.
+    """
+    written, base = os.path.normpath(path), os.path.normpath(cwd)
+    if written.startswith(base.rstrip(os.sep) + os.sep):
+        return Path(written[len(base.rstrip(os.sep)) + 1 :]).as_posix()
     try:
-        return path.resolve().relative_to(cwd.resolve()).as_posix()
+        return path.resolve().relative_to(_resolved(cwd)).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(path: Path) -> Path:
+    return path.resolve()
 
 
 def _reported(since: str, cwd: Path) -> Callable[[Unit], bool]:
