@@ -104,6 +104,8 @@ class _Dispatch:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = rules
         self.by_name = {rule.name: rule for rule in rules}
+        self.names_and_categories = set(self.by_name) | {rule.category.value for rule in rules}
+        """What an ignore tag may name and still be in use this run."""
         self._cache: dict[type, tuple[Rule, ...]] = {}
 
     def rules_for(self, op: Operation) -> tuple[Rule, ...]:
@@ -150,9 +152,8 @@ def _suppress(unit: Unit, findings: list[Finding], dispatch: _Dispatch) -> list[
     unused_rule = dispatch.by_name.get(UNUSED_IGNORE)
     if unused_rule is None:
         return result
-    active = set(dispatch.by_name) | {rule.category.value for rule in dispatch.rules}
     for index, tag in enumerate(unit.suppressions):
-        if index in used or active.isdisjoint(tag.rules):
+        if index in used or dispatch.names_and_categories.isdisjoint(tag.rules):
             # A tag for rules this run does not check (--select, --ignore) is not stale.
             continue
         named = ", ".join(tag.rules)
