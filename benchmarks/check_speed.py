@@ -12,8 +12,8 @@
 Wall times suffer when other work shares the machine; CPU time (user + system) much less, so
 both are reported, with the load average at the start.
 
-Requires `bgmigrate` and `squawk` (pip install -e '.[dev]'); uses hyperfine when it is on PATH
-(apt-get install hyperfine), else times the runs itself.
+Requires `bgmigrate` and `squawk` (pip install -e '.[dev]'); counts instructions with valgrind
+when it is on PATH (apt-get install valgrind).
 
     python benchmarks/check_speed.py              # measure and print
     python benchmarks/check_speed.py --record     # also rewrite its section of RESULTS.md
@@ -93,47 +93,26 @@ class Timing:
         return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
-def time_command(command: list[str], runs: int, warmup: int) -> Timing:
-    """Run `command` `warmup` + `runs` times (its exit code ignored) and time the last `runs`."""
-    if shutil.which("hyperfine"):
-        return _time_with_hyperfine(command, runs, warmup)
-    for _ in range(warmup):
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall = []
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall.append(time.perf_counter() - started)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Timing(wall, cpu / runs)
+def time_commands(commands: dict[str, list[str]], runs: int, warmup: int) -> dict[str, Timing]:
+    """Run each command `warmup` + `runs` times (exit codes ignored) and time the last `runs`.
 
-
-def _time_with_hyperfine(command: list[str], runs: int, warmup: int) -> Timing:
-    import shlex
-
-    with tempfile.NamedTemporaryFile(suffix=".json") as export:
-        subprocess.run(
-            [
-                "hyperfine",
-                "--shell=none",
-                "--ignore-failure",
-                "--style",
-                "none",
-                "--runs",
-                str(runs),
-                "--warmup",
-                str(warmup),
-                "--export-json",
-                export.name,
-                shlex.join(command),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        result = json.loads(Path(export.name).read_text())["results"][0]
-    return Timing(result["times"], result["user"] + result["system"])
+    The commands take turns, one run of each per round: this VM's speed drifts by half over
+    minutes, and interleaving gives every command the same conditions, so that their ratios
+    (to squawk, to `python -c pass`) hold even when the absolute times move.
+    """
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    cpu = dict.fromkeys(commands, 0.0)
+    for round_number in range(warmup + runs):
+        for name, command in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            elapsed = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if round_number >= warmup:
+                wall[name].append(elapsed)
+                cpu[name] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {name: Timing(wall[name], cpu[name] / runs) for name in commands}
 
 
 @dataclass
@@ -371,13 +350,19 @@ def main() -> int:
         one.write_text(migration(42))
 
         # (a)
-        ours_one = time_command(
-            [bgmigrate, "check", str(one), "--format", "json"], args.runs, warmup=3
+        timings = time_commands(
+            {
+                "json": [bgmigrate, "check", str(one), "--format", "json"],
+                # What the pre-commit hook runs: the default text report.
+                "text": [bgmigrate, "check", str(one)],
+                "squawk": [squawk, str(one), "--reporter", "json"],
+                "floor": [sys.executable, "-c", "pass"],
+            },
+            args.runs,
+            warmup=3,
         )
-        # What the pre-commit hook runs: the default text report.
-        ours_one_text = time_command([bgmigrate, "check", str(one)], args.runs, warmup=3)
-        theirs_one = time_command([squawk, str(one), "--reporter", "json"], args.runs, warmup=3)
-        interpreter = time_command([sys.executable, "-c", "pass"], args.runs, warmup=3)
+        ours_one, ours_one_text = timings["json"], timings["text"]
+        theirs_one, interpreter = timings["squawk"], timings["floor"]
         counts = {
             "bgmigrate check one.sql --format json": instructions(
                 [bgmigrate, "check", str(one), "--format", "json"]
@@ -412,16 +397,15 @@ def main() -> int:
             problems.append(
                 f"bgmigrate split {counted.statements} statements, the corpus has {expected}"
             )
-        ours_corpus = time_command(
-            _pinned([bgmigrate, "check", str(corpus), "--format", "json"]),
+        corpus_timings = time_commands(
+            {
+                "bgmigrate": _pinned([bgmigrate, "check", str(corpus), "--format", "json"]),
+                "squawk": _pinned([squawk, f"{corpus}/*.sql", "--reporter", "json"]),
+            },
             args.corpus_runs,
             warmup=1,
         )
-        theirs_corpus = time_command(
-            _pinned([squawk, f"{corpus}/*.sql", "--reporter", "json"]),
-            args.corpus_runs,
-            warmup=1,
-        )
+        ours_corpus, theirs_corpus = corpus_timings["bgmigrate"], corpus_timings["squawk"]
         ours_rate = expected / ours_corpus.median
         if ours_rate < THROUGHPUT_TARGET:
             missed.append(f"{ours_rate:,.0f} statements/s, target {THROUGHPUT_TARGET:,}")
@@ -466,23 +450,27 @@ def main() -> int:
         *machine_lines(),
         f"- load average at the start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
         f"(wall times grow with it; CPU times much less)",
-        f"- timer: {'hyperfine' if shutil.which('hyperfine') else 'perf_counter'}; "
+        "- timer: perf_counter and getrusage around each child, the commands taking turns; "
         f"corpus runs pinned with {'taskset -c 0' if shutil.which('taskset') else 'nothing'}",
         "",
         f"### (a) One small file, whole process ({args.runs} runs; 10 statements)",
         "",
-        "| tool | median | p90 | CPU (user+sys) | ratio to squawk (median) |",
-        "|---|---|---|---|---|",
-        f"| `bgmigrate check one.sql --format json` | {_ms(ours_one.median)} | "
-        f"{_ms(ours_one.p90)} | {_ms(ours_one.cpu)} | "
-        f"{ours_one.median / theirs_one.median:.0f}× |",
-        f"| `bgmigrate check one.sql` (text: what the pre-commit hook prints) | "
-        f"{_ms(ours_one_text.median)} | {_ms(ours_one_text.p90)} | {_ms(ours_one_text.cpu)} | "
-        f"{ours_one_text.median / theirs_one.median:.0f}× |",
-        f"| `squawk one.sql --reporter json` | {_ms(theirs_one.median)} | "
-        f"{_ms(theirs_one.p90)} | {_ms(theirs_one.cpu)} | 1× |",
-        f"| floor: `python -c pass` (this interpreter, no imports) | {_ms(interpreter.median)} | "
-        f"{_ms(interpreter.p90)} | {_ms(interpreter.cpu)} | |",
+        "| tool | median | p90 | CPU (user+sys) | ratio to squawk | ratio to `python -c pass` |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {label} | {_ms(timing.median)} | {_ms(timing.p90)} | {_ms(timing.cpu)} | "
+            f"{timing.median / theirs_one.median:.0f}× | "
+            f"{timing.median / interpreter.median:.1f}× |"
+            for label, timing in (
+                ("`bgmigrate check one.sql --format json`", ours_one),
+                (
+                    "`bgmigrate check one.sql` (text: what the pre-commit hook prints)",
+                    ours_one_text,
+                ),
+                ("`squawk one.sql --reporter json`", theirs_one),
+                ("floor: `python -c pass` (this interpreter, no imports)", interpreter),
+            )
+        ),
         "",
         f"Target: median ≤ {SINGLE_FILE_TARGET_MS} ms — json "
         f"**{'met' if ours_one.median * 1000 <= SINGLE_FILE_TARGET_MS else 'missed'}**, text "
