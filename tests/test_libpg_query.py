@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fresh_interpreter import imported_packages
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -164,3 +165,39 @@ def test_errors_carry_postgres_message_and_character_index() -> None:
     with pytest.raises(ParseError) as at_end:
         libpg_query.parse_json("SELECT (1")
     assert at_end.value.index is None
+
+
+FALLBACK_SQL = (
+    "ALTER TABLE users ADD COLUMN a int DEFAULT 'é', ADD COLUMN b int NOT NULL;\n"
+    "CREATE INDEX ix ON users (lower(email)) WHERE b > 0;\n"
+    "SELECT (1\n"
+)
+
+
+def _finding_lines(sql: str) -> list[str]:
+    from bgmigrate.check.api import check_sql
+
+    return [
+        f"{f.rule} {f.location.line}:{f.location.column}-{f.location.end_line}:"
+        f"{f.location.end_column} {f.message}"
+        for f in check_sql(sql).findings
+    ]
+
+
+def test_without_the_c_functions_the_checker_goes_through_pglast() -> None:
+    # As on a build whose extension exports nothing but its init function (Windows).
+    code = (
+        "import ctypes\n"
+        "def unavailable(*args, **kwargs):\n"
+        "    raise OSError('no libpg_query symbols here')\n"
+        "ctypes.CDLL = unavailable\n"
+        "from bgmigrate.parse import libpg_query\n"
+        "assert libpg_query._parse_json is libpg_query._pglast_parse_json\n"
+        "from test_libpg_query import FALLBACK_SQL, _finding_lines\n"
+        "print('\\n'.join(_finding_lines(FALLBACK_SQL)))\n"
+    )
+    printed, packages = imported_packages(code, cwd=Path(__file__).parent)
+    assert "pglast" in packages
+    expected = _finding_lines(FALLBACK_SQL)
+    assert len(expected) >= 4
+    assert printed.splitlines() == expected
