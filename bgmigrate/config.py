@@ -8,9 +8,11 @@ silently turn a check off.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
+
+from bgmigrate.values import Value, frozen_value
 
 __all__ = ["Config", "ConfigError", "find_config", "load_config"]
 
@@ -30,8 +32,8 @@ class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file and the key."""
 
 
-@dataclass(frozen=True)
-class Config:
+@frozen_value
+class Config(Value):
     """`[tool.bgmigrate]` or `bgmigrate.toml`, validated; every key optional."""
 
     paths: tuple[str, ...] = ()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bgmigrate.check.context import Context, RunState, UnitState, track
 from bgmigrate.check.finding import Finding, Severity
@@ -11,6 +11,7 @@ from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule, Violation
 from bgmigrate.parse.operations import Operation
 from bgmigrate.source.unit import Location, Unit
+from bgmigrate.values import Value, frozen_value
 
 __all__ = ["CheckSettings", "SelectionError", "check_units", "select_rules"]
 
@@ -21,8 +22,8 @@ class SelectionError(ValueError):
     """A rule or category name that the catalog does not have."""
 
 
-@dataclass(frozen=True)
-class CheckSettings:
+@frozen_value
+class CheckSettings(Value):
     """What a check is run with: the PostgreSQL version, the active rules, the reported units."""
 
     pg_version: int = 16

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from bgmigrate.source.unit import Location
+from bgmigrate.values import Value, frozen_value
 
 __all__ = ["Category", "Finding", "Severity"]
 
@@ -29,8 +29,8 @@ class Category(str, Enum):
     STYLE = "style"
 
 
-@dataclass(frozen=True)
-class Finding:
+@frozen_value
+class Finding(Value):
     """One rule's verdict on one operation, located in the file a user edits."""
 
     rule: str

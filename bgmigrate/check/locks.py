@@ -8,7 +8,6 @@ them makes every later query on the table wait behind it, which is what `lock_ti
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import Enum
 from functools import singledispatch
 
@@ -40,6 +39,7 @@ from bgmigrate.parse.operations import (
     TableRewrite,
     Truncate,
 )
+from bgmigrate.values import Value, frozen_value
 
 __all__ = ["LockMode", "TableLock", "table_locks"]
 
@@ -57,8 +57,8 @@ class LockMode(str, Enum):
         return "all writes (INSERT, UPDATE, DELETE)"
 
 
-@dataclass(frozen=True)
-class TableLock:
+@frozen_value
+class TableLock(Value):
     """A lock an operation takes on a table, as far as other sessions' traffic is concerned."""
 
     mode: LockMode

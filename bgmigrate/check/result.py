@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.source.unit import Phase, Unit, UnitKind
+from bgmigrate.values import Value, frozen_value
 
 __all__ = ["CheckResult", "CheckedUnit"]
 
 
-@dataclass(frozen=True)
-class CheckedUnit:
+@frozen_value
+class CheckedUnit(Value):
     """What the reports need of a unit once it is checked. Its text is kept only when a
     finding points into it, so a run's memory grows with its findings, not with its corpus."""
 

@@ -7,11 +7,12 @@ A rule module under `bgmigrate/rules/` defines one `RULE = Rule(...)`; the catal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from bgmigrate.check.finding import Category, Severity
 from bgmigrate.source.unit import Location, Phase
+from bgmigrate.values import Value, frozen_value
 
 if TYPE_CHECKING:
     from bgmigrate.check.context import Context
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["Example", "Rule", "Violation"]
 
 
-@dataclass(frozen=True)
-class Violation:
+@frozen_value
+class Violation(Value):
     """What a check returns: the engine turns it into a `Finding` with the rule's metadata.
 
     `location` defaults to the operation's own; `safe_alternative` to the rule's first line
@@ -33,8 +34,8 @@ class Violation:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
-class Example:
+@frozen_value
+class Example(Value):
     """SQL a rule must flag (or must pass), with the circumstances that decide the verdict.
 
     `before` is SQL from an earlier migration unit: objects it creates already exist in
@@ -56,8 +57,8 @@ class Example:
 Check = Callable[["Any", "Context"], Iterable[Violation]]
 
 
-@dataclass(frozen=True)
-class Rule:
+@frozen_value
+class Rule(Value):
     """A rule of the catalog. `visits` names the operation types `check` is called with
     (subclasses included); `why` and `safe_alternative` are Markdown."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from bgmigrate.check.engine import CheckSettings, SelectionError, check_units, select_rules
@@ -15,6 +14,7 @@ from bgmigrate.config import Config, ConfigError, load_config
 from bgmigrate.source.discover import Discovered
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Unit
+from bgmigrate.values import Value, frozen_value
 
 __all__ = ["DEFAULT_PG_VERSION", "CheckOptions", "CheckProblem", "run_check"]
 
@@ -26,8 +26,8 @@ class CheckProblem(Exception):
     """The run could not check anything: a bad path, config or option (exit code 2)."""
 
 
-@dataclass(frozen=True)
-class CheckOptions:
+@frozen_value
+class CheckOptions(Value):
     """One `bgmigrate check` run's inputs, as the command line gives them."""
 
     paths: tuple[str, ...] = ()

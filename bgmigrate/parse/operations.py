@@ -9,20 +9,18 @@ They are value objects: hashable, compared by value, and never mutated once buil
 `object.__setattr__`, three times slower, and a check builds several objects per statement
 (measured: 13% of a 20,000-statement check). The same holds for `source.unit`'s types.
 
-Their equality, hash and repr are written once, in `_Value`, instead of being generated for
-each class by `dataclass`: generating a method compiles its source text, and three methods for
-each of these ~40 classes were two thirds of this module's import time, which every
-pre-commit run pays. `dataclass` still writes each class's `__init__`, so building an
-operation costs the same.
+Their equality, hash and repr are written once, in `bgmigrate.values.Value`, instead of being
+compiled for each class by `dataclass` on every start: two thirds of this module's import time,
+which every pre-commit run pays. Building an operation costs the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 
 from bgmigrate.source.unit import Location, Statement
+from bgmigrate.values import Value, value
 
 __all__ = [
     "AddColumn",
@@ -71,33 +69,6 @@ __all__ = [
 ]
 
 
-class _Value:
-    """Compared, hashed and shown by its fields' values, as `dataclass(unsafe_hash=True)`
-    would generate it: equal only to an object of the very same class."""
-
-    __slots__ = ()
-    __dataclass_fields__: dict[str, Any]
-
-    def _values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__ or not isinstance(other, _Value):
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
-        return f"{self.__class__.__qualname__}({fields})"
-
-
-_value_type = dataclass(eq=False, repr=False)
-"""The decorator of the value classes below: `dataclass` generates only their `__init__`."""
-
-
 @dataclass(unsafe_hash=True, order=True)
 class Name:
     """A possibly schema-qualified identifier, as PostgreSQL folds it."""
@@ -114,8 +85,8 @@ class Name:
         return f"{self.schema or 'public'}.{self.name}"
 
 
-@_value_type
-class TypeName(_Value):
+@value
+class TypeName(Value):
     """A column type as written, normalised to PostgreSQL's internal names (`int4`, `varchar`).
 
     `modifiers` holds the typmod values (`varchar(255)` → (255,)); `array_bounds` the number
@@ -159,8 +130,8 @@ class Volatility(str, Enum):
     UNKNOWN = "unknown"
 
 
-@_value_type
-class ColumnDefault(_Value):
+@value
+class ColumnDefault(Value):
     """A column's DEFAULT expression, with the volatility that decides whether adding it rewrites
     the table."""
 
@@ -203,16 +174,16 @@ class AlterEnumAction(str, Enum):
     RENAME_VALUE = "rename_value"
 
 
-@_value_type
-class Operation(_Value):
+@value
+class Operation(Value):
     """Base of every operation: the statement it comes from and the span of its action."""
 
     statement: Statement
     location: Location
 
 
-@_value_type
-class InlineConstraint(_Value):
+@value
+class InlineConstraint(Value):
     """A constraint written inside a CREATE TABLE or ADD COLUMN: on a column definition
     (`REFERENCES`, `UNIQUE`, `CHECK`, …) or as a table constraint of a new table."""
 
@@ -226,8 +197,8 @@ class InlineConstraint(_Value):
     """The constrained columns of a table constraint; empty on a column definition."""
 
 
-@_value_type
-class ColumnDefinition(_Value):
+@value
+class ColumnDefinition(Value):
     """A column as CREATE TABLE or ADD COLUMN defines it."""
 
     name: str
@@ -241,7 +212,7 @@ class ColumnDefinition(_Value):
     constraints: tuple[InlineConstraint, ...] = ()
 
 
-@_value_type
+@value
 class CreateTable(Operation):
     """`CREATE TABLE`, including `CREATE TABLE … AS` and `SELECT INTO`."""
 
@@ -254,7 +225,7 @@ class CreateTable(Operation):
     """CREATE TABLE … AS / SELECT INTO: a new table filled by a query."""
 
 
-@_value_type
+@value
 class CreateObject(Operation):
     """Any other object a unit creates (type, sequence, view, function, schema, trigger…)."""
 
@@ -264,7 +235,7 @@ class CreateObject(Operation):
     """The table a trigger or rule is created on, when there is one."""
 
 
-@_value_type
+@value
 class DropObject(Operation):
     """A DROP of anything but a table or an index (view, type, function, schema…)."""
 
@@ -273,7 +244,7 @@ class DropObject(Operation):
     cascade: bool = False
 
 
-@_value_type
+@value
 class RenameObject(Operation):
     """A rename of anything but a table or a column (index, constraint, sequence, view…)."""
 
@@ -284,7 +255,7 @@ class RenameObject(Operation):
     """The table of a renamed constraint, trigger, policy or rule."""
 
 
-@_value_type
+@value
 class AddColumn(Operation):
     """`ALTER TABLE … ADD COLUMN`."""
 
@@ -293,7 +264,7 @@ class AddColumn(Operation):
     if_not_exists: bool = False
 
 
-@_value_type
+@value
 class DropColumn(Operation):
     """`ALTER TABLE … DROP COLUMN`."""
 
@@ -303,7 +274,7 @@ class DropColumn(Operation):
     if_exists: bool = False
 
 
-@_value_type
+@value
 class RenameColumn(Operation):
     """`ALTER TABLE … RENAME [COLUMN] a TO b`."""
 
@@ -312,7 +283,7 @@ class RenameColumn(Operation):
     new_name: str
 
 
-@_value_type
+@value
 class RenameTable(Operation):
     """`ALTER TABLE … RENAME TO`."""
 
@@ -320,7 +291,7 @@ class RenameTable(Operation):
     new_name: str
 
 
-@_value_type
+@value
 class AlterColumnType(Operation):
     """`ALTER TABLE … ALTER COLUMN … TYPE`, with its USING expression."""
 
@@ -330,7 +301,7 @@ class AlterColumnType(Operation):
     using_sql: str | None = None
 
 
-@_value_type
+@value
 class SetNotNull(Operation):
     """`ALTER TABLE … ALTER COLUMN … SET NOT NULL`."""
 
@@ -338,7 +309,7 @@ class SetNotNull(Operation):
     column: str
 
 
-@_value_type
+@value
 class DropNotNull(Operation):
     """`ALTER TABLE … ALTER COLUMN … DROP NOT NULL`."""
 
@@ -346,7 +317,7 @@ class DropNotNull(Operation):
     column: str
 
 
-@_value_type
+@value
 class SetDefault(Operation):
     """`ALTER TABLE … ALTER COLUMN … SET DEFAULT`."""
 
@@ -355,7 +326,7 @@ class SetDefault(Operation):
     default: ColumnDefault
 
 
-@_value_type
+@value
 class DropDefault(Operation):
     """`ALTER TABLE … ALTER COLUMN … DROP DEFAULT`."""
 
@@ -363,7 +334,7 @@ class DropDefault(Operation):
     column: str
 
 
-@_value_type
+@value
 class AddConstraint(Operation):
     """`ALTER TABLE … ADD CONSTRAINT` (or an unnamed table constraint) on an existing table."""
 
@@ -381,7 +352,7 @@ class AddConstraint(Operation):
     """For a CHECK that is exactly `col IS NOT NULL`: the column it proves non-null."""
 
 
-@_value_type
+@value
 class ValidateConstraint(Operation):
     """`ALTER TABLE … VALIDATE CONSTRAINT`."""
 
@@ -389,7 +360,7 @@ class ValidateConstraint(Operation):
     name: str
 
 
-@_value_type
+@value
 class DropConstraint(Operation):
     """`ALTER TABLE … DROP CONSTRAINT`."""
 
@@ -399,7 +370,7 @@ class DropConstraint(Operation):
     cascade: bool = False
 
 
-@_value_type
+@value
 class CreateIndex(Operation):
     """`CREATE [UNIQUE] INDEX [CONCURRENTLY]`."""
 
@@ -414,7 +385,7 @@ class CreateIndex(Operation):
     method: str = "btree"
 
 
-@_value_type
+@value
 class DropIndex(Operation):
     """`DROP INDEX [CONCURRENTLY]`."""
 
@@ -424,7 +395,7 @@ class DropIndex(Operation):
     cascade: bool = False
 
 
-@_value_type
+@value
 class Reindex(Operation):
     """`REINDEX [CONCURRENTLY]` of an index, a table, a schema or a database."""
 
@@ -433,7 +404,7 @@ class Reindex(Operation):
     concurrently: bool = False
 
 
-@_value_type
+@value
 class DropTable(Operation):
     """`DROP TABLE`."""
 
@@ -442,7 +413,7 @@ class DropTable(Operation):
     cascade: bool = False
 
 
-@_value_type
+@value
 class Truncate(Operation):
     """`TRUNCATE`."""
 
@@ -450,7 +421,7 @@ class Truncate(Operation):
     cascade: bool = False
 
 
-@_value_type
+@value
 class DataChange(Operation):
     """UPDATE, DELETE or INSERT … SELECT on a table."""
 
@@ -459,7 +430,7 @@ class DataChange(Operation):
     has_where: bool = False
 
 
-@_value_type
+@value
 class TableRewrite(Operation):
     """A statement that rewrites a whole table under ACCESS EXCLUSIVE."""
 
@@ -469,7 +440,7 @@ class TableRewrite(Operation):
     `SET ACCESS METHOD` or `SET EXPRESSION` (of a stored generated column)."""
 
 
-@_value_type
+@value
 class AlterEnum(Operation):
     """`ALTER TYPE … ADD VALUE` / `RENAME VALUE` on an enum."""
 
@@ -479,7 +450,7 @@ class AlterEnum(Operation):
     new_value: str | None = None
 
 
-@_value_type
+@value
 class SetGuc(Operation):
     """`SET [LOCAL] name = value` / `RESET name`; value None for RESET or DEFAULT."""
 
@@ -488,14 +459,14 @@ class SetGuc(Operation):
     local: bool = False
 
 
-@_value_type
+@value
 class Transaction(Operation):
     """A transaction-control statement (`BEGIN`, `COMMIT`, `SAVEPOINT`, …)."""
 
     action: TransactionAction
 
 
-@_value_type
+@value
 class OtherAlterTable(Operation):
     """An ALTER TABLE action without an operation of its own (SET STATISTICS, OWNER TO,
     ENABLE TRIGGER…): it still takes a lock on the table."""
@@ -505,7 +476,7 @@ class OtherAlterTable(Operation):
     lock: str = "ACCESS EXCLUSIVE"
 
 
-@_value_type
+@value
 class AddDomainConstraint(Operation):
     """`ALTER DOMAIN … ADD CONSTRAINT`: validated, it scans every table using the domain
     under a SHARE lock."""
@@ -517,7 +488,7 @@ class AddDomainConstraint(Operation):
     check_sql: str | None = None
 
 
-@_value_type
+@value
 class RefreshMaterializedView(Operation):
     """`REFRESH MATERIALIZED VIEW [CONCURRENTLY]`: without CONCURRENTLY it holds ACCESS
     EXCLUSIVE on the view, blocking its readers, for the whole refresh."""
@@ -526,7 +497,7 @@ class RefreshMaterializedView(Operation):
     concurrently: bool = False
 
 
-@_value_type
+@value
 class LockTable(Operation):
     """An explicit `LOCK TABLE`; `mode` as PostgreSQL names it (`ACCESS EXCLUSIVE`)."""
 
@@ -534,7 +505,7 @@ class LockTable(Operation):
     mode: str
 
 
-@_value_type
+@value
 class Unknown(Operation):
     """A statement the vocabulary does not model; `node` names its parser node type."""
 
@@ -542,7 +513,7 @@ class Unknown(Operation):
     tables: tuple[Name, ...] = field(default=())
 
 
-@_value_type
+@value
 class SyntaxErrorOp(Operation):
     """A statement the PostgreSQL grammar rejects; `message` is the parser's."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from bgmigrate.source.errors import SourceError
+from bgmigrate.values import Value, frozen_value
 
 __all__ = [
     "Discovered",
@@ -29,8 +29,8 @@ _UPGRADE = re.compile(r"^def\s+upgrade\s*\(", re.MULTILINE)
 _DIGITS = re.compile(r"(\d+)")
 
 
-@dataclass(frozen=True)
-class Discovered:
+@frozen_value
+class Discovered(Value):
     """The migrations under some paths: SQL files in natural order, Alembic revision files in
     path order (their graph decides the migration order)."""
 

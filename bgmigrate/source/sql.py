@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from bgmigrate.source.lines import LineIndex
 from bgmigrate.source.tags import TagComment, collect_tags
 from bgmigrate.source.transactions import transaction_blocks
 from bgmigrate.source.unit import Location, Statement, Unit, UnitKind
+from bgmigrate.values import Value, frozen_value
 
 __all__ = ["SqlPiece", "read_sql_unit", "split_sql"]
 
@@ -59,8 +59,8 @@ _COMMENT_DELIMITER = re.compile(r"/\*|\*/")
 _NOT_PARENTHESIS = re.compile(r"[^()]+")
 
 
-@dataclass(frozen=True)
-class SqlPiece:
+@frozen_value
+class SqlPiece(Value):
     """One statement as split from a text: no trailing semicolon, no surrounding comments.
 
     `text[start:end] == sql`; `location` spans its first to its last character.

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bgmigrate.source.unit import Location, Phase, SourceProblem, Suppression
+from bgmigrate.values import Value, frozen_value
 
 __all__ = [
     "INVALID_TAG",
@@ -41,15 +42,15 @@ _PHASES = ", ".join(f"phase={p.value}" for p in Phase)
 _USAGE = "bgmigrate: ignore RULE[,RULE…] -- reason"
 
 
-@dataclass(frozen=True)
-class PhaseTag:
+@frozen_value
+class PhaseTag(Value):
     """`-- bgmigrate: phase=contract`: the deploy phase a unit belongs to."""
 
     phase: Phase
 
 
-@dataclass(frozen=True)
-class IgnoreTag:
+@frozen_value
+class IgnoreTag(Value):
     """`-- bgmigrate: ignore RULE[,RULE…] -- reason` (or `ignore-file`): suppressions, each
     with its reason."""
 
@@ -58,8 +59,8 @@ class IgnoreTag:
     whole_file: bool
 
 
-@dataclass(frozen=True)
-class InvalidTag:
+@frozen_value
+class InvalidTag(Value):
     """A `bgmigrate:` comment that cannot be read; `message` says how to write it."""
 
     message: str
@@ -111,8 +112,8 @@ def _parse_ignore(kind: str, rest: str) -> IgnoreTag | InvalidTag:
     return IgnoreTag(rules, " ".join(reason.split()), whole_file=kind == "ignore-file")
 
 
-@dataclass(frozen=True)
-class TagComment:
+@frozen_value
+class TagComment(Value):
     """One comment of a unit, as the tag collector needs it."""
 
     body: str

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from bgmigrate.values import Value, value
+
 __all__ = ["Location", "Phase", "SourceProblem", "Statement", "Suppression", "Unit", "UnitKind"]
 
 
@@ -21,8 +23,8 @@ class UnitKind(str, Enum):
     ALEMBIC = "alembic"
 
 
-@dataclass(unsafe_hash=True)
-class Location:
+@value
+class Location(Value):
     """A 1-based, inclusive span in a file: the first and the last character."""
 
     line: int
@@ -31,8 +33,8 @@ class Location:
     end_column: int
 
 
-@dataclass(unsafe_hash=True)
-class Statement:
+@value
+class Statement(Value):
     """One SQL statement as it will run, and where it stands in the file a user edits.
 
     For an Alembic revision, `sql` is the rendered SQL and `location` points at the
@@ -53,8 +55,8 @@ class Statement:
         return self.transaction is not None
 
 
-@dataclass(unsafe_hash=True)
-class Suppression:
+@value
+class Suppression(Value):
     """An `ignore` tag: `line` is the line the tag stands on; None for `ignore-file`."""
 
     rules: tuple[str, ...]
@@ -70,8 +72,8 @@ class Suppression:
         return statement.line - 1 <= self.line <= statement.end_line
 
 
-@dataclass(unsafe_hash=True)
-class SourceProblem:
+@value
+class SourceProblem(Value):
     """A finding a source makes before any parsing, e.g. a revision it could not render."""
 
     rule: str
