@@ -2,7 +2,7 @@
 
 `dataclass` writes each method it generates as source text and compiles it, for every class,
 on every start of the program. For the value classes a check imports (operations, statements,
-locations, tags, rules, findings…) the equality, hash and repr it compiled were about a tenth
+locations, tags, rules, findings…) the equality, hash and repr it compiled were about a sixth
 of checking one file in a pre-commit hook. They are written once here instead; `dataclass`
 still generates each class's `__init__` (and, for frozen ones, the guards against assignment).
 """
