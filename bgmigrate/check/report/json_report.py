@@ -10,7 +10,7 @@ document. Non-ASCII text is escaped, so the output is safe on any console encodi
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bgmigrate import __version__
@@ -25,30 +25,49 @@ SCHEMA_VERSION = 1
 
 def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str:
     """The document with one unit or finding per line: readable, greppable, and encoded by
-    json's C encoder (an `indent` would switch to the pure-Python one, 3× slower)."""
-    fields = []
-    for key, value in document(result).items():
-        if isinstance(value, list) and value:
-            items = ",\n".join(f"    {json.dumps(item)}" for item in value)
-            fields.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+    json's C encoder (an `indent` would switch to the pure-Python one, 3× slower).
+
+    The text is joined once from its pieces, each entry's dict dropped as soon as it is
+    encoded: joining section by section held several copies of a large report at once."""
+    pieces: list[str] = []
+    for key, value in _sections(result):
+        pieces.append(",\n  " if pieces else "{\n  ")
+        pieces.append(f"{json.dumps(key)}: ")
+        if isinstance(value, Iterator):
+            count = 0
+            for entry in value:
+                pieces.append(",\n    " if count else "[\n    ")
+                pieces.append(json.dumps(entry))
+                count += 1
+            pieces.append("\n  ]" if count else "[]")
         else:
-            fields.append(f"  {json.dumps(key)}: {json.dumps(value)}")
-    return "{\n" + ",\n".join(fields) + "\n}\n"
+            pieces.append(json.dumps(value))
+    pieces.append("\n}\n")
+    return "".join(pieces)
 
 
 def document(result: CheckResult) -> dict[str, Any]:
     return {
-        "version": SCHEMA_VERSION,
-        "tool": {"name": "bgmigrate", "version": __version__},
-        "settings": {"pg_version": result.pg_version},
-        "units": [_unit(unit) for unit in result.units],
-        "findings": [_finding(finding) for finding in result.findings],
-        "summary": {
+        key: list(value) if isinstance(value, Iterator) else value
+        for key, value in _sections(result)
+    }
+
+
+def _sections(result: CheckResult) -> Iterator[tuple[str, Any]]:
+    """The document's keys in order; the units and the findings as iterators of entries."""
+    yield "version", SCHEMA_VERSION
+    yield "tool", {"name": "bgmigrate", "version": __version__}
+    yield "settings", {"pg_version": result.pg_version}
+    yield "units", map(_unit, result.units)
+    yield "findings", map(_finding, result.findings)
+    yield (
+        "summary",
+        {
             **{severity.value: result.count(severity) for severity in Severity},
             "suppressed": result.suppressed,
             "units": len(result.units),
         },
-    }
+    )
 
 
 def _unit(unit: CheckedUnit) -> dict[str, Any]:
