@@ -142,6 +142,7 @@ class _CLibrary:
         try:
             if result.error is not None or not result.n_tokens:
                 return "NO_KEYWORD"
+            # The first token's fourth field: its keyword kind.
             kind = ctypes.c_int.from_address(result.tokens + 3 * _C_INT_SIZE).value
         finally:
             self._free_scan(result)
