@@ -113,18 +113,7 @@ def two_way_sync(table: QualifiedName, old: str, new: str) -> SyncFunction:
     return SyncFunction(
         name=name,
         body=body,
-        triggers=(
-            TriggerSpec(
-                bounded_name("bgmigrate_sync", old, suffix="_insert"), table, "BEFORE INSERT"
-            ),
-            TriggerSpec(
-                bounded_name("bgmigrate_sync", old, suffix="_update"),
-                table,
-                f"BEFORE UPDATE OF {quote_ident(old)}, {quote_ident(new)}",
-                f"{_new(old)} IS DISTINCT FROM {_old(old)} "
-                f"OR {_new(new)} IS DISTINCT FROM {_old(new)}",
-            ),
-        ),
+        triggers=_on_insert_and_update(table, "bgmigrate_sync", old, (old, new)),
     )
 
 
@@ -136,16 +125,23 @@ def one_way_copy(table: QualifiedName, source: str, target: str, forward: str) -
     return SyncFunction(
         name=function_name(table, "copy", source),
         body=body,
-        triggers=(
-            TriggerSpec(
-                bounded_name("bgmigrate_copy", source, suffix="_insert"), table, "BEFORE INSERT"
-            ),
-            TriggerSpec(
-                bounded_name("bgmigrate_copy", source, suffix="_update"),
-                table,
-                f"BEFORE UPDATE OF {quote_ident(source)}",
-                f"{_new(source)} IS DISTINCT FROM {_old(source)}",
-            ),
+        triggers=_on_insert_and_update(table, "bgmigrate_copy", source, (source,)),
+    )
+
+
+def _on_insert_and_update(
+    table: QualifiedName, prefix: str, column: str, watched: tuple[str, ...]
+) -> tuple[TriggerSpec, TriggerSpec]:
+    """A trigger on every INSERT, and one on the UPDATEs that change a `watched` column: an
+    UPDATE that leaves them alone has nothing to keep in step."""
+    changed = " OR ".join(f"{_new(name)} IS DISTINCT FROM {_old(name)}" for name in watched)
+    return (
+        TriggerSpec(bounded_name(prefix, column, suffix="_insert"), table, "BEFORE INSERT"),
+        TriggerSpec(
+            bounded_name(prefix, column, suffix="_update"),
+            table,
+            f"BEFORE UPDATE OF {', '.join(map(quote_ident, watched))}",
+            changed,
         ),
     )
 
