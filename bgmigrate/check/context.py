@@ -8,6 +8,7 @@ earlier units declared, the phase and the target PostgreSQL version.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from functools import singledispatch
 
@@ -22,6 +23,7 @@ from bgmigrate.parse.operations import (
     DropColumn,
     DropIndex,
     DropTable,
+    InlineConstraint,
     Name,
     Operation,
     RenameColumn,
@@ -92,6 +94,15 @@ class Context:
     def is_new_table(self, table: Name) -> bool:
         """True when the table was created earlier in this unit (nobody else can be using it)."""
         return table.key in self.state.new_tables
+
+    def inline_constraints(
+        self, op: AddColumn, kinds: Container[ConstraintKind]
+    ) -> list[InlineConstraint]:
+        """The constraints of `kinds` that an ADD COLUMN writes on its column of a table that
+        already existed (on a table new to the unit nobody waits for them)."""
+        if self.is_new_table(op.table):
+            return []
+        return [c for c in op.column.constraints if c.kind in kinds]
 
     def is_new_index(self, index: Name) -> bool:
         return index.key in self.state.new_indexes

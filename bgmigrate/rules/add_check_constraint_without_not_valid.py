@@ -28,10 +28,9 @@ from bgmigrate.rules.recipes import (
 def check(op: Operation, ctx: Context) -> Iterator[Violation]:
     if isinstance(op, AddConstraint):
         yield from _table_constraint(op, ctx)
-    elif isinstance(op, AddColumn) and not ctx.is_new_table(op.table):
-        for constraint in op.column.constraints:
-            if constraint.kind is ConstraintKind.CHECK:
-                yield _inline(op, constraint)
+    elif isinstance(op, AddColumn):
+        for constraint in ctx.inline_constraints(op, (ConstraintKind.CHECK,)):
+            yield _inline(op, constraint)
 
 
 def _table_constraint(op: AddConstraint, ctx: Context) -> Iterator[Violation]:

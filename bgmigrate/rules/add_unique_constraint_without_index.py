@@ -30,10 +30,9 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
     if isinstance(op, AddConstraint):
         if op.kind in _KEYWORDS and op.using_index is None and not ctx.is_new_table(op.table):
             yield _table_constraint(op)
-    elif isinstance(op, AddColumn) and not ctx.is_new_table(op.table):
-        for constraint in op.column.constraints:
-            if constraint.kind in _KEYWORDS:
-                yield _inline(op, constraint.kind, constraint.name)
+    elif isinstance(op, AddColumn):
+        for constraint in ctx.inline_constraints(op, _KEYWORDS):
+            yield _inline(op, constraint.kind, constraint.name)
 
 
 def _table_constraint(op: AddConstraint) -> Violation:
