@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from bgmigrate.check.report import FORMATS
 from bgmigrate.cli.errors import fail
 
 __all__ = ["SUMMARY", "run"]
 
 SUMMARY = "Check migrations for changes that break the running app version or lock its traffic."
-FORMATS = ("text", "json", "sarif", "github", "gitlab")
 FAIL_ON = ("error", "warning", "never")
 
 _DESCRIPTION = f"""{SUMMARY}
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=list(FORMATS),
         default="text",
         help="text (default), json, sarif, github or gitlab.",
     )
@@ -129,7 +129,6 @@ def _names(values: list[str] | None) -> tuple[str, ...]:
 def run(argv: Sequence[str]) -> int:
     """`bgmigrate check ARGV…`: print the report, return the exit code."""
     from bgmigrate.check.finding import Severity
-    from bgmigrate.check.report import FORMATS as RENDERERS
     from bgmigrate.check.runner import CheckOptions, CheckProblem, run_check
     from bgmigrate.rules import CATALOG
 
@@ -150,7 +149,7 @@ def run(argv: Sequence[str]) -> int:
     except CheckProblem as problem:
         fail(str(problem))
     color = sys.stdout.isatty() if arguments.color is None else arguments.color
-    rendered = RENDERERS[arguments.format](result, CATALOG, color=color)
+    rendered = FORMATS[arguments.format](result, CATALOG, color=color)
     sys.stdout.write(rendered if rendered.endswith("\n") or not rendered else rendered + "\n")
     threshold = None if arguments.fail_on == "never" else Severity(arguments.fail_on)
     return 1 if result.fails(threshold) else 0
