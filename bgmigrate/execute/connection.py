@@ -46,6 +46,9 @@ def connect(dsn: str | None, *, application_name: str) -> psycopg.Connection:
             autocommit=True,
             application_name=application_name[:63],
             connect_timeout=10,
+            # Server-side prepared statements live in one server session, which a transaction
+            # pooler (PgBouncer) does not keep for a client between transactions.
+            prepare_threshold=None,
         )
     except psycopg.ProgrammingError as error:
         raise UsageError(

@@ -112,14 +112,27 @@ def step_label(phase: PlanPhase, index: int, step: Step) -> str:
 
 @contextmanager
 def _locked_session(
-    plan: Plan, dsn: str | None, action: str
+    plan: Plan, dsn: str | None, action: str, reporter: Reporter, stop: Event
 ) -> Iterator[tuple[psycopg.Connection, StateStore]]:
-    conn = connect(dsn, application_name=f"bgmigrate {action} {plan.id}")
+    name = f"bgmigrate {action} {plan.id}"
+    conn = connect(dsn, application_name=name)
     with conn:
         store = StateStore(conn)
         store.ensure()
-        with plan_lock(conn, plan.id):
+        with plan_lock(dsn, plan.id, application_name=name, reporter=reporter, stop=stop):
             yield conn, store
+
+
+@contextmanager
+def _direct_connection(
+    plan: Plan, phase: PlanPhase, direct_dsn: str | None
+) -> Iterator[psycopg.Connection | None]:
+    """A connection for the phase's non-transactional steps, when a direct DSN is given."""
+    if not direct_dsn or all(step.transactional for step in phase.steps):
+        yield None
+        return
+    with connect(direct_dsn, application_name=f"bgmigrate apply {plan.id} (direct)") as conn:
+        yield conn
 
 
 def _as_executor_error(what: str, error: BaseException) -> ExecutorError:
@@ -145,9 +158,14 @@ def apply_phase(
     gates: GateOptions | None = None,
     reporter: Reporter | None = None,
     stop: Event | None = None,
+    direct_dsn: str | None = None,
 ) -> ApplyResult:
     """Run one phase of `plan`; see the module docstring. Raises PlanError (exit 2) or an
-    ExecutorError carrying its exit code."""
+    ExecutorError carrying its exit code.
+
+    `direct_dsn`, when given, is a connection to the same database that bypasses a transaction
+    pooler: the steps that cannot run in a transaction (CONCURRENTLY) run there, with their
+    timeouts set on a session that stays theirs."""
     import psycopg
 
     options = options or ApplyOptions()
@@ -164,7 +182,7 @@ def apply_phase(
         return ApplyResult(plan.id, phase.name, "instructions")
     what = f"the {phase.name} phase of plan {plan.id}"
     try:
-        with _locked_session(plan, dsn, "apply") as (conn, store):
+        with _locked_session(plan, dsn, "apply", reporter, stop) as (conn, store):
             _warn_about_server_version(conn, plan, reporter)
             store.register_plan(plan)
             states = store.phase_states(plan.id)
@@ -177,7 +195,8 @@ def apply_phase(
             _check_gates(conn, store, plan, phase, states, options, gates, reporter)
             run_id = store.start_run(plan, phase.name, "apply")
             try:
-                result = _run_phase(conn, store, plan, phase, options, reporter, stop)
+                with _direct_connection(plan, phase, direct_dsn) as direct:
+                    result = _run_phase(conn, store, plan, phase, options, reporter, stop, direct)
             except Interrupted as error:
                 _record_end(store, run_id, "stopped", str(error))
                 raise
@@ -234,6 +253,7 @@ def _run_phase(
     options: ApplyOptions,
     reporter: Reporter,
     stop: Event,
+    direct: psycopg.Connection | None,
 ) -> ApplyResult:
     rows_updated = 0
     pass_number = None
@@ -261,7 +281,7 @@ def _run_phase(
             )
         reporter.message(f"{what}: {abbreviated(step.sql)}", event="step", sql=step.sql)
         run_statement(
-            conn,
+            direct if direct is not None and not step.transactional else conn,
             step.sql,
             transactional=step.transactional,
             what=what,
@@ -350,7 +370,7 @@ def rollback_phase(
     start = plan.phases.index(phase)
     to_undo = [p for p in plan.phases[start:] if p.name in ROLLBACK_PHASES][::-1]
     try:
-        with _locked_session(plan, dsn, "rollback") as (conn, store):
+        with _locked_session(plan, dsn, "rollback", reporter, stop) as (conn, store):
             store.register_plan(plan)
             contract = store.phase_state(plan.id, "contract")
             if contract.last_run is not None:

@@ -3,7 +3,9 @@
 A transactional statement runs with `SET LOCAL lock_timeout` and `statement_timeout`, and its
 bookkeeping (the completed-step record) commits in the same transaction: either both happen or
 neither. A non-transactional statement runs in autocommit with the timeouts set on the session,
-and is recorded right after; it must be safe to run again after a crash. For
+and is recorded right after; it must be safe to run again after a crash. Behind a transaction
+pooler, the executor runs these on a direct connection (`--direct-dsn`), where the session
+settings stay with the statement they bound. For
 `CREATE INDEX CONCURRENTLY` the executor checks the catalog itself: a valid index of that name
 means the build finished (skip it), an invalid one was left by a failed build (drop it first).
 """
@@ -149,8 +151,7 @@ def run_statement(
             on_retry=notify,
         )
         if not transactional:
-            with conn.transaction():
-                bookkeeping()
+            bookkeeping()
     except psycopg.Error as error:
         raise database_failure(what, error) from None
 

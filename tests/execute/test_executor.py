@@ -185,15 +185,22 @@ def test_plan_with_blockers_is_refused(users_db: str, rename_plan: Plan, reporte
 
 
 def test_second_executor_is_refused_naming_the_holder(
-    users_db: str, rename_plan: Plan, reporter: Any
+    users_db: str, rename_plan: Plan, reporter: Any, query: Any
 ) -> None:
-    with psycopg.connect(users_db, autocommit=True, application_name="deploy-pipeline-42") as first:
-        pid = first.info.backend_pid
-        with plan_lock(first, rename_plan.id):
-            started = time.monotonic()
-            with pytest.raises(ExecutorBusy) as caught:
-                apply_phase(rename_plan, "expand", users_db, reporter=reporter)
-            assert time.monotonic() - started < 2, "the second executor must not wait"
+    with plan_lock(
+        users_db,
+        rename_plan.id,
+        application_name="deploy-pipeline-42",
+        reporter=reporter,
+        stop=threading.Event(),
+    ):
+        ((pid,),) = query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'deploy-pipeline-42'"
+        )
+        started = time.monotonic()
+        with pytest.raises(ExecutorBusy) as caught:
+            apply_phase(rename_plan, "expand", users_db, reporter=reporter)
+        assert time.monotonic() - started < 2, "the second executor must not wait"
     message = str(caught.value)
     assert caught.value.exit_code == 1
     assert f"pid {pid}" in message
