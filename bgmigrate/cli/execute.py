@@ -16,9 +16,12 @@ from typing import Annotated, NoReturn, TypeVar
 import typer
 
 from bgmigrate.execute.connection import redact_dsn
-from bgmigrate.execute.errors import ExecutorError
+from bgmigrate.execute.errors import ExecutorError, UsageError
+from bgmigrate.execute.fleet import FleetOptions
 from bgmigrate.execute.options import ApplyOptions, GateOptions, parse_duration
-from bgmigrate.plan.model import PlanError, load_plan
+from bgmigrate.execute.state import Approval
+from bgmigrate.execute.targets import Target
+from bgmigrate.plan.model import Plan, PlanError, load_plan
 
 __all__ = ["app", "apply", "approve", "rollback", "status"]
 
@@ -80,6 +83,26 @@ StatementTimeout = Annotated[
     str,
     typer.Option(help="Longest time for one statement (5min, 30s; 0 disables)."),
 ]
+TargetsFile = Annotated[
+    str | None,
+    typer.Option(
+        "--targets",
+        metavar="FILE",
+        show_default=False,
+        help="A fleet: a file with one connection string per line (# comments and blank lines "
+        "ignored), or - for standard input. Takes the place of --dsn and $DATABASE_URL.",
+    ),
+]
+EachSchema = Annotated[
+    str | None,
+    typer.Option(
+        "--each-schema",
+        metavar="GLOB",
+        show_default=False,
+        help="Run a plan made for one schema on every schema matching GLOB (tenant_*) of each "
+        "database, each with its own state; schemas without the plan's table are skipped.",
+    ),
+]
 Retries = Annotated[
     int,
     typer.Option(
@@ -88,6 +111,28 @@ Retries = Annotated[
         "backoff and jitter, before exit code 3.",
     ),
 ]
+
+
+def _fleet(dsn: str | None, targets_file: str | None, each_schema: str | None) -> list[Target]:
+    """The targets of a fleet command (call only when --targets or --each-schema is given)."""
+    from bgmigrate.execute.targets import expand_schemas, parse_targets
+
+    if targets_file is not None:
+        if targets_file == "-":
+            text, source = sys.stdin.read(), "standard input"
+        else:
+            try:
+                text, source = Path(targets_file).read_text(), targets_file
+            except OSError as error:
+                raise UsageError(
+                    f"cannot read --targets {targets_file}: {error.strerror}"
+                ) from None
+        dsns = parse_targets(text, source)
+    elif dsn:
+        dsns = [dsn]
+    else:
+        raise UsageError("--each-schema needs the databases: pass --dsn URL or --targets FILE")
+    return expand_schemas(dsns, each_schema)
 
 
 def _options(
@@ -113,6 +158,36 @@ def apply(
     plan_path: PlanArgument,
     phase: Annotated[PhaseName, typer.Option("--phase", help="The phase to run.")],
     dsn: Dsn = None,
+    targets_file: TargetsFile = None,
+    each_schema: EachSchema = None,
+    parallel: Annotated[
+        int, typer.Option(min=1, help="With --targets or --each-schema: targets run at a time.")
+    ] = 1,
+    canary: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="The first K targets complete the phase before any other starts; a failure "
+            "among them stops the rollout.",
+        ),
+    ] = 0,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going",
+            help="After a target fails, go on with the others (default: start no new target).",
+        ),
+    ] = False,
+    direct_dsn: Annotated[
+        str | None,
+        typer.Option(
+            "--direct-dsn",
+            show_default=False,
+            help="With --dsn through a transaction pooler (PgBouncer): a connection to the same "
+            "database that bypasses it, for the steps that cannot run in a transaction "
+            "(CONCURRENTLY).",
+        ),
+    ] = None,
     lock_timeout: LockTimeout = "2s",
     statement_timeout: StatementTimeout = "5min",
     retries: Retries = 5,
@@ -169,6 +244,11 @@ def apply(
 
       bgmigrate apply plan.toml --phase contract --old-app-name 'shop-blue*'
       --health-url https://shop.example.com/health --expect-version 1.1.0
+
+      bgmigrate apply plan.toml --phase backfill --targets fleet.txt --parallel 4 --canary 1
+
+    A fleet (--targets, --each-schema) prints a summary and exits 0 only when every target
+    finished the phase.
     """
     from bgmigrate.execute.dryrun import dry_run as render_dry_run
     from bgmigrate.execute.executor import apply_phase
@@ -188,16 +268,68 @@ def apply(
         gates = GateOptions(
             old_app_name=old_app_name, health_url=health_url, expect_version=expect_version
         )
+        fleet = targets_file is not None or each_schema is not None
+        if fleet and (dry_run or direct_dsn):
+            raise UsageError(
+                "--dry-run and --direct-dsn take one --dsn, not --targets or --each-schema"
+            )
         if dry_run:
             sys.stdout.write(render_dry_run(plan, phase.value, options=options, dsn=dsn))
             return
+        if fleet:
+            code = _apply_fleet(
+                plan,
+                phase.value,
+                _fleet(None if targets_file else dsn, targets_file, each_schema),
+                FleetOptions(parallel=parallel, canary=canary, keep_going=keep_going),
+                options,
+                gates,
+            )
+            raise typer.Exit(code)
         reporter = make_reporter()
         with stop_on_signals(reporter) as stop:
             apply_phase(
-                plan, phase.value, dsn, options=options, gates=gates, reporter=reporter, stop=stop
+                plan,
+                phase.value,
+                dsn,
+                options=options,
+                gates=gates,
+                reporter=reporter,
+                stop=stop,
+                direct_dsn=direct_dsn,
             )
     except (PlanError, ExecutorError) as error:
         _exit_with(error)
+
+
+def _apply_fleet(
+    plan: Plan,
+    phase: str,
+    targets: list[Target],
+    fleet: FleetOptions,
+    options: ApplyOptions,
+    gates: GateOptions,
+) -> int:
+    """Run the fleet with its live display on stderr; the summary goes to stdout."""
+    from bgmigrate.execute.fleet import apply_fleet
+    from bgmigrate.execute.fleet_progress import make_fleet_display
+    from bgmigrate.execute.progress import make_reporter
+    from bgmigrate.execute.signals import stop_on_signals
+
+    display = make_fleet_display(sys.stderr)
+    with stop_on_signals(make_reporter()) as stop:
+        result = apply_fleet(
+            plan,
+            phase,
+            targets,
+            fleet=fleet,
+            options=options,
+            gates=gates,
+            display=display,
+            stop=stop,
+        )
+    sys.stdout.write(result.summary())
+    return result.exit_code
 
 
 @app.command()
@@ -208,6 +340,8 @@ def approve(
     ] = PhaseName.contract,
     by: Annotated[str, typer.Option("--by", help="Who approves: recorded with the time.")] = "",
     dsn: Dsn = None,
+    targets_file: TargetsFile = None,
+    each_schema: EachSchema = None,
 ) -> None:
     """Record an approval of this exact plan (its checksum) for a phase.
 
@@ -217,16 +351,30 @@ def approve(
     Example:
 
       bgmigrate approve plan.toml --phase contract --by alice --dsn $DATABASE_URL
+
+      bgmigrate approve plan.toml --by alice --targets fleet.txt --each-schema 'tenant_*'
     """
     from bgmigrate.execute.executor import approve_phase
+    from bgmigrate.execute.fleet import approve_fleet
 
     try:
-        approval = approve_phase(load_plan(plan_path), phase.value, dsn, by=by)
+        plan = load_plan(plan_path)
+        if targets_file is None and each_schema is None:
+            approval = approve_phase(plan, phase.value, dsn, by=by)
+            sys.stdout.write(_approved(approval) + "\n")
+            return
+        targets = _fleet(None if targets_file else dsn, targets_file, each_schema)
+        for target, recorded in approve_fleet(plan, phase.value, targets, by=by):
+            line = _approved(recorded) if recorded else "skipped: the plan's table is not there"
+            sys.stdout.write(f"{target.label}: {line}\n")
     except (PlanError, ExecutorError) as error:
         _exit_with(error)
-    sys.stdout.write(
+
+
+def _approved(approval: Approval) -> str:
+    return (
         f"approved: the {approval.phase} phase of plan {approval.plan_id} ({approval.checksum}) "
-        f"by {approval.by} at {approval.at:%Y-%m-%d %H:%M:%S %Z}\n"
+        f"by {approval.by} at {approval.at:%Y-%m-%d %H:%M:%S %Z}"
     )
 
 
@@ -234,6 +382,8 @@ def approve(
 def status(
     plan_path: PlanArgument,
     dsn: Dsn = None,
+    targets_file: TargetsFile = None,
+    each_schema: EachSchema = None,
     output_format: Annotated[
         StatusFormat, typer.Option("--format", help="text or json.")
     ] = StatusFormat.text,
@@ -245,11 +395,31 @@ def status(
     Example:
 
       bgmigrate status plan.toml --dsn $DATABASE_URL --format json
+
+      bgmigrate status plan.toml --targets fleet.txt --each-schema 'tenant_*'
+
+    Over a fleet: one row per target (and schema), with its phase, step, backfill and last
+    error. Passwords are never shown.
     """
+    from bgmigrate.execute.fleet_status import (
+        fleet_status,
+        fleet_status_json,
+        render_fleet_status,
+    )
     from bgmigrate.execute.status import plan_status, render_status
 
     try:
-        result = plan_status(load_plan(plan_path), dsn)
+        plan = load_plan(plan_path)
+        if targets_file is not None or each_schema is not None:
+            rows = fleet_status(
+                plan, _fleet(None if targets_file else dsn, targets_file, each_schema)
+            )
+            if output_format is StatusFormat.json:
+                sys.stdout.write(json.dumps(fleet_status_json(plan, rows), indent=2) + "\n")
+            else:
+                sys.stdout.write(render_fleet_status(plan, rows))
+            return
+        result = plan_status(plan, dsn)
     except (PlanError, ExecutorError) as error:
         _exit_with(error)
     if output_format is StatusFormat.json:
