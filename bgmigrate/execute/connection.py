@@ -15,8 +15,12 @@ __all__ = ["connect", "one_line", "redact_dsn"]
 REDACTED = "***"
 # scheme://user:password@host → the password part; any scheme (postgresql://, https://).
 _URI_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/?#@]*):([^\s@/]*)@")
-# password=… in a key/value conninfo (quoted or not) and in a URI query string.
-_KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
+# password=… in a key/value conninfo (quoted or not) and in a URI query string. A password
+# already redacted stays as it is, with what follows it (a message redacted twice keeps the
+# colon after a target's label).
+_KEYWORD_PASSWORD = re.compile(
+    r"(\bpassword\s*=\s*)(\*\*\*(?=[:\s&]|$)|'(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE
+)
 
 
 def redact_dsn(text: str) -> str:

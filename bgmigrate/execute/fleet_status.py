@@ -91,16 +91,16 @@ def render_fleet_status(plan: Plan, rows: Sequence[TargetStatus]) -> str:
     """One line per target: target, schema, phase, status, steps, backfill; errors below."""
     lines = [f"plan {plan.id} ({plan.checksum}) on {len(rows)} targets"]
     for row in rows:
-        where = row.target.label
-        line = f"  {where}  {row.phase or '-'} {row.status}"
+        parts = [row.target.label, f"{row.phase or '-'} {row.status}"]
         if row.steps_total:
-            line += f" steps {row.steps_done}/{row.steps_total}"
+            parts.append(f"steps {row.steps_done}/{row.steps_total}")
         if row.backfill:
             fill = row.backfill
-            line += f"  backfill {fill['rows_scanned']} rows scanned" + (
-                ", complete" if fill["pass_complete"] else ""
+            parts.append(
+                f"backfill {fill['rows_scanned']} rows scanned"
+                + (", complete" if fill["pass_complete"] else "")
             )
-        lines.append(line)
+        lines.append("  " + "  ".join(parts))
         if row.error:
             lines.append(f"      {row.error}")
     return "\n".join(lines) + "\n"

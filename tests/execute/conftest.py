@@ -112,30 +112,36 @@ def plan_file(tmp_path: Path, rename_plan: Plan) -> Path:
     return path
 
 
-@pytest.fixture
-def users_db(fresh_db: str) -> str:
-    """A database with public.users: ROWS rows, and `updates` counting the updates of each."""
+def create_users_table(dsn: str, schema: str = "public", rows: int = ROWS) -> None:
+    """`schema`.users with `rows` rows, and `updates` counting the updates of each row."""
     import psycopg
 
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
+    with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
-            """
-            CREATE TABLE public.users (
+            f"""
+            CREATE SCHEMA IF NOT EXISTS {schema};
+            CREATE TABLE {schema}.users (
                 id bigint PRIMARY KEY,
                 email text NOT NULL,
                 updates integer NOT NULL DEFAULT 0
             );
-            CREATE FUNCTION public.count_updates() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN NEW.updates := OLD.updates + 1; RETURN NEW; END $$;
-            CREATE TRIGGER a_count_updates BEFORE UPDATE ON public.users
+            CREATE OR REPLACE FUNCTION public.count_updates() RETURNS trigger
+            LANGUAGE plpgsql AS $$ BEGIN NEW.updates := OLD.updates + 1; RETURN NEW; END $$;
+            CREATE TRIGGER a_count_updates BEFORE UPDATE ON {schema}.users
                 FOR EACH ROW EXECUTE FUNCTION public.count_updates();
             """
         )
         conn.execute(
-            "INSERT INTO public.users (id, email)"
+            f"INSERT INTO {schema}.users (id, email)"
             " SELECT g, 'user' || g || '@example.com' FROM generate_series(1, %s) g",
-            [ROWS],
+            [rows],
         )
+
+
+@pytest.fixture
+def users_db(fresh_db: str) -> str:
+    """A database with public.users: ROWS rows, and `updates` counting the updates of each."""
+    create_users_table(fresh_db)
     return fresh_db
 
 
