@@ -3,6 +3,7 @@ gates and status, through the CLI as a deploy script runs it."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
@@ -19,6 +20,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bgmigrate.execute.errors import UsageError
 from bgmigrate.execute.fleet import FleetResult, TargetOutcome
+from bgmigrate.execute.fleet_progress import LinesFleetDisplay, TableFleetDisplay
+from bgmigrate.execute.progress import BatchProgress
 from bgmigrate.execute.targets import Target, parse_targets
 from bgmigrate.execute.tenants import plan_for_schema, plan_schema
 from bgmigrate.plan.model import Plan
@@ -380,3 +383,41 @@ def test_fleet_exit_code_is_zero_only_when_every_target_finished() -> None:
         "  failed: postgresql://a/x: boom\n"
         "  not-started: postgresql://a/y schema tenant_1: stop\n"
     )
+
+
+def test_terminal_display_is_a_table_of_targets_in_progress() -> None:
+    one = Target(f"postgresql://deploy:{PASSWORD}@db1/shop")
+    two = Target(f"postgresql://deploy:{PASSWORD}@db2/shop", "tenant_1")
+    stream = io.StringIO()
+    display = TableFleetDisplay(stream)
+    with display.running([one, two]):
+        display.reporter(one).message("backfill of public.users")
+        progress = BatchProgress("public.users", 3, 100, 0.1, 500, 500, 2000, 1000.0, 1.5)
+        display.reporter(one).backfill_batch(progress)
+        display.finished(TargetOutcome(two, "failed", "boom", 3))
+    shown = stream.getvalue()
+    assert "failed: postgresql://deploy:***@db2/shop schema tenant_1: boom" in shown
+    assert "0/2 done, 0 skipped, 1 failed" in shown
+    assert "500/2000 rows" in shown
+    assert "backfill of public.users" in shown
+    assert "tenant_1" not in shown.split("0/2 done")[1], "a finished target leaves the table"
+    assert PASSWORD not in shown
+
+
+def test_plain_lines_name_the_target_and_throttle_backfill_progress() -> None:
+    target = Target(f"postgresql://deploy:{PASSWORD}@db1/shop")
+    stream = io.StringIO()
+    display = LinesFleetDisplay(stream)
+    reporter = display.reporter(target)
+    reporter.message("expand step 1/3: ALTER TABLE …\nsecond line")
+    for batch in range(1, 50):
+        reporter.backfill_batch(
+            BatchProgress("public.users", batch, 10, 0.01, batch * 10, batch * 10, 490, 1e3, 0)
+        )
+    display.finished(TargetOutcome(target, "done"))
+    assert stream.getvalue().splitlines() == [
+        "[postgresql://deploy:***@db1/shop] expand step 1/3: ALTER TABLE …",
+        "[postgresql://deploy:***@db1/shop] backfill public.users: batch 1, 10/490 rows scanned,"
+        " 10 updated, 1000 rows/s, ETA 0s",
+        "[postgresql://deploy:***@db1/shop] done",
+    ]
