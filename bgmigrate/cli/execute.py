@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
+from threading import Event
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
 from bgmigrate.execute.connection import redact_dsn
 from bgmigrate.execute.errors import ExecutorError, UsageError
-from bgmigrate.execute.fleet import FleetOptions
+from bgmigrate.execute.fleet import FleetDisplay, FleetOptions, FleetResult
 from bgmigrate.execute.options import ApplyOptions, GateOptions, parse_duration
 from bgmigrate.execute.state import Approval
 from bgmigrate.execute.targets import Target
-from bgmigrate.plan.model import Plan, PlanError, load_plan
+from bgmigrate.plan.model import PlanError, load_plan
 
 __all__ = ["app", "apply", "approve", "rollback", "status"]
 
@@ -103,6 +105,16 @@ EachSchema = Annotated[
         "database, each with its own state; schemas without the plan's table are skipped.",
     ),
 ]
+Parallel = Annotated[
+    int, typer.Option(min=1, help="With --targets or --each-schema: targets run at a time.")
+]
+KeepGoing = Annotated[
+    bool,
+    typer.Option(
+        "--keep-going",
+        help="After a target fails, go on with the others (default: start no new target).",
+    ),
+]
 Retries = Annotated[
     int,
     typer.Option(
@@ -160,9 +172,7 @@ def apply(
     dsn: Dsn = None,
     targets_file: TargetsFile = None,
     each_schema: EachSchema = None,
-    parallel: Annotated[
-        int, typer.Option(min=1, help="With --targets or --each-schema: targets run at a time.")
-    ] = 1,
+    parallel: Parallel = 1,
     canary: Annotated[
         int,
         typer.Option(
@@ -171,13 +181,7 @@ def apply(
             "among them stops the rollout.",
         ),
     ] = 0,
-    keep_going: Annotated[
-        bool,
-        typer.Option(
-            "--keep-going",
-            help="After a target fails, go on with the others (default: start no new target).",
-        ),
-    ] = False,
+    keep_going: KeepGoing = False,
     direct_dsn: Annotated[
         str | None,
         typer.Option(
@@ -252,6 +256,7 @@ def apply(
     """
     from bgmigrate.execute.dryrun import dry_run as render_dry_run
     from bgmigrate.execute.executor import apply_phase
+    from bgmigrate.execute.fleet import apply_fleet
     from bgmigrate.execute.progress import make_reporter
     from bgmigrate.execute.signals import stop_on_signals
 
@@ -277,15 +282,22 @@ def apply(
             sys.stdout.write(render_dry_run(plan, phase.value, options=options, dsn=dsn))
             return
         if fleet:
-            code = _apply_fleet(
-                plan,
-                phase.value,
-                _fleet(None if targets_file else dsn, targets_file, each_schema),
-                FleetOptions(parallel=parallel, canary=canary, keep_going=keep_going),
-                options,
-                gates,
+            targets = _fleet(None if targets_file else dsn, targets_file, each_schema)
+            rollout = FleetOptions(parallel=parallel, canary=canary, keep_going=keep_going)
+            raise typer.Exit(
+                _run_fleet(
+                    lambda display, stop: apply_fleet(
+                        plan,
+                        phase.value,
+                        targets,
+                        fleet=rollout,
+                        options=options,
+                        gates=gates,
+                        display=display,
+                        stop=stop,
+                    )
+                )
             )
-            raise typer.Exit(code)
         reporter = make_reporter()
         with stop_on_signals(reporter) as stop:
             apply_phase(
@@ -302,32 +314,14 @@ def apply(
         _exit_with(error)
 
 
-def _apply_fleet(
-    plan: Plan,
-    phase: str,
-    targets: list[Target],
-    fleet: FleetOptions,
-    options: ApplyOptions,
-    gates: GateOptions,
-) -> int:
-    """Run the fleet with its live display on stderr; the summary goes to stdout."""
-    from bgmigrate.execute.fleet import apply_fleet
+def _run_fleet(run: Callable[[FleetDisplay, Event], FleetResult]) -> int:
+    """Run a fleet command with its live display on stderr; the summary goes to stdout."""
     from bgmigrate.execute.fleet_progress import make_fleet_display
     from bgmigrate.execute.progress import make_reporter
     from bgmigrate.execute.signals import stop_on_signals
 
-    display = make_fleet_display(sys.stderr)
     with stop_on_signals(make_reporter()) as stop:
-        result = apply_fleet(
-            plan,
-            phase,
-            targets,
-            fleet=fleet,
-            options=options,
-            gates=gates,
-            display=display,
-            stop=stop,
-        )
+        result = run(make_fleet_display(sys.stderr), stop)
     sys.stdout.write(result.summary())
     return result.exit_code
 
@@ -436,6 +430,10 @@ def rollback(
         typer.Option("--phase", help="expand (undoes backfill too) or backfill."),
     ],
     dsn: Dsn = None,
+    targets_file: TargetsFile = None,
+    each_schema: EachSchema = None,
+    parallel: Parallel = 1,
+    keep_going: KeepGoing = False,
     lock_timeout: LockTimeout = "2s",
     statement_timeout: StatementTimeout = "5min",
     retries: Retries = 5,
@@ -448,14 +446,33 @@ def rollback(
     Example:
 
       bgmigrate rollback plan.toml --phase expand --dsn $DATABASE_URL
+
+      bgmigrate rollback plan.toml --phase expand --targets fleet.txt --keep-going
     """
     from bgmigrate.execute.executor import rollback_phase
+    from bgmigrate.execute.fleet import rollback_fleet
     from bgmigrate.execute.progress import make_reporter
     from bgmigrate.execute.signals import stop_on_signals
 
     try:
         plan = load_plan(plan_path)
         options = _options(lock_timeout, statement_timeout, retries)
+        if targets_file is not None or each_schema is not None:
+            targets = _fleet(None if targets_file else dsn, targets_file, each_schema)
+            fleet = FleetOptions(parallel=parallel, keep_going=keep_going)
+            raise typer.Exit(
+                _run_fleet(
+                    lambda display, stop: rollback_fleet(
+                        plan,
+                        phase.value,
+                        targets,
+                        fleet=fleet,
+                        options=options,
+                        display=display,
+                        stop=stop,
+                    )
+                )
+            )
         reporter = make_reporter()
         with stop_on_signals(reporter) as stop:
             rollback_phase(plan, phase.value, dsn, options=options, reporter=reporter, stop=stop)

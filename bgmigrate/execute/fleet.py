@@ -8,6 +8,7 @@ that, `parallel` targets run at a time, and the first failure stops new targets 
 unless `keep_going`. A tenant schema without the plan's table is skipped before anything runs
 in it. A phase that needs an approval (contract) starts nowhere until every target has
 completed the phases before it and holds the approval: the refusal names the targets.
+`rollback_fleet` runs `rollback_phase` over the targets the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from bgmigrate.execute.connection import connect, one_line, redact_dsn
 from bgmigrate.execute.errors import ExecutionError, ExecutorError, GateRefused, UsageError
-from bgmigrate.execute.executor import apply_phase, approve_phase, checked_plan
+from bgmigrate.execute.executor import apply_phase, approve_phase, checked_plan, rollback_phase
 from bgmigrate.execute.gates import check_approval, check_earlier_phases
 from bgmigrate.execute.options import ApplyOptions, GateOptions
 from bgmigrate.execute.progress import Reporter
@@ -42,6 +43,8 @@ __all__ = [
     "apply_fleet",
     "approve_fleet",
     "missing_table",
+    "rollback_fleet",
+    "run_fleet",
     "target_plan",
 ]
 
@@ -76,7 +79,9 @@ class TargetOutcome:
 
 @dataclass(frozen=True)
 class FleetResult:
-    phase: str
+    """`action`: the phase applied, or `rollback of PHASE`."""
+
+    action: str
     outcomes: tuple[TargetOutcome, ...]
 
     def count(self, *outcomes: str) -> int:
@@ -90,7 +95,7 @@ class FleetResult:
 
     def summary(self) -> str:
         lines = [
-            f"{self.phase} over {len(self.outcomes)} targets: "
+            f"{self.action} over {len(self.outcomes)} targets: "
             f"{self.count(*FINISHED)} done ({self.count('already-done')} already before), "
             f"{self.count('skipped')} skipped, {self.count('failed')} failed, "
             f"{self.count('not-started')} not started"
@@ -141,38 +146,17 @@ def missing_table(target: Target, plan: Plan) -> str | None:
     return f"schema {target.schema} has no table {table.split('.', 1)[-1]}: nothing was run there"
 
 
-def _failure(target: Target, error: PlanError | ExecutorError) -> TargetOutcome:
-    code = error.exit_code
-    return TargetOutcome(target, "failed", redact_dsn(str(error)), code)
-
-
-def _apply_one(
-    plan: Plan,
-    phase_name: str,
-    target: Target,
-    *,
-    options: ApplyOptions,
-    gates: GateOptions,
-    display: FleetDisplay,
-    stop: Event,
-) -> TargetOutcome:
+def _on_target(plan: Plan, target: Target, run: Callable[[Plan, Target], str]) -> TargetOutcome:
+    """`run` (returning the outcome) on `target` with the plan rewritten for it, unless it is a
+    schema without the plan's table; a failure becomes the target's outcome."""
     try:
         the_plan = target_plan(plan, target)
         missing = missing_table(target, the_plan)
         if missing is not None:
             return TargetOutcome(target, "skipped", missing)
-        result = apply_phase(
-            the_plan,
-            phase_name,
-            target.dsn,
-            options=options,
-            gates=gates,
-            reporter=display.reporter(target),
-            stop=stop,
-        )
+        return TargetOutcome(target, run(the_plan, target))
     except (PlanError, ExecutorError) as error:
-        return _failure(target, error)
-    return TargetOutcome(target, result.outcome)
+        return TargetOutcome(target, "failed", redact_dsn(str(error)), error.exit_code)
 
 
 def _run_wave(
@@ -212,27 +196,16 @@ def _run_wave(
     return outcomes
 
 
-def apply_fleet(
-    plan: Plan,
-    phase_name: str,
+def run_fleet(
+    action: str,
     targets: Sequence[Target],
+    work: Callable[[Target], TargetOutcome],
     *,
     fleet: FleetOptions,
-    options: ApplyOptions,
-    gates: GateOptions,
     display: FleetDisplay,
     stop: Event,
 ) -> FleetResult:
-    """Run one phase of `plan` on every target; see the module docstring."""
-    phase = checked_plan(plan, phase_name)
-    if phase.needs_approval:
-        _check_fleet_ready(plan, phase_name, targets)
-
-    def work(target: Target) -> TargetOutcome:
-        return _apply_one(
-            plan, phase_name, target, options=options, gates=gates, display=display, stop=stop
-        )
-
+    """`work` on every target: the canaries first, then the rest `fleet.parallel` at a time."""
     halt = Event()
     canaries, rest = list(targets[: fleet.canary]), list(targets[fleet.canary :])
     outcomes: dict[Target, TargetOutcome] = {}
@@ -259,9 +232,74 @@ def apply_fleet(
     )
     code = first_failure.exit_code if first_failure else 3
     return FleetResult(
-        phase.name,
+        action,
         tuple(outcomes.get(t) or TargetOutcome(t, "not-started", reason, code) for t in targets),
     )
+
+
+def apply_fleet(
+    plan: Plan,
+    phase_name: str,
+    targets: Sequence[Target],
+    *,
+    fleet: FleetOptions,
+    options: ApplyOptions,
+    gates: GateOptions,
+    display: FleetDisplay,
+    stop: Event,
+) -> FleetResult:
+    """Run one phase of `plan` on every target; see the module docstring."""
+    phase = checked_plan(plan, phase_name)
+    if phase.needs_approval:
+        _check_fleet_ready(plan, phase_name, targets)
+
+    def apply(the_plan: Plan, target: Target) -> str:
+        return apply_phase(
+            the_plan,
+            phase.name,
+            target.dsn,
+            options=options,
+            gates=gates,
+            reporter=display.reporter(target),
+            stop=stop,
+        ).outcome
+
+    def work(target: Target) -> TargetOutcome:
+        return _on_target(plan, target, apply)
+
+    return run_fleet(phase.name, targets, work, fleet=fleet, display=display, stop=stop)
+
+
+def rollback_fleet(
+    plan: Plan,
+    phase_name: str,
+    targets: Sequence[Target],
+    *,
+    fleet: FleetOptions,
+    options: ApplyOptions,
+    display: FleetDisplay,
+    stop: Event,
+) -> FleetResult:
+    """Roll `phase_name` back on every target (`rollback_phase`): `done` where something was
+    undone, `already-done` where nothing had run."""
+    plan.verify_checksum()
+
+    def rollback(the_plan: Plan, target: Target) -> str:
+        result = rollback_phase(
+            the_plan,
+            phase_name,
+            target.dsn,
+            options=options,
+            reporter=display.reporter(target),
+            stop=stop,
+        )
+        return "done" if result.undone else "already-done"
+
+    def work(target: Target) -> TargetOutcome:
+        return _on_target(plan, target, rollback)
+
+    action = f"rollback of {phase_name}"
+    return run_fleet(action, targets, work, fleet=fleet, display=display, stop=stop)
 
 
 def _check_fleet_ready(plan: Plan, phase_name: str, targets: Sequence[Target]) -> None:

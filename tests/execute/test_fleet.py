@@ -227,6 +227,17 @@ def test_four_tenant_schemas_each_schema_with_a_sigkill_and_a_schema_without_the
     plan_ids = rows(dsn, "SELECT id FROM bgmigrate.plans ORDER BY id")
     assert plan_ids == [(f"{plan.id}.{schema}",) for schema in schemas], "own state per schema"
 
+    rolled_back = bgmigrate("rollback", str(plan_file), "--phase", "expand", *common)
+    assert rolled_back.returncode == 0, rolled_back.stderr
+    assert "rollback of expand over 5 targets: 4 done (0 already before), 1 skipped" in (
+        rolled_back.stdout
+    )
+    new_columns = rows(
+        dsn,
+        "SELECT count(*) FROM information_schema.columns WHERE column_name = 'email_address'",
+    )
+    assert new_columns == [(0,)]
+
 
 def test_a_canary_failure_stops_the_rollout_and_leaves_the_others_untouched(
     new_database: Callable[[], str], tmp_path: Path
