@@ -109,14 +109,21 @@ def batches_done(dsn: str, plan_id: str) -> int:
     return found[0][0] if found else 0
 
 
-def kill_mid_backfill(process: subprocess.Popen[str], dsn: str, plan_id: str) -> None:
+def signal_mid_backfill(
+    process: subprocess.Popen[str],
+    dsn: str,
+    plan_id: str,
+    batches: int = 5,
+    signum: int = signal.SIGKILL,
+) -> None:
+    """Send `signum` (SIGKILL by default) once the backfill on `dsn` has `batches` batches."""
     deadline = time.monotonic() + 60
-    while batches_done(dsn, plan_id) < 5:
+    while batches_done(dsn, plan_id) < batches:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the backfill made no progress"
         time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.send_signal(signum)
+    process.wait(timeout=60)
 
 
 def assert_each_step_ran_once(dsn: str, plan: Plan, schema: str = "public") -> None:
@@ -160,9 +167,20 @@ def test_four_databases_in_parallel_survive_a_sigkill_mid_backfill(
     assert "expand over 4 targets: 4 done" in expand.stdout
 
     backfill = ("apply", str(plan_file), "--phase", "backfill", *common, *SLOW_BACKFILL)
-    kill_mid_backfill(start(*backfill), dsns[0], plan.id)
-    assert 0 < batches_done(dsns[0], plan.id) * 20 < ROWS, "killed in the middle"
+    signal_mid_backfill(start(*backfill), dsns[0], plan.id)
+    killed_at = batches_done(dsns[0], plan.id)
+    assert 0 < killed_at * 20 < ROWS, "killed in the middle"
     assert batches_done(dsns[3], plan.id) == 0, "the last target had not started"
+
+    # SIGTERM: the running targets stop after their current batch, no other starts
+    stopped = start(*backfill)
+    signal_mid_backfill(stopped, dsns[0], plan.id, killed_at + 3, signal.SIGTERM)
+    out, err = stopped.communicate()
+    assert stopped.returncode == 3, err
+    assert "SIGTERM received: stopping after the current step or batch" in err
+    assert "2 failed, 2 not started" in out
+    assert out.count("of the backfill of public.users") == 2  # "stopped after batch N …"
+    assert batches_done(dsns[3], plan.id) == 0
 
     again = bgmigrate(*backfill)
     assert again.returncode == 0, again.stderr
@@ -218,7 +236,7 @@ def test_four_tenant_schemas_each_schema_with_a_sigkill_and_a_schema_without_the
     ] == (0,), "nothing created in the schema without the table"
 
     backfill = ("apply", str(plan_file), "--phase", "backfill", *common, *SLOW_BACKFILL)
-    kill_mid_backfill(start(*backfill), dsn, f"{plan.id}.tenant_0")
+    signal_mid_backfill(start(*backfill), dsn, f"{plan.id}.tenant_0")
     again = bgmigrate(*backfill)
     assert again.returncode == 0, again.stderr
     assert "backfill over 5 targets: 4 done" in again.stdout
