@@ -23,7 +23,7 @@ from bgmigrate.execute.fleet import FleetDisplay, FleetOptions, FleetResult
 from bgmigrate.execute.options import ApplyOptions, GateOptions, parse_duration
 from bgmigrate.execute.state import Approval
 from bgmigrate.execute.targets import Target
-from bgmigrate.plan.model import PlanError, load_plan
+from bgmigrate.plan.model import Plan, PlanError, load_plan
 
 __all__ = ["app", "apply", "approve", "rollback", "status"]
 
@@ -125,11 +125,19 @@ Retries = Annotated[
 ]
 
 
-def _fleet(dsn: str | None, targets_file: str | None, each_schema: str | None) -> list[Target]:
-    """The targets of a fleet command (call only when --targets or --each-schema is given)."""
+def _fleet(
+    plan: Plan, dsn: str | None, targets_file: str | None, each_schema: str | None
+) -> list[Target]:
+    """The targets of a fleet command (call only when --targets or --each-schema is given);
+    `--targets` takes the place of `--dsn`."""
     from bgmigrate.execute.targets import expand_schemas, parse_targets
+    from bgmigrate.execute.tenants import plan_schema
+
+    if each_schema is not None:
+        plan_schema(plan)  # a plan that names no schema cannot run per schema: say so first
 
     if targets_file is not None:
+        dsn = None
         if targets_file == "-":
             text, source = sys.stdin.read(), "standard input"
         else:
@@ -282,7 +290,7 @@ def apply(
             sys.stdout.write(render_dry_run(plan, phase.value, options=options, dsn=dsn))
             return
         if fleet:
-            targets = _fleet(None if targets_file else dsn, targets_file, each_schema)
+            targets = _fleet(plan, dsn, targets_file, each_schema)
             rollout = FleetOptions(parallel=parallel, canary=canary, keep_going=keep_going)
             raise typer.Exit(
                 _run_fleet(
@@ -357,7 +365,7 @@ def approve(
             approval = approve_phase(plan, phase.value, dsn, by=by)
             sys.stdout.write(_approved(approval) + "\n")
             return
-        targets = _fleet(None if targets_file else dsn, targets_file, each_schema)
+        targets = _fleet(plan, dsn, targets_file, each_schema)
         for target, recorded in approve_fleet(plan, phase.value, targets, by=by):
             line = _approved(recorded) if recorded else "skipped: the plan's table is not there"
             sys.stdout.write(f"{target.label}: {line}\n")
@@ -405,9 +413,7 @@ def status(
     try:
         plan = load_plan(plan_path)
         if targets_file is not None or each_schema is not None:
-            rows = fleet_status(
-                plan, _fleet(None if targets_file else dsn, targets_file, each_schema)
-            )
+            rows = fleet_status(plan, _fleet(plan, dsn, targets_file, each_schema))
             if output_format is StatusFormat.json:
                 sys.stdout.write(json.dumps(fleet_status_json(plan, rows), indent=2) + "\n")
             else:
@@ -458,7 +464,7 @@ def rollback(
         plan = load_plan(plan_path)
         options = _options(lock_timeout, statement_timeout, retries)
         if targets_file is not None or each_schema is not None:
-            targets = _fleet(None if targets_file else dsn, targets_file, each_schema)
+            targets = _fleet(plan, dsn, targets_file, each_schema)
             fleet = FleetOptions(parallel=parallel, keep_going=keep_going)
             raise typer.Exit(
                 _run_fleet(

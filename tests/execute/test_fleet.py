@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -450,3 +451,39 @@ def test_plain_lines_name_the_target_and_throttle_backfill_progress() -> None:
         " 10 updated, 1000 rows/s, ETA 0s",
         "[postgresql://deploy:***@db1/shop] done",
     ]
+
+
+def test_fleet_usage_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
+    plan = build_rename_plan()
+    unqualified = Plan.from_toml(plan.to_toml().replace("public.users", "users")).with_checksum()
+    plan_file, unqualified_file = tmp_path / "plan.toml", tmp_path / "unqualified.toml"
+    plan_file.write_text(plan.to_toml())
+    unqualified_file.write_text(unqualified.to_toml())
+    dsn = f"postgresql://app:{PASSWORD}@127.0.0.1:1/shop"
+    cases = {
+        (str(unqualified_file), "--dsn", dsn, "--each-schema", "tenant_*"): (
+            "plan rename-users-email names its table users without a schema: make the plan for "
+            "one tenant schema (bgmigrate plan rename tenant_0.users.email email_address) to run "
+            "it with --each-schema"
+        ),
+        (str(plan_file), "--targets", str(tmp_path / "missing.txt")): (
+            f"cannot read --targets {tmp_path / 'missing.txt'}: No such file or directory"
+        ),
+        (str(plan_file), "--targets", "-", "--dry-run"): (
+            "--dry-run and --direct-dsn take one --dsn, not --targets or --each-schema"
+        ),
+        (str(plan_file), "--each-schema", "tenant_*"): (
+            "--each-schema needs the databases: pass --dsn URL or --targets FILE"
+        ),
+    }
+    for arguments, message in cases.items():
+        result = subprocess.run(
+            [sys.executable, "-m", "bgmigrate.execute", "apply", *arguments, "--phase", "expand"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            input="",
+            env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"bgmigrate: error: {message}\n"
