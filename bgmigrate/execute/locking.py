@@ -15,6 +15,7 @@ executor is asked to stop after its current step or batch.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bgmigrate.execute.connection import connect
+from bgmigrate.execute.connection import connect, one_line
 from bgmigrate.execute.errors import ExecutorBusy
 from bgmigrate.execute.progress import Reporter
 from bgmigrate.execute.state import advisory_key
@@ -115,8 +116,9 @@ def plan_lock(
                 except psycopg.Error as error:
                     if not released.is_set():
                         reporter.message(
-                            f"lost the executor lock of plan {plan_id} ({error}): stopping after "
-                            "the current step or batch; run the same command again to resume",
+                            f"lost the executor lock of plan {plan_id} ({one_line(str(error))}): "
+                            "stopping after the current step or batch; run the same command "
+                            "again to resume",
                             event="lock-lost",
                         )
                         stop.set()
@@ -129,5 +131,6 @@ def plan_lock(
         finally:
             released.set()
             thread.join()
-            if not conn.broken:
+            # Ending the transaction frees the lock; a connection already gone freed it too.
+            with contextlib.suppress(psycopg.Error):
                 conn.rollback()

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from bgmigrate.execute import locking
 from bgmigrate.execute.backfill import MIN_BATCH_SIZE, batch_query, next_batch_size
-from bgmigrate.execute.errors import ExecutionError, ExecutorBusy
+from bgmigrate.execute.errors import ExecutionError, ExecutorBusy, Interrupted
 from bgmigrate.execute.executor import apply_phase
 from bgmigrate.execute.options import ApplyOptions
 from bgmigrate.execute.progress import JsonLinesReporter, TerminalReporter, make_reporter
@@ -337,3 +339,51 @@ def test_reporter_is_a_progress_bar_on_a_terminal_and_json_lines_elsewhere(
     assert "rows/s" in output
     assert f"{ROWS}/{ROWS}" in output
     assert os.linesep + "{" not in output
+
+
+def test_a_lost_executor_lock_stops_the_backfill_after_its_batch(
+    users_db: str,
+    rename_plan: Plan,
+    reporter: Any,
+    query: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the lock's connection is ended (by an administrator, or a pooler), the executor no
+    longer holds the plan: it stops after the current batch, resumably, and says why."""
+    monkeypatch.setattr(locking, "KEEP_ALIVE_SECONDS", 0.1)
+    apply_phase(rename_plan, "expand", users_db, reporter=reporter)
+    _slow_backfill(query)
+    failures: list[BaseException] = []
+
+    def backfill() -> None:
+        try:
+            apply_phase(
+                rename_plan,
+                "backfill",
+                users_db,
+                options=ApplyOptions(batch_size=40, target_batch_seconds=0.03, pause_ratio=1),
+                reporter=reporter,
+            )
+        except BaseException as error:  # handed to the test's thread
+            failures.append(error)
+
+    runner = threading.Thread(target=backfill)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not (
+        query("SELECT to_regclass('bgmigrate.backfill_checkpoints')")[0][0] and checkpoint(query)
+    ):
+        assert time.monotonic() < deadline and runner.is_alive(), failures
+        time.sleep(0.01)
+    query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks"
+        " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    runner.join(timeout=30)
+    assert len(failures) == 1 and isinstance(failures[0], Interrupted), failures
+    assert "run the same command again to resume" in str(failures[0])
+    assert len(reporter.of("lock-lost")) == 1
+    assert 0 < checkpoint(query)[2] < ROWS, "stopped in the middle"
+    apply_phase(rename_plan, "backfill", users_db, reporter=reporter)
+    assert update_counts(query) == {1: ROWS}
