@@ -130,24 +130,13 @@ def _fleet(
 ) -> list[Target]:
     """The targets of a fleet command (call only when --targets or --each-schema is given);
     `--targets` takes the place of `--dsn`."""
-    from bgmigrate.execute.targets import expand_schemas, parse_targets
+    from bgmigrate.execute.targets import expand_schemas, read_targets
     from bgmigrate.execute.tenants import plan_schema
 
     if each_schema is not None:
         plan_schema(plan)  # a plan that names no schema cannot run per schema: say so first
-
     if targets_file is not None:
-        dsn = None
-        if targets_file == "-":
-            text, source = sys.stdin.read(), "standard input"
-        else:
-            try:
-                text, source = Path(targets_file).read_text(), targets_file
-            except OSError as error:
-                raise UsageError(
-                    f"cannot read --targets {targets_file}: {error.strerror}"
-                ) from None
-        dsns = parse_targets(text, source)
+        dsns = read_targets(targets_file, sys.stdin)
     elif dsn:
         dsns = [dsn]
     else:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from bgmigrate.execute.connection import connect, one_line, redact_dsn
 from bgmigrate.execute.errors import ExecutionError, UsageError
 from bgmigrate.execute.gates import glob_to_like
 
-__all__ = ["Target", "expand_schemas", "parse_targets"]
+__all__ = ["Target", "expand_schemas", "parse_targets", "read_targets"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,17 @@ def parse_targets(text: str, source: str) -> list[str]:
     if duplicates:
         raise UsageError(f"{source} lists a database more than once: {', '.join(duplicates)}")
     return dsns
+
+
+def read_targets(path: str, stdin: IO[str]) -> list[str]:
+    """The connection strings of the targets file at `path`, or of `stdin` for `-`."""
+    if path == "-":
+        return parse_targets(stdin.read(), "standard input")
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise UsageError(f"cannot read --targets {path}: {error.strerror}") from None
+    return parse_targets(text, path)
 
 
 def expand_schemas(dsns: Iterable[str], pattern: str | None) -> list[Target]:
