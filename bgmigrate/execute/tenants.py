@@ -53,7 +53,11 @@ def plan_schema(plan: Plan) -> str:
 
 
 def plan_for_schema(plan: Plan, schema: str) -> Plan:
-    """`plan` (sealed) rewritten to change `schema` instead of the schema it was made for."""
+    """`plan` rewritten to change `schema` instead of the schema it was made for, and sealed.
+
+    PlanError when `plan` was edited after it was sealed: the rewrite's own checksum would
+    otherwise vouch for an edit nobody reviewed."""
+    plan.verify_checksum()
     source = plan_schema(plan)
     plan_id = f"{plan.id}.{schema}"
     if not re.fullmatch(r"[A-Za-z0-9._-]+", schema):

@@ -3,6 +3,7 @@ gates and status, through the CLI as a deploy script runs it."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -25,7 +26,7 @@ from bgmigrate.execute.fleet_progress import LinesFleetDisplay, TableFleetDispla
 from bgmigrate.execute.progress import BatchProgress
 from bgmigrate.execute.targets import Target, parse_targets
 from bgmigrate.execute.tenants import plan_for_schema, plan_schema
-from bgmigrate.plan.model import Plan
+from bgmigrate.plan.model import Plan, PlanError
 
 from .conftest import ROWS, build_rename_plan, create_users_table
 
@@ -395,6 +396,9 @@ def test_a_plan_for_one_schema_is_rewritten_for_another() -> None:
     assert tenant.phases[1].backfill is not None
     assert tenant.phases[1].backfill.table == '"Tenant-B".users'
     tenant.verify_checksum()
+    edited = dataclasses.replace(plan, notes=("edited after review",))
+    with pytest.raises(PlanError, match="the plan was edited after it was written"):
+        plan_for_schema(edited, "tenant_1")
     # only qualified names: a column or a string that merely contains the name is left alone
     assert "email_address = email" in tenant.phases[1].backfill.set
 
