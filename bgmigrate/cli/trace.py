@@ -29,14 +29,14 @@ def trace(
         ),
     ],
     schema_from: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option(
             "--schema-from",
             help="The history to replay first (migrations directory, SQL files, Alembic "
             "project, pg_dump file; a seed file of rows too). Repeatable; required.",
             show_default=False,
         ),
-    ],
+    ] = None,
     old_queries: Annotated[
         Path | None,
         typer.Option(
