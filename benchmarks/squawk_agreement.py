@@ -87,9 +87,10 @@ class Case:
         return f"{self.file}::{self.test}"
 
 
-def read_cases(checkout: Path) -> list[Case]:
-    """squawk's tests of the shared rules, one case per test with one SQL and one verdict."""
-    cases = []
+def read_cases(checkout: Path) -> tuple[list[Case], int]:
+    """squawk's tests of the shared rules, one case per test with one SQL and one verdict;
+    and how many tests of those rules were left out (several SQL texts or verdicts)."""
+    cases, left_out = [], 0
     for source in sorted((checkout / RULES_DIR).glob("*.rs")):
         text = source.read_text(encoding="utf-8")
         tests = text[text.find("#[cfg(test)]") :]
@@ -103,7 +104,10 @@ def read_cases(checkout: Path) -> list[Case]:
                 continue
             sqls = [m[1] for m in _RAW_SQL.findall(body)] + _PLAIN_SQL.findall(body)
             verdicts = _VERDICT.findall(body)
-            if source.stem not in SHARED or len(sqls) != 1 or len(set(verdicts)) != 1:
+            if source.stem not in SHARED:
+                continue
+            if len(sqls) != 1 or len(set(verdicts)) != 1:
+                left_out += 1
                 continue
             version = _PG_VERSION.search(body)
             cases.append(
@@ -117,7 +121,7 @@ def read_cases(checkout: Path) -> list[Case]:
                     assume_in_transaction=bool(_ASSUME.search(body)),
                 )
             )
-    return cases
+    return cases, left_out
 
 
 def bgmigrate_flags(case: Case) -> bool:
@@ -145,8 +149,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkout", type=Path, help="squawk's source tree")
     parser.add_argument("--record", action="store_true", help="rewrite RESULTS.md's section")
+    parser.add_argument("--revision", default="unknown", help="the squawk commit, to record")
     arguments = parser.parse_args()
-    cases = read_cases(arguments.checkout)
+    cases, left_out = read_cases(arguments.checkout)
     documented = documented_differences()
     agree, differ, undocumented = Counter(), Counter(), []
     for case in cases:
@@ -171,7 +176,8 @@ def main() -> int:
         f"{total} squawk tests of {len(SHARED)} shared rules: {agreed} agree "
         f"({100 * agreed / total:.1f}%), {sum(differ.values())} differ, of which "
         f"{sum(differ.values()) - len(undocumented)} documented; agree or documented: "
-        f"{explained} ({100 * explained / total:.1f}%)"
+        f"{explained} ({100 * explained / total:.1f}%); {left_out} tests left out (several SQL "
+        "texts or verdicts in one test)"
     )
     print(summary)
     if arguments.record:
@@ -186,6 +192,7 @@ def main() -> int:
                     "## Agreement with squawk's rule tests (`benchmarks/squawk_agreement.py`)",
                     "",
                     *machine_lines(),
+                    f"- squawk: sbdchd/squawk at commit {arguments.revision}",
                     "",
                     summary + ".",
                     "",

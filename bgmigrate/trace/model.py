@@ -43,7 +43,8 @@ def blocked_traffic(mode: str) -> str:
 
 @frozen_value
 class RelationLock(Value):
-    """The strongest lock a statement took on one relation that existed before the migration."""
+    """The strongest lock held on a relation that existed before the migration while a
+    statement runs: taken by the statement, or earlier in its transaction block."""
 
     relation: str
     """Schema-qualified: `public.users`."""

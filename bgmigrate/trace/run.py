@@ -181,12 +181,11 @@ class _Tracer:
         return trace
 
     def _observed(self, statement: Statement) -> StatementTrace:
-        """Run `statement` in the open transaction and read its locks, rewrites and scans
-        before the transaction ends."""
+        """Run `statement` in the open transaction and read, before the transaction ends, the
+        locks held on existing relations, and what it rewrote and scanned."""
         from psycopg import pq
 
         connection, relations = self._connection, self._relations
-        locks = relations.held_locks(connection, self._pid)
         nodes = relations.filenodes(connection)
         scans = relations.scans(connection, in_transaction=True)
         started = time.perf_counter()
@@ -200,7 +199,9 @@ class _Tracer:
             trace.path,
             trace.line,
             trace.sql,
-            locks=relations.locks(relations.held_locks(connection, self._pid) - locks),
+            # What blocks the app while it runs: its own locks and those its block already
+            # holds (they all last until COMMIT).
+            locks=relations.locks(relations.held_locks(connection, self._pid)),
             rewritten=relations.changed(nodes, relations.filenodes(connection)),
             scanned=relations.scanned(scans, relations.scans(connection, in_transaction=True)),
             duration_ms=duration,
