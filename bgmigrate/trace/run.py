@@ -74,6 +74,7 @@ def trace_on(
 def _trace_units(tracer: _Tracer, units: Iterable[Unit], result: TraceResult) -> bool:
     """Trace every statement in order; False when one failed (the tool would stop there)."""
     for unit in units:
+        tracer.path = unit.path
         for statement in unit.statements:
             trace = tracer.run(statement)
             result.statements.append(trace)
@@ -90,6 +91,8 @@ class _Tracer:
         self._connection = connection
         self._dsn = dsn
         self._pid = connection.info.backend_pid
+        self.path = ""
+        """The unit being traced, as `check` names it (relative to the working directory)."""
         self._relations = Relations(connection)
         self._block: int | None = None
         self._queries = QueryRunner(connection)
@@ -132,7 +135,7 @@ class _Tracer:
             findings.append(
                 _finding(
                     OLD_QUERY_FAILS,
-                    statement.path,
+                    self.path,
                     statement.location,
                     statement.sql,
                     f"After this statement the old version's query `{query.label}` "
@@ -191,7 +194,7 @@ class _Tracer:
         started = time.perf_counter()
         error = self._try(statement.sql)
         duration = (time.perf_counter() - started) * 1000
-        trace = _trace(statement, duration, error)
+        trace = _trace(self.path, statement, duration, error)
         still_open = connection.pgconn.transaction_status == pq.TransactionStatus.INTRANS
         if error is not None or not still_open:
             return trace
@@ -229,7 +232,7 @@ class _Tracer:
                 watch.done.set()
                 thread.join()
             duration = (time.perf_counter() - started) * 1000
-        trace = _trace(statement, duration, error)
+        trace = _trace(self.path, statement, duration, error)
         if error is not None:
             return trace
         return StatementTrace(
@@ -316,9 +319,9 @@ def _opens_transaction(statement: Statement) -> bool:
     )
 
 
-def _trace(statement: Statement, duration: float, error: str | None) -> StatementTrace:
+def _trace(path: str, statement: Statement, duration: float, error: str | None) -> StatementTrace:
     return StatementTrace(
-        statement.path, statement.location.line, statement.sql, duration_ms=duration, error=error
+        path, statement.location.line, statement.sql, duration_ms=duration, error=error
     )
 
 

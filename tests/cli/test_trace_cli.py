@@ -137,3 +137,26 @@ def test_a_missing_queries_file_is_one_line_and_exit_2(pg_dsn):
     )
     assert run.returncode == 2
     assert run.stderr == "bgmigrate: error: nowhere.sql: No such file or directory\n"
+
+
+def test_an_alembic_revision_is_traced_at_its_op_call(pg_dsn, tmp_path):
+    history = tmp_path / "0001_users.sql"
+    history.write_text("CREATE TABLE users (id bigint PRIMARY KEY, email text, name text);\n")
+    run = bgmigrate(
+        "trace",
+        "fixtures/alembic_app/migrations/versions/0003_index_users_name.py",
+        "--schema-from",
+        str(history),
+        "--format",
+        "json",
+        "--dsn",
+        pg_dsn,
+    )
+    assert run.returncode == 0, run.stderr
+    [statement] = json.loads(run.stdout)["statements"]
+    assert statement["path"] == "fixtures/alembic_app/migrations/versions/0003_index_users_name.py"
+    assert (statement["line"], statement["sql"]) == (
+        20,
+        "CREATE INDEX ix_users_name ON users (name)",
+    )
+    assert statement["locks"] == [{"relation": "public.users", "mode": "ShareLock"}]
