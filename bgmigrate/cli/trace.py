@@ -90,8 +90,10 @@ def trace(
 
     Example:
 
-      bgmigrate trace fixtures/sql_app/proposed/0011_rename_users_email.sql
-      --schema-from fixtures/sql_app/migrations --old-queries fixtures/sql_app/queries/old.sql
+    \b
+      bgmigrate trace fixtures/sql_app/proposed/0011_rename_users_email.sql \\
+        --schema-from fixtures/sql_app/migrations \\
+        --old-queries fixtures/app_queries/old.sql
     """
     from bgmigrate.check.runner import CheckOptions, CheckProblem, read_units
     from bgmigrate.plan.introspect import SchemaSourceError

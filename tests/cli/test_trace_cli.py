@@ -114,6 +114,8 @@ def test_help_has_an_example_and_says_where_trace_runs():
     assert run.returncode == 0
     assert "bgmigrate trace fixtures/sql_app/proposed/0011_rename_users_email.sql" in run.stdout
     assert "never reads DATABASE_URL" in run.stdout
+    assert "--old-queries fixtures/app_queries/old.sql" in run.stdout
+    assert (REPO / "fixtures/app_queries/old.sql").is_file()
 
 
 def test_without_a_history_it_is_one_line_and_exit_2():
