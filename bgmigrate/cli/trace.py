@@ -95,6 +95,8 @@ def trace(
         --schema-from fixtures/sql_app/migrations \\
         --old-queries fixtures/app_queries/old.sql
     """
+    import psycopg
+
     from bgmigrate.check.runner import CheckOptions, CheckProblem, read_units
     from bgmigrate.plan.introspect import SchemaSourceError
     from bgmigrate.source.errors import SourceError
@@ -119,6 +121,9 @@ def trace(
         fail(str(error))
     except OSError as error:
         fail(f"{error.filename}: {error.strerror}")
+    except psycopg.OperationalError as error:
+        first = str(error).strip().splitlines()[0]
+        fail(f"cannot use the scratch server --dsn names: {first}")
     use_color = sys.stdout.isatty() if color is None else color
     sys.stdout.write(FORMATS[output_format.value](result, color=use_color))
     failed = result.findings or any(s.error is not None for s in result.statements)

@@ -162,3 +162,17 @@ def test_an_alembic_revision_is_traced_at_its_op_call(pg_dsn, tmp_path):
         "CREATE INDEX ix_users_name ON users (name)",
     )
     assert statement["locks"] == [{"relation": "public.users", "mode": "ShareLock"}]
+
+
+def test_an_unreachable_scratch_server_is_one_line_and_exit_2():
+    run = bgmigrate(
+        "trace",
+        "fixtures/sql_app/proposed/0013_orders_indexes.sql",
+        "--schema-from",
+        "fixtures/sql_app/migrations",
+        "--dsn",
+        "postgresql://nobody@127.0.0.1:1/scratch",
+    )
+    assert run.returncode == 2
+    assert run.stderr.startswith("bgmigrate: error: cannot use the scratch server --dsn names: ")
+    assert len(run.stderr.strip().splitlines()) == 1
