@@ -85,9 +85,16 @@ class UnitState:
         if block is not None:
             self.forget_on_rollback.setdefault(block, []).append(partial(into.discard, entry))
 
-    def roll_back(self, block: int) -> None:
-        for forget in self.forget_on_rollback.pop(block, []):
+    savepoints: dict[tuple[int, str], int] = field(default_factory=dict)
+    """(block, savepoint name) → how many of the block's objects existed at the savepoint."""
+
+    def roll_back(self, block: int, savepoint: str | None = None) -> None:
+        """Forget what the block created (after `savepoint`, for ROLLBACK TO)."""
+        created = self.forget_on_rollback.get(block, [])
+        kept = 0 if savepoint is None else self.savepoints.get((block, savepoint), 0)
+        for forget in created[kept:]:
             forget()
+        del created[kept:]
 
 
 @dataclass
@@ -251,9 +258,18 @@ def _(op: CreateObject, ctx: Context) -> None:
 
 @track.register
 def _(op: Transaction, ctx: Context) -> None:
-    # ROLLBACK [AND CHAIN] belongs to the block it ends: what that block created is gone.
-    if op.action is TransactionAction.ROLLBACK and op.statement.transaction is not None:
-        ctx.state.roll_back(op.statement.transaction)
+    # ROLLBACK [AND CHAIN] belongs to the block it ends: what that block created is gone;
+    # ROLLBACK TO a savepoint undoes what came after the savepoint.
+    block = op.statement.transaction
+    if block is None:
+        return
+    if op.action is TransactionAction.ROLLBACK:
+        ctx.state.roll_back(block)
+    elif op.action is TransactionAction.SAVEPOINT and op.savepoint is not None:
+        created = len(ctx.state.forget_on_rollback.get(block, []))
+        ctx.state.savepoints[(block, op.savepoint)] = created
+    elif op.action is TransactionAction.ROLLBACK_TO and op.savepoint is not None:
+        ctx.state.roll_back(block, op.savepoint)
 
 
 @track.register

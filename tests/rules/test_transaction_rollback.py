@@ -34,3 +34,13 @@ def test_an_index_created_in_a_rolled_back_block_is_not_new() -> None:
         "create-index-non-concurrently",
         "drop-index-non-concurrently",
     ]
+
+
+def test_rollback_to_a_savepoint_forgets_only_what_came_after_it() -> None:
+    sql = (
+        "SET lock_timeout = '2s';\nBEGIN;\nCREATE TABLE kept (id int);\nSAVEPOINT s;\n"
+        "CREATE TABLE undone (id int);\nROLLBACK TO SAVEPOINT s;\n"
+        "ALTER TABLE kept ALTER COLUMN id SET NOT NULL;\n"
+        "ALTER TABLE undone ALTER COLUMN id SET NOT NULL;\nCOMMIT;"
+    )
+    assert [(f.rule, f.location.line) for f in check_sql(sql).findings] == [("set-not-null", 8)]
