@@ -718,13 +718,17 @@ def test_transaction_statements() -> None:
         ("COMMIT", TransactionAction.COMMIT),
         ("END", TransactionAction.COMMIT),
         ("ROLLBACK", TransactionAction.ROLLBACK),
-        ("SAVEPOINT s1", TransactionAction.SAVEPOINT),
-        ("RELEASE SAVEPOINT s1", TransactionAction.RELEASE),
-        ("ROLLBACK TO SAVEPOINT s1", TransactionAction.ROLLBACK_TO),
         ("PREPARE TRANSACTION 'x'", TransactionAction.PREPARE),
     ]:
         op, stmt, whole = single(sql)
         assert op == Transaction(stmt, whole, action), sql
+    for sql, action in [
+        ("SAVEPOINT s1", TransactionAction.SAVEPOINT),
+        ("RELEASE SAVEPOINT s1", TransactionAction.RELEASE),
+        ("ROLLBACK TO SAVEPOINT s1", TransactionAction.ROLLBACK_TO),
+    ]:
+        op, stmt, whole = single(sql)
+        assert op == Transaction(stmt, whole, action, savepoint="s1"), sql
     op, stmt, whole = single("COMMIT PREPARED 'x'")
     assert op == Unknown(stmt, whole, "TransactionStmt")
 

@@ -124,7 +124,11 @@ def rule_reference() -> str:
         "do not edit. -->\n\n"
         "| rule | category | severity | summary |\n|---|---|---|---|\n" + index + "\n"
     )
-    return header + "\n" + "\n".join(explain_markdown(r, heading="##") for r in rules)
+    from importlib import resources
+
+    notes = resources.files("bgmigrate.check").joinpath("reference_notes.md").read_text("utf-8")
+    rule_sections = "\n".join(explain_markdown(r, heading="##") for r in rules)
+    return header + "\n" + rule_sections + "\n" + notes
 
 
 if __name__ == "__main__":

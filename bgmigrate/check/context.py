@@ -8,9 +8,10 @@ earlier units declared, the phase and the target PostgreSQL version.
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
-from functools import singledispatch
+from functools import partial, singledispatch
+from typing import TypeVar
 
 from bgmigrate.parse.operations import (
     AddColumn,
@@ -30,12 +31,16 @@ from bgmigrate.parse.operations import (
     RenameObject,
     RenameTable,
     SetGuc,
+    Transaction,
+    TransactionAction,
     TypeName,
     ValidateConstraint,
 )
 from bgmigrate.source.unit import Phase, Statement, Unit
 
 __all__ = ["Context", "RunState", "UnitState", "track"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -71,6 +76,25 @@ class UnitState:
     added_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
     dropped_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
     once: set[str] = field(default_factory=set)
+    forget_on_rollback: dict[int, list[Callable[[], None]]] = field(default_factory=dict)
+    """Transaction block → how to forget each object the block created, for its ROLLBACK."""
+
+    def created(self, into: set[T], entry: T, block: int | None) -> None:
+        """Record a new object in `into`; forgotten again if its block is rolled back."""
+        into.add(entry)
+        if block is not None:
+            self.forget_on_rollback.setdefault(block, []).append(partial(into.discard, entry))
+
+    savepoints: dict[tuple[int, str], int] = field(default_factory=dict)
+    """(block, savepoint name) → how many of the block's objects existed at the savepoint."""
+
+    def roll_back(self, block: int, savepoint: str | None = None) -> None:
+        """Forget what the block created (after `savepoint`, for ROLLBACK TO)."""
+        created = self.forget_on_rollback.get(block, [])
+        kept = 0 if savepoint is None else self.savepoints.get((block, savepoint), 0)
+        for forget in created[kept:]:
+            forget()
+        del created[kept:]
 
 
 @dataclass
@@ -160,7 +184,7 @@ def track(op: Operation, ctx: Context) -> None:
 
 @track.register
 def _(op: CreateTable, ctx: Context) -> None:
-    ctx.state.new_tables.add(op.table.key)
+    ctx.state.created(ctx.state.new_tables, op.table.key, op.statement.transaction)
     ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
     ctx.run.validated_not_null[op.table.key] = {c.name for c in op.columns if c.not_null}
 
@@ -217,7 +241,8 @@ def _(op: DropTable, ctx: Context) -> None:
 @track.register
 def _(op: CreateIndex, ctx: Context) -> None:
     if op.name is not None:
-        ctx.state.new_indexes.add(Name(op.name.name, op.name.schema or op.table.schema).key)
+        key = Name(op.name.name, op.name.schema or op.table.schema).key
+        ctx.state.created(ctx.state.new_indexes, key, op.statement.transaction)
 
 
 @track.register
@@ -228,7 +253,23 @@ def _(op: DropIndex, ctx: Context) -> None:
 
 @track.register
 def _(op: CreateObject, ctx: Context) -> None:
-    ctx.state.new_objects.add((op.kind, op.name.key))
+    ctx.state.created(ctx.state.new_objects, (op.kind, op.name.key), op.statement.transaction)
+
+
+@track.register
+def _(op: Transaction, ctx: Context) -> None:
+    # ROLLBACK [AND CHAIN] belongs to the block it ends: what that block created is gone;
+    # ROLLBACK TO a savepoint undoes what came after the savepoint.
+    block = op.statement.transaction
+    if block is None:
+        return
+    if op.action is TransactionAction.ROLLBACK:
+        ctx.state.roll_back(block)
+    elif op.action is TransactionAction.SAVEPOINT and op.savepoint is not None:
+        created = len(ctx.state.forget_on_rollback.get(block, []))
+        ctx.state.savepoints[(block, op.savepoint)] = created
+    elif op.action is TransactionAction.ROLLBACK_TO and op.savepoint is not None:
+        ctx.state.roll_back(block, op.savepoint)
 
 
 @track.register

@@ -16,7 +16,7 @@ from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value
 
-__all__ = ["DEFAULT_PG_VERSION", "CheckOptions", "CheckProblem", "run_check"]
+__all__ = ["DEFAULT_PG_VERSION", "CheckOptions", "CheckProblem", "read_units", "run_check"]
 
 DEFAULT_PG_VERSION = 16
 STDIN = "-"
@@ -60,6 +60,17 @@ def run_check(options: CheckOptions) -> CheckResult:
         settings = CheckSettings(pg_version=pg_version, rules=rules, report=report)
         return check_units(units, settings)
     except (ConfigError, SourceError, SelectionError) as error:
+        raise CheckProblem(str(error)) from error
+
+
+def read_units(options: CheckOptions) -> Iterator[Unit]:
+    """The units `check` would check for these options, in migration order, unchecked: for
+    commands that run the statements instead (`bgmigrate trace`). Raises `CheckProblem`."""
+    cwd = options.cwd or Path.cwd()
+    try:
+        config = load_config(options.config_file, start=cwd)
+        return _read_units(options, config, cwd)
+    except (ConfigError, SourceError) as error:
         raise CheckProblem(str(error)) from error
 
 

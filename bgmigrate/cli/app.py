@@ -7,6 +7,7 @@ import typer
 from bgmigrate.cli.catalog import register as register_catalog
 from bgmigrate.cli.check import SUMMARY as CHECK_SUMMARY
 from bgmigrate.cli.check import run as run_check
+from bgmigrate.cli.trace import register as register_trace
 
 __all__ = ["app", "mount_plan_and_execute"]
 
@@ -15,7 +16,8 @@ app = typer.Typer(
     help="Keep PostgreSQL schema changes from breaking blue-green deploys.\n\n"
     "  bgmigrate check migrations/\n\n"
     "  bgmigrate plan rename users.email email_address --schema-from migrations/\n\n"
-    "  bgmigrate apply plan.toml --phase expand --dsn $DATABASE_URL",
+    "  bgmigrate apply plan.toml --phase expand --dsn $DATABASE_URL\n\n"
+    "  bgmigrate trace proposed/ --schema-from migrations/ --old-queries queries.sql",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -35,6 +37,7 @@ def check(context: typer.Context) -> None:
 
 
 register_catalog(app)
+register_trace(app)
 
 
 def mount_plan_and_execute() -> None:

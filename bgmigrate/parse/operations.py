@@ -464,6 +464,8 @@ class Transaction(Operation):
     """A transaction-control statement (`BEGIN`, `COMMIT`, `SAVEPOINT`, …)."""
 
     action: TransactionAction
+    savepoint: str | None = None
+    """The savepoint that SAVEPOINT, RELEASE and ROLLBACK TO name."""
 
 
 @value

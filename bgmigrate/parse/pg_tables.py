@@ -147,6 +147,9 @@ _LOCKS = {
 }
 
 _TABLE_OBJECTS = frozenset({"OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"})
+# A foreign table has no local rows: nothing is scanned, rewritten or validated, so of its
+# actions only a dropped column still matters beyond the lock (the old version's queries).
+_FOREIGN_TABLE_TYPED = frozenset({"AT_DropColumn"})
 
 
 def constraint_kind(contype: str) -> ConstraintKind | None:
@@ -327,7 +330,8 @@ class _AlterTable:
     def operation(self, index: int, objtype: str) -> Operation:
         command = self.commands[index]
         subtype = command["subtype"]
-        if objtype in _TABLE_OBJECTS:
+        foreign = objtype == "OBJECT_FOREIGN_TABLE"
+        if objtype in _TABLE_OBJECTS and (not foreign or subtype in _FOREIGN_TABLE_TYPED):
             return self._table_action(index, command)
         label = f"ALTER {kind_name(objtype).upper()} {_LABELS.get(subtype, subtype)}"
         return self._other(index, subtype, label, command)

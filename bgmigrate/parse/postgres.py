@@ -397,7 +397,8 @@ def _transaction(context: Context, statement: Node) -> list[Operation]:
     action = _TRANSACTION_ACTIONS.get(statement["kind"])
     if action is None:  # COMMIT PREPARED / ROLLBACK PREPARED act on another transaction
         return _unknown(context, "TransactionStmt", statement)
-    return [Transaction(context.statement, context.whole, action)]
+    savepoint = statement.get("savepoint_name")
+    return [Transaction(context.statement, context.whole, action, savepoint)]
 
 
 # -- other objects --------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pathlib import Path
 from bgmigrate.plan.introspect import SchemaSourceError, introspect
 from bgmigrate.plan.schema import Schema
 
-__all__ = ["replay_files", "schema_from_paths"]
+__all__ = ["replay_files", "replayed_database", "schema_from_paths"]
 
 # psql meta-commands in dumps (`\restrict KEY`, `\connect db`): not SQL, skipped.
 _PSQL_META = re.compile(r"^\\[^\n]*$", re.MULTILINE)
@@ -33,13 +33,22 @@ def schema_from_paths(paths: Sequence[Path], *, server_dsn: str | None = None) -
     """Replay `paths` in order into a new database and introspect it. The database lives on
     `server_dsn`'s server when given (it is dropped afterwards), else on an embedded PostgreSQL
     started for the purpose."""
+    with replayed_database(paths, server_dsn=server_dsn) as dsn:
+        return introspect(dsn, source=", ".join(str(path) for path in paths))
+
+
+@contextlib.contextmanager
+def replayed_database(paths: Sequence[Path], *, server_dsn: str | None = None) -> Iterator[str]:
+    """A new database with `paths` replayed into it, in order, rows included; yields its DSN.
+    It lives on `server_dsn`'s server when given (and is dropped afterwards), else on an
+    embedded PostgreSQL started for the purpose."""
     for path in paths:
         if not path.exists():
             raise SchemaSourceError(f"schema source {path}: no such file or directory")
     with _scratch_database(server_dsn) as dsn:
         for path in paths:
             _replay(path, dsn)
-        return introspect(dsn, source=", ".join(str(path) for path in paths))
+        yield dsn
 
 
 def replay_files(files: list[Path], dsn: str) -> None:

@@ -41,3 +41,19 @@ def test_validated_check_in_an_earlier_transaction_of_the_same_unit_counts() -> 
         "ALTER TABLE users ALTER COLUMN email SET NOT NULL;"
     )
     assert [f.rule for f in check_sql(sql).findings] == []
+
+
+def test_foreign_tables_and_domains_are_not_scanned_by_set_not_null() -> None:
+    sql = (
+        "SET lock_timeout = '2s';\nALTER DOMAIN positive SET NOT NULL;\n"
+        "ALTER FOREIGN TABLE remote ALTER COLUMN c SET NOT NULL;\n"
+        "ALTER FOREIGN TABLE remote ADD COLUMN at timestamptz DEFAULT clock_timestamp();\n"
+        "ALTER FOREIGN TABLE remote ALTER COLUMN c TYPE bigint;\n"
+        "ALTER FOREIGN TABLE remote ADD CONSTRAINT c_positive CHECK (c > 0);"
+    )
+    assert check_sql(sql).findings == []
+
+
+def test_a_column_dropped_from_a_foreign_table_still_breaks_the_old_version() -> None:
+    sql = "SET lock_timeout = '2s';\nALTER FOREIGN TABLE remote DROP COLUMN c;"
+    assert [f.rule for f in check_sql(sql).findings] == ["drop-column"]

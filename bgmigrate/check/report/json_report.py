@@ -18,7 +18,7 @@ from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 
-__all__ = ["SCHEMA_VERSION", "document", "render"]
+__all__ = ["SCHEMA_VERSION", "document", "finding_entry", "render"]
 
 SCHEMA_VERSION = 1
 
@@ -59,7 +59,7 @@ def _sections(result: CheckResult) -> Iterator[tuple[str, Any]]:
     yield "tool", {"name": "bgmigrate", "version": __version__}
     yield "settings", {"pg_version": result.pg_version}
     yield "units", map(_unit, result.units)
-    yield "findings", map(_finding, result.findings)
+    yield "findings", map(finding_entry, result.findings)
     yield (
         "summary",
         {
@@ -79,7 +79,8 @@ def _unit(unit: CheckedUnit) -> dict[str, Any]:
     }
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def finding_entry(finding: Finding) -> dict[str, Any]:
+    """One finding as the JSON report writes it (`bgmigrate trace` writes the same)."""
     location = finding.location
     entry: dict[str, Any] = {
         "rule": finding.rule,
