@@ -1,0 +1,61 @@
+"""golang-migrate: `<version>_<title>.up.sql` and `.down.sql` pairs in one directory.
+
+Versions are unsigned integers applied in numeric order (`10_` after `9_`). The postgres driver
+sends each file as one query, so PostgreSQL runs a file of several statements as one implicit
+transaction (`CREATE INDEX CONCURRENTLY` must stand alone in its file) and a single statement
+on its own. Files that do not match the pattern (a README) are not migrations.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bgmigrate.source.discover import natural_key
+from bgmigrate.source.layouts.base import (
+    Entries,
+    Layout,
+    Listing,
+    MigrationFile,
+    Skipped,
+    SkipReason,
+    Transaction,
+)
+
+__all__ = ["LAYOUT", "up_down_listing"]
+
+_NAME = re.compile(r"^(\d+)_(.*)\.(up|down)\.sql$", re.IGNORECASE)
+
+
+def detect(entries: Entries) -> bool:
+    sql = [name for name in entries.files if name.lower().endswith(".sql")]
+    return bool(sql) and all(_NAME.match(name) for name in sql)
+
+
+def up_down_listing(directory: Path, layout: str, transaction: Transaction) -> Listing:
+    """The `.up.sql` files of `directory` in numeric version order; `.down.sql` skipped."""
+    migrations = []
+    skipped = []
+    for name in sorted((p.name for p in directory.iterdir()), key=lambda n: natural_key([n])):
+        match = _NAME.match(name)
+        if match is None:
+            continue
+        path = directory / name
+        if match.group(3).lower() == "down":
+            skipped.append(Skipped(str(path), SkipReason.DOWN, "a .down.sql file"))
+        else:
+            migrations.append(MigrationFile(path, layout, match.group(1), transaction))
+    migrations.sort(key=lambda m: (int(m.version), m.path.name))
+    return Listing(tuple(migrations), tuple(skipped))
+
+
+def migrations(directory: Path) -> Listing:
+    return up_down_listing(directory, LAYOUT.name, Transaction.ONE_QUERY)
+
+
+LAYOUT = Layout(
+    name="golang-migrate",
+    summary="<version>_<title>.up.sql in numeric order; each file sent as one query",
+    detect=detect,
+    migrations=migrations,
+)

@@ -1,0 +1,52 @@
+"""Template syntax in migrations: Go templates (`{{ … }}`) and placeholders (`${…}`).
+
+Migration tools expand these before PostgreSQL sees the file (pop and golang-migrate users run
+files through `text/template`; Flyway and goose's `ENVSUB ON` replace `${name}`). For parsing,
+each expression becomes a neutral identifier of exactly its own length, and each Go control
+action (`{{ if … }}`, `{{ end }}`, a comment) becomes blanks: every character after it keeps
+its line and column, so findings point into the user's file with no map to translate them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bgmigrate.values import Value, frozen_value
+
+__all__ = ["Substituted", "substitute_templates"]
+
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\$\{[^{}\n]*\}", re.DOTALL)
+_CONTROL = re.compile(
+    r"\{\{-?\s*(?:/\*|(?:if|else|end|range|with|define|template|block|break|continue)\b)"
+)
+_NOT_LINE_BREAK = re.compile(r"[^\r\n]")
+
+
+@frozen_value
+class Substituted(Value):
+    """The text the parser sees, and each template's (start, end, original text)."""
+
+    text: str
+    templates: tuple[tuple[int, int, str], ...]
+
+
+def substitute_templates(text: str) -> Substituted:
+    """`text` with every template expression replaced, lengths and line breaks kept."""
+    if "{{" not in text and "${" not in text:
+        return Substituted(text, ())
+    templates = []
+    pieces = []
+    position = 0
+    for match in _TEMPLATE.finditer(text):
+        start, end = match.span()
+        original = match.group()
+        pieces.append(text[position:start])
+        if _CONTROL.match(original):
+            pieces.append(_NOT_LINE_BREAK.sub(" ", original))
+        else:
+            # An identifier: it stands for a name, a number or, inside quotes, any text.
+            pieces.append("t" + _NOT_LINE_BREAK.sub("_", original[1:]))
+        templates.append((start, end, original))
+        position = end
+    pieces.append(text[position:])
+    return Substituted("".join(pieces), tuple(templates))
