@@ -2,9 +2,11 @@
 
 Migration tools expand these before PostgreSQL sees the file (pop and golang-migrate users run
 files through `text/template`; Flyway and goose's `ENVSUB ON` replace `${name}`). For parsing,
-each expression becomes a neutral identifier of exactly its own length, and each Go control
-action (`{{ if … }}`, `{{ end }}`, a comment) becomes blanks: every character after it keeps
-its line and column, so findings point into the user's file with no map to translate them.
+each expression becomes an identifier named after it (`${schema}` reads `schema_`, `{{ index
+.Options "Namespace" }}` reads `Namespace_`: the trailing `_` keeps a reserved word such as
+`table` an identifier), padded to exactly its own length, and each Go control action (`{{ if …
+}}`, `{{ end }}`, a comment) becomes blanks. Every character after it keeps its line and column,
+so findings point into the user's file with no map to translate them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ _CONTROL = re.compile(
     r"\{\{-?\s*(?:/\*|(?:if|else|end|range|with|define|template|block|break|continue)\b)"
 )
 _NOT_LINE_BREAK = re.compile(r"[^\r\n]")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER_CHARACTER = re.compile(r"[A-Za-z0-9_$]")
 
 
 @frozen_value
@@ -44,9 +48,21 @@ def substitute_templates(text: str) -> Substituted:
         if _CONTROL.match(original):
             pieces.append(_NOT_LINE_BREAK.sub(" ", original))
         else:
-            # An identifier: it stands for a name, a number or, inside quotes, any text.
-            pieces.append("t" + _NOT_LINE_BREAK.sub("_", original[1:]))
+            joined = _IDENTIFIER_CHARACTER.match(text, end) is not None
+            pieces.append(_identifier(original, joined))
         templates.append((start, end, original))
         position = end
     pieces.append(text[position:])
     return Substituted("".join(pieces), tuple(templates))
+
+
+def _identifier(original: str, joined: bool) -> str:
+    """An identifier for a template expression, as long as it: it stands for a name, a number
+    or, inside quotes, any text. `joined`: an identifier character follows, so the padding
+    must be part of the name (`{{ .Prefix }}_users`); otherwise blanks keep it readable."""
+    words = _WORD.findall(original[2:-1])
+    name = f"{words[-1]}_" if words else "t_"
+    if len(name) > len(original):
+        name = "t_"[: len(original)]
+    padding = _NOT_LINE_BREAK.sub("_" if joined else " ", original[len(name) :])
+    return name + padding

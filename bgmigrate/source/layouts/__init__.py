@@ -17,7 +17,15 @@ __all__ = ["LAYOUTS", "PLAIN", "detect_layout"]
 PLAIN = "plain"
 """The name of SQL files that no tool's layout claims: each file is one migration."""
 
-_LAYOUT_MODULES = ("golang_migrate",)
+_LAYOUT_MODULES = (
+    "diesel",
+    "sqlx",
+    "pop",
+    "golang_migrate",
+    "goose",
+    "dbmate",
+    "flyway",
+)
 
 
 class _Layouts(Mapping[str, Layout]):

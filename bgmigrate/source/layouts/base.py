@@ -17,7 +17,8 @@ cut out, so every statement's location is its place in the file the user edits.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
 
@@ -29,10 +30,14 @@ __all__ = [
     "Layout",
     "Listing",
     "MigrationFile",
+    "Sections",
     "SkipReason",
     "Skipped",
     "Transaction",
+    "first_line",
+    "matching",
     "read_entries",
+    "sections",
     "whole_file",
 ]
 
@@ -47,6 +52,9 @@ class Transaction(str, Enum):
     ONE_QUERY = "one-query"
     """The whole file sent as one query: PostgreSQL runs a query of several statements as one
     implicit transaction, and a single statement on its own."""
+    UNLESS_ALL_NON_TRANSACTIONAL = "unless-all-non-transactional"
+    """In one transaction, unless every statement is one that cannot run in a transaction
+    (`CONCURRENTLY`): then each on its own. A mix fails in the tool itself."""
     CONFIGURED = "configured"
     """The tool does not say (plain SQL): `assume_in_transaction` in the config decides."""
 
@@ -58,11 +66,13 @@ class SkipReason(str, Enum):
     DOWN = "down"
     OTHER_ENGINE = "other-engine"
     GO_MIGRATION = "go-migration"
+    NOT_SQL = "not-sql"
     REVERT = "revert"
     VERIFY = "verify"
     UNDO = "undo"
     BASELINE = "baseline"
     ROLLBACK = "rollback"
+    IGNORED = "ignored"
 
     def counted(self, count: int) -> str:
         singular, plural = _NOUNS[self]
@@ -73,11 +83,13 @@ _NOUNS = {
     SkipReason.DOWN: ("down migration", "down migrations"),
     SkipReason.OTHER_ENGINE: ("file for another engine", "files for other engines"),
     SkipReason.GO_MIGRATION: ("Go migration", "Go migrations"),
+    SkipReason.NOT_SQL: ("migration not in SQL", "migrations not in SQL"),
     SkipReason.REVERT: ("revert script", "revert scripts"),
     SkipReason.VERIFY: ("verify script", "verify scripts"),
     SkipReason.UNDO: ("undo migration", "undo migrations"),
     SkipReason.BASELINE: ("baseline migration", "baseline migrations"),
     SkipReason.ROLLBACK: ("rollback part", "rollback parts"),
+    SkipReason.IGNORED: ("migration marked ignored", "migrations marked ignored"),
 }
 
 
@@ -121,6 +133,55 @@ class Forward(Value):
 def whole_file(text: str, file: MigrationFile) -> Forward:
     """The whole text runs forward, in the mode the listing gave the file."""
     return Forward(((0, len(text)),), file.transaction)
+
+
+@frozen_value
+class Sections(Value):
+    """A file cut at its tool's section markers: the forward ranges, and each other section
+    as (its marker, start, end)."""
+
+    forward: tuple[tuple[int, int], ...]
+    others: tuple[tuple[re.Match[str], int, int], ...]
+
+
+def sections(
+    text: str, markers: Iterable[re.Match[str]], forward: Callable[[re.Match[str]], bool]
+) -> Sections:
+    """Each marker opens a section that runs to the next marker; `forward` says which
+    sections run forward. Text before the first marker is left out, as the tools that mark
+    sections (goose, dbmate) do; their own marker lines are comments either way."""
+    found = list(markers)
+    ranges = []
+    others = []
+    for marker, following in zip(found, [*found[1:], None], strict=True):
+        end = following.start() if following else len(text)
+        if forward(marker):
+            ranges.append((marker.end(), end))
+        else:
+            others.append((marker, marker.start(), end))
+    return Sections(tuple(ranges), tuple(others))
+
+
+def matching(directory: Path, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+    """The file names in `directory` that `pattern` matches, in natural order."""
+    from bgmigrate.source.discover import natural_key
+
+    try:
+        names = [entry.name for entry in os.scandir(directory) if not entry.is_dir()]
+    except OSError:
+        return []
+    names.sort(key=lambda name: natural_key([name]))
+    return [match for name in names if (match := pattern.match(name)) is not None]
+
+
+def first_line(path: Path, size: int = 512) -> str:
+    """The start of a file (its first `size` bytes, decoded leniently): enough for the
+    markers tools put at the top."""
+    try:
+        with path.open("rb") as file:
+            return file.read(size).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 @frozen_value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["other_engine_by_content", "other_engine_by_name"]
+__all__ = ["other_engine_by_content", "other_engine_by_name", "other_engine_of_directory"]
 
 _ENGINES = {
     "mysql": "MySQL",
@@ -46,11 +46,16 @@ def other_engine_by_name(relative: tuple[str, ...]) -> str | None:
     dot-separated part of the file name (`1_x.mysql.up.sql`). `relative` is the path's parts
     below the layout's directory."""
     *directories, name = relative
-    for word in (*(d.lower() for d in directories), *name.lower().split(".")[1:]):
-        engine = _ENGINES.get(word)
+    for word in (*directories, *name.split(".")[1:]):
+        engine = other_engine_of_directory(word)
         if engine is not None:
             return engine
     return None
+
+
+def other_engine_of_directory(name: str) -> str | None:
+    """The engine a directory is named after (`sqlite`, `mysql`), when not PostgreSQL."""
+    return _ENGINES.get(name.lower())
 
 
 def other_engine_by_content(text: str) -> str | None:

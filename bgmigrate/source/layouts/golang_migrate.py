@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bgmigrate.source.discover import natural_key
 from bgmigrate.source.layouts.base import (
     Entries,
     Layout,
@@ -20,32 +19,30 @@ from bgmigrate.source.layouts.base import (
     Skipped,
     SkipReason,
     Transaction,
+    matching,
 )
 
-__all__ = ["LAYOUT", "up_down_listing"]
+__all__ = ["LAYOUT", "UP_DOWN", "up_down_listing"]
 
-_NAME = re.compile(r"^(\d+)_(.*)\.(up|down)\.sql$", re.IGNORECASE)
+UP_DOWN = re.compile(r"^(\d+)_(.*)\.(up|down)\.sql$", re.IGNORECASE)
 
 
 def detect(entries: Entries) -> bool:
     sql = [name for name in entries.files if name.lower().endswith(".sql")]
-    return bool(sql) and all(_NAME.match(name) for name in sql)
+    return bool(sql) and all(UP_DOWN.match(name) for name in sql)
 
 
 def up_down_listing(directory: Path, layout: str, transaction: Transaction) -> Listing:
     """The `.up.sql` files of `directory` in numeric version order; `.down.sql` skipped."""
     migrations = []
     skipped = []
-    for name in sorted((p.name for p in directory.iterdir()), key=lambda n: natural_key([n])):
-        match = _NAME.match(name)
-        if match is None:
-            continue
-        path = directory / name
+    for match in matching(directory, UP_DOWN):
+        path = directory / match.string
         if match.group(3).lower() == "down":
             skipped.append(Skipped(str(path), SkipReason.DOWN, "a .down.sql file"))
         else:
             migrations.append(MigrationFile(path, layout, match.group(1), transaction))
-    migrations.sort(key=lambda m: (int(m.version), m.path.name))
+    migrations.sort(key=lambda m: int(m.version))  # stable: natural order within a version
     return Listing(tuple(migrations), tuple(skipped))
 
 

@@ -18,6 +18,7 @@ from bgmigrate.source.layouts.engines import other_engine_by_content
 from bgmigrate.source.lines import LineIndex
 from bgmigrate.source.reading import SourceText
 from bgmigrate.source.sql import read_sql_unit
+from bgmigrate.source.transactions import cannot_run_in_transaction
 from bgmigrate.source.unit import Phase, Unit, UnitKind
 from bgmigrate.values import Value, frozen_value
 
@@ -55,7 +56,7 @@ def read_migration(
         return ReadMigration(None, (Skipped(path, SkipReason.OTHER_ENGINE, engine),))
     wrapped = _wrapped(forward.transaction, assume_in_transaction)
     unit = read_sql_unit(path, visible, assume_in_transaction=wrapped)
-    if forward.transaction is Transaction.ONE_QUERY and len(unit.statements) > 1:
+    if _wrapped_after_all(forward.transaction, unit):
         unit = read_sql_unit(path, visible, assume_in_transaction=True)
     unit.text = text
     if source.problem is not None:
@@ -73,6 +74,15 @@ def _wrapped(transaction: Transaction, assume_in_transaction: bool) -> bool:
     if transaction is Transaction.CONFIGURED:
         return assume_in_transaction
     return transaction is Transaction.WRAPPED
+
+
+def _wrapped_after_all(transaction: Transaction, unit: Unit) -> bool:
+    """Whether a mode that depends on the statements wraps this unit after all."""
+    if transaction is Transaction.ONE_QUERY:
+        return len(unit.statements) > 1
+    if transaction is Transaction.UNLESS_ALL_NON_TRANSACTIONAL:
+        return not all(cannot_run_in_transaction(s.sql) for s in unit.statements)
+    return False
 
 
 def _forward_text(text: str, forward: Forward) -> str:

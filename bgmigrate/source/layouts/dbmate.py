@@ -1,0 +1,68 @@
+"""dbmate: `db/migrations/<version>_<name>.sql` with `-- migrate:up` and `-- migrate:down`.
+
+Versions (usually timestamps) apply in order; only the `migrate:up` section runs forward, in a
+transaction unless its marker line says `transaction:false`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bgmigrate.source.layouts.base import (
+    Entries,
+    Forward,
+    Layout,
+    Listing,
+    MigrationFile,
+    SkipReason,
+    Transaction,
+    first_line,
+    matching,
+    sections,
+)
+
+__all__ = ["LAYOUT"]
+
+_NAME = re.compile(r"^(\d+)(?:_(.*))?\.sql$", re.IGNORECASE)
+_MARKER = re.compile(r"(?im)^[ \t]*--[ \t]*migrate:(up|down)\b([^\r\n]*)")
+_NO_TRANSACTION = re.compile(r"(?i)\btransaction:false\b")
+
+
+def detect(entries: Entries) -> bool:
+    sql = sorted(name for name in entries.files if _NAME.match(name))
+    return bool(sql) and "migrate:up" in first_line(entries.directory / sql[0], 2048)
+
+
+def migrations(directory: Path) -> Listing:
+    found = [
+        MigrationFile(directory / match.string, LAYOUT.name, match.group(1), Transaction.WRAPPED)
+        for match in matching(directory, _NAME)
+    ]
+    found.sort(key=lambda m: int(m.version))
+    return Listing(tuple(found))
+
+
+def forward(text: str, file: MigrationFile) -> Forward:
+    markers = list(_MARKER.finditer(text))
+    parts = sections(text, markers, lambda m: m.group(1).lower() == "up")
+    up = next((m for m in markers if m.group(1).lower() == "up"), None)
+    no_transaction = up is not None and _NO_TRANSACTION.search(up.group(2)) is not None
+    return Forward(
+        parts.forward,
+        Transaction.AUTOCOMMIT if no_transaction else Transaction.WRAPPED,
+        tuple(
+            (SkipReason.DOWN, "the -- migrate:down section", start, end)
+            for _, start, end in parts.others
+        ),
+    )
+
+
+LAYOUT = Layout(
+    name="dbmate",
+    summary="<version>_<name>.sql in version order; the -- migrate:up section, in a "
+    "transaction unless transaction:false",
+    detect=detect,
+    migrations=migrations,
+    forward=forward,
+)

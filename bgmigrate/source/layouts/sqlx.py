@@ -1,0 +1,69 @@
+"""sqlx (Rust): `<version>_<description>.sql`, or reversible `.up.sql`/`.down.sql` pairs.
+
+Versions are 64-bit integers applied in numeric order. Each migration runs in a transaction
+unless its first line is `-- no-transaction`. Told apart from golang-migrate by the Rust
+project around it (a `Cargo.toml` beside the migrations directory, and no diesel.toml).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bgmigrate.source.layouts.base import (
+    Entries,
+    Forward,
+    Layout,
+    Listing,
+    MigrationFile,
+    Skipped,
+    SkipReason,
+    Transaction,
+    matching,
+)
+
+__all__ = ["LAYOUT"]
+
+_NAME = re.compile(r"^(\d+)_(.*?)(\.up|\.down)?\.sql$", re.IGNORECASE)
+_NO_TRANSACTION = re.compile(r"\A[ \t]*--[ \t]*no-transaction[ \t]*(?:\r?\n|\Z)")
+
+
+def detect(entries: Entries) -> bool:
+    parent = entries.directory.parent
+    sql = [name for name in entries.files if name.lower().endswith(".sql")]
+    return (
+        bool(sql)
+        and all(_NAME.match(name) for name in sql)
+        and (parent / "Cargo.toml").is_file()
+        and not (parent / "diesel.toml").is_file()
+    )
+
+
+def migrations(directory: Path) -> Listing:
+    found = []
+    skipped = []
+    for match in matching(directory, _NAME):
+        path = directory / match.string
+        if (match.group(3) or "").lower() == ".down":
+            skipped.append(Skipped(str(path), SkipReason.DOWN, "a .down.sql file"))
+        else:
+            found.append(MigrationFile(path, LAYOUT.name, match.group(1), Transaction.WRAPPED))
+    found.sort(key=lambda m: int(m.version))
+    return Listing(tuple(found), tuple(skipped))
+
+
+def forward(text: str, file: MigrationFile) -> Forward:
+    no_transaction = _NO_TRANSACTION.match(text) is not None
+    return Forward(
+        ((0, len(text)),), Transaction.AUTOCOMMIT if no_transaction else Transaction.WRAPPED
+    )
+
+
+LAYOUT = Layout(
+    name="sqlx",
+    summary="<version>_<description>.sql in numeric order; each in a transaction unless "
+    "its first line is `-- no-transaction`",
+    detect=detect,
+    migrations=migrations,
+    forward=forward,
+)
