@@ -14,7 +14,7 @@ from pathlib import Path
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.layouts import LAYOUTS, PLAIN, detect_layout
 from bgmigrate.source.layouts.base import Layout, Listing, MigrationFile, Skipped, SkipReason
-from bgmigrate.source.layouts.engines import other_engine_by_name
+from bgmigrate.source.layouts.engines import other_engine_by_name, other_engine_of_directory
 from bgmigrate.values import Value, frozen_value
 
 __all__ = [
@@ -83,12 +83,14 @@ class _Found:
         self.skipped: dict[str, Skipped] = {}
         self.layouts: dict[Path, str] = {}
 
-    def directory(self, root: Path) -> None:
+    def directory(self, root: Path, engine: str | None = None) -> None:
         """Every migration under `root`, in natural order of the paths below it; a directory
-        that a migration tool's layout claims is listed by that layout instead."""
+        that a migration tool's layout claims is listed by that layout instead. `engine`: the
+        other engine that a directory above is named after (`versions/sqlite`)."""
+        engine = engine or other_engine_of_directory(root.name)
         layout = self._layout(root)
         if layout is not None:
-            self._listing(root, layout, layout.migrations(root))
+            self._listing(root, layout, layout.migrations(root), engine)
             return
         try:
             entries = sorted(os.scandir(root), key=lambda entry: natural_key([entry.name]))
@@ -98,9 +100,9 @@ class _Found:
             path = Path(entry.path)
             if entry.is_dir(follow_symlinks=False):  # as os.walk: symlinked folders not entered
                 if not _skipped(str(root), entry.name):
-                    self.directory(path)
+                    self.directory(path, engine)
             elif not entry.name.startswith("."):
-                self._plain(path)
+                self._plain(path, engine)
 
     def file(self, path: Path) -> None:
         """One file named on its own: read as the layout of its directory reads it, so that a
@@ -130,25 +132,32 @@ class _Found:
             return detect_layout(directory)
         return None if configured == PLAIN else LAYOUTS[configured]
 
-    def _listing(self, directory: Path, layout: Layout, listing: Listing) -> None:
+    def _listing(
+        self, directory: Path, layout: Layout, listing: Listing, engine: str | None = None
+    ) -> None:
         self.layouts.setdefault(directory, layout.name)
         for migration in listing.migrations:
-            engine = other_engine_by_name(migration.path.relative_to(directory).parts)
-            if engine is not None:
-                self._skip(Skipped(str(migration.path), SkipReason.OTHER_ENGINE, engine))
+            relative = migration.path.relative_to(directory).parts
+            other = engine or other_engine_by_name(relative)
+            if other is not None:
+                self._skip(Skipped(str(migration.path), SkipReason.OTHER_ENGINE, other))
             else:
                 self.migrations.setdefault(migration.path, migration)
         for skipped in listing.skipped:
             self._skip(skipped)
 
-    def _plain(self, path: Path) -> None:
-        if _is_sql_file(path):
-            engine = other_engine_by_name((path.parent.name, path.name))
-            if engine is not None:
-                self._skip(Skipped(str(path), SkipReason.OTHER_ENGINE, engine))
-            else:
-                self.migrations.setdefault(path, MigrationFile(path, PLAIN))
-        elif _is_revision_file(path):
+    def _plain(self, path: Path, engine: str | None = None) -> None:
+        """A file no layout claims: SQL in natural order, or an Alembic revision; either is
+        skipped when it is for another engine (`sqlite/1.sql`, `versions/sqlite/a1_x.py`)."""
+        is_sql = _is_sql_file(path)
+        if not is_sql and not _is_revision_file(path):
+            return
+        engine = engine or other_engine_by_name((path.parent.name, path.name))
+        if engine is not None:
+            self._skip(Skipped(str(path), SkipReason.OTHER_ENGINE, engine))
+        elif is_sql:
+            self.migrations.setdefault(path, MigrationFile(path, PLAIN))
+        else:
             self.revisions[path] = None
 
     def _skip(self, skipped: Skipped) -> None:

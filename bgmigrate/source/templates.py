@@ -1,7 +1,8 @@
-"""Template syntax in migrations: Go templates (`{{ … }}`) and placeholders (`${…}`).
+"""Template syntax in migrations: Go templates (`{{ … }}`) and placeholders (`${…}`, `:name`).
 
 Migration tools expand these before PostgreSQL sees the file (pop and golang-migrate users run
-files through `text/template`; Flyway and goose's `ENVSUB ON` replace `${name}`). For parsing,
+files through `text/template`; Flyway and goose's `ENVSUB ON` replace `${name}`; psql and
+graphile-migrate replace `:NAME`). For parsing,
 each expression becomes an identifier named after it (`${schema}` reads `schema_`, `{{ index
 .Options "Namespace" }}` reads `Namespace_`: the trailing `_` keeps a reserved word such as
 `table` an identifier), padded to exactly its own length, and each Go control action (`{{ if …
@@ -17,7 +18,12 @@ from bgmigrate.values import Value, frozen_value
 
 __all__ = ["Substituted", "substitute_templates"]
 
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\$\{[^{}\n]*\}", re.DOTALL)
+_TEMPLATE = re.compile(
+    r"\{\{.*?\}\}|\$\{[^{}\n]*\}"
+    # psql's and graphile-migrate's `:name`, `:'name'`, `:"name"` (never a `::` cast)
+    r"""|(?<![:\w]):(?:[A-Za-z_]\w*|'[A-Za-z_]\w*'|"[A-Za-z_]\w*")""",
+    re.DOTALL,
+)
 _CONTROL = re.compile(
     r"\{\{-?\s*(?:/\*|(?:if|else|end|range|with|define|template|block|break|continue)\b)"
 )
@@ -36,7 +42,7 @@ class Substituted(Value):
 
 def substitute_templates(text: str) -> Substituted:
     """`text` with every template expression replaced, lengths and line breaks kept."""
-    if "{{" not in text and "${" not in text:
+    if "{{" not in text and "${" not in text and ":" not in text:
         return Substituted(text, ())
     templates = []
     pieces = []
@@ -60,7 +66,7 @@ def _identifier(original: str, joined: bool) -> str:
     """An identifier for a template expression, as long as it: it stands for a name, a number
     or, inside quotes, any text. `joined`: an identifier character follows, so the padding
     must be part of the name (`{{ .Prefix }}_users`); otherwise blanks keep it readable."""
-    words = _WORD.findall(original[2:-1])
+    words = _WORD.findall(original[1:])
     name = f"{words[-1]}_" if words else "t_"
     if len(name) > len(original):
         name = "t_"[: len(original)]

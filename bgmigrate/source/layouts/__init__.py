@@ -18,6 +18,10 @@ PLAIN = "plain"
 """The name of SQL files that no tool's layout claims: each file is one migration."""
 
 _LAYOUT_MODULES = (
+    "sqitch",
+    "prisma",
+    "graphile_migrate",
+    "supabase",
     "diesel",
     "sqlx",
     "pop",
@@ -25,6 +29,7 @@ _LAYOUT_MODULES = (
     "goose",
     "dbmate",
     "flyway",
+    "postgres_migrations",
 )
 
 

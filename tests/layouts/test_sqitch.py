@@ -1,0 +1,33 @@
+"""sqitch: the plan's order, reworked changes as <change>@<tag>.sql, revert/verify skipped."""
+
+from __future__ import annotations
+
+from .checking import check_layout
+
+
+def test_plan_order_with_the_reworked_change_under_its_tag() -> None:
+    checked = check_layout("sqitch")
+    assert checked.result.layouts == [(".", "sqitch")]
+    assert checked.units == [
+        "deploy/appschema.sql",
+        "deploy/users@v1.0.0-dev1.sql",
+        "deploy/flips.sql",
+        "deploy/users.sql",
+    ]
+    assert checked.skipped == [
+        ("revert/appschema.sql", "revert", None),
+        ("revert/flips.sql", "revert", None),
+        ("revert/users.sql", "revert", None),
+        ("revert/users@v1.0.0-dev1.sql", "revert", None),
+        ("verify/appschema.sql", "verify", None),
+        ("verify/flips.sql", "verify", None),
+        ("verify/users.sql", "verify", None),
+    ]
+
+
+def test_scripts_run_as_written_so_concurrently_outside_begin_passes() -> None:
+    # The reworked users.sql indexes CONCURRENTLY before its own BEGIN: psql runs it alone.
+    assert check_layout("sqitch").findings == [
+        ("require-lock-timeout", "deploy/flips.sql", 7),
+        ("rename-column", "deploy/users.sql", 8),
+    ]
