@@ -21,6 +21,7 @@ __all__ = [
     "Discovered",
     "discover",
     "is_alembic_revision",
+    "is_revision_file",
     "natural_key",
 ]
 
@@ -119,7 +120,7 @@ class _Found:
             if mine.migrations or mine.skipped:
                 self._listing(directory, layout, mine)
                 return
-        if not _is_sql_file(path) and not _is_revision_file(path):
+        if not _is_sql_file(path) and not is_revision_file(path):
             raise SourceError(
                 f"{path} is not a migration: bgmigrate checks .sql files and Alembic "
                 "revisions (.py files with `revision =` and `def upgrade`)."
@@ -141,6 +142,8 @@ class _Found:
             other = engine or other_engine_by_name(relative)
             if other is not None:
                 self._skip(Skipped(str(migration.path), SkipReason.OTHER_ENGINE, other))
+            elif migration.path.suffix == ".py":
+                self.revisions[migration.path] = None  # bgmigrate.source.alembic reads it
             else:
                 self.migrations.setdefault(migration.path, migration)
         for skipped in listing.skipped:
@@ -150,7 +153,7 @@ class _Found:
         """A file no layout claims: SQL in natural order, or an Alembic revision; either is
         skipped when it is for another engine (`sqlite/1.sql`, `versions/sqlite/a1_x.py`)."""
         is_sql = _is_sql_file(path)
-        if not is_sql and not _is_revision_file(path):
+        if not is_sql and not is_revision_file(path):
             return
         engine = engine or other_engine_by_name((path.parent.name, path.name))
         if engine is not None:
@@ -176,7 +179,7 @@ def _is_sql_file(path: Path) -> bool:
     return path.suffix.lower() == ".sql"
 
 
-def _is_revision_file(path: Path) -> bool:
+def is_revision_file(path: Path) -> bool:
     if path.suffix != ".py":
         return False
     try:

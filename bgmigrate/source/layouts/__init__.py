@@ -18,6 +18,7 @@ PLAIN = "plain"
 """The name of SQL files that no tool's layout claims: each file is one migration."""
 
 _LAYOUT_MODULES = (
+    "alembic",
     "sqitch",
     "prisma",
     "graphile_migrate",

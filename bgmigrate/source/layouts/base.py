@@ -153,7 +153,7 @@ def sections(
     found = list(markers)
     ranges = []
     others = []
-    for marker, following in zip(found, [*found[1:], None], strict=True):
+    for marker, following in zip(found, [*found[1:], None], strict=False):
         end = following.start() if following else len(text)
         if forward(marker):
             ranges.append((marker.end(), end))
