@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bgmigrate.source.unit import Location, SourceProblem
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, value
 
 __all__ = ["NOT_UTF8", "UNREADABLE_FILE", "SourceText", "read_source_text"]
 
@@ -14,7 +14,7 @@ UNREADABLE_FILE = "unreadable-file"
 NOT_UTF8 = "not-utf8"
 
 
-@frozen_value
+@value
 class SourceText(Value):
     """A file's text (UTF-8, byte order mark removed; undecodable bytes replaced by U+FFFD)
     and the problem reading it, if any."""

@@ -14,25 +14,26 @@ from __future__ import annotations
 
 import re
 
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.source.patterns import LazyPattern
+from bgmigrate.values import Value, value
 
 __all__ = ["Substituted", "substitute_templates"]
 
-_TEMPLATE = re.compile(
+_TEMPLATE = LazyPattern(
     r"\{\{.*?\}\}|\$\{[^{}\n]*\}"
     # psql's and graphile-migrate's `:name`, `:'name'`, `:"name"` (never a `::` cast)
     r"""|(?<![:\w]):(?:[A-Za-z_]\w*|'[A-Za-z_]\w*'|"[A-Za-z_]\w*")""",
     re.DOTALL,
 )
-_CONTROL = re.compile(
+_CONTROL = LazyPattern(
     r"\{\{-?\s*(?:/\*|(?:if|else|end|range|with|define|template|block|break|continue)\b)"
 )
-_NOT_LINE_BREAK = re.compile(r"[^\r\n]")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_IDENTIFIER_CHARACTER = re.compile(r"[A-Za-z0-9_$]")
+_NOT_LINE_BREAK = LazyPattern(r"[^\r\n]")
+_WORD = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER_CHARACTER = LazyPattern(r"[A-Za-z0-9_$]")
 
 
-@frozen_value
+@value
 class Substituted(Value):
     """The text the parser sees, and each template's (start, end, original text)."""
 
@@ -42,7 +43,7 @@ class Substituted(Value):
 
 def substitute_templates(text: str) -> Substituted:
     """`text` with every template expression replaced, lengths and line breaks kept."""
-    if "{{" not in text and "${" not in text and ":" not in text:
+    if "{{" not in text and "${" not in text and not _may_hold_colon_placeholder(text):
         return Substituted(text, ())
     templates = []
     pieces = []
@@ -60,6 +61,18 @@ def substitute_templates(text: str) -> Substituted:
         position = end
     pieces.append(text[position:])
     return Substituted("".join(pieces), tuple(templates))
+
+
+def _may_hold_colon_placeholder(text: str) -> bool:
+    """Whether some `:` is followed by a name or a quote and not part of `::` (most files'
+    colons are casts and times: they need no pattern compiled)."""
+    at = text.find(":")
+    while at != -1:
+        following = text[at + 1 : at + 2]
+        if following and (following.isalpha() or following in "_'\"") and text[at - 1 : at] != ":":
+            return True
+        at = text.find(":", at + 2 if following == ":" else at + 1)
+    return False
 
 
 def _identifier(original: str, joined: bool) -> str:

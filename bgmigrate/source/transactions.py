@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from enum import Enum
 from itertools import pairwise
 
+from bgmigrate.source.patterns import LazyPattern
+
 __all__ = ["cannot_run_in_transaction", "transaction_blocks"]
 
 _CONTROL_WORD = re.compile(r"(?i)(?:begin|start|commit|end|abort|rollback|prepare)\b")
@@ -18,7 +20,7 @@ _HEAD_CHARS = 200
 
 
 # Statements PostgreSQL refuses inside a transaction block, by their leading words.
-_OUTSIDE_TRANSACTION = re.compile(
+_OUTSIDE_TRANSACTION = LazyPattern(
     r"(?is)(?:create\s+(?:unique\s+)?index\s+concurrently|drop\s+index\s+concurrently"
     r"|reindex\b|vacuum\b|alter\s+system\b|(?:create|drop)\s+(?:database|tablespace)\b"
     r"|alter\s+table\b[^;]*\bdetach\s+partition\b[^;]*\bconcurrently\b)"

@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
 
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.source.patterns import LazyPattern
+from bgmigrate.values import Value, value
 
 __all__ = [
     "Entries",
@@ -93,7 +94,7 @@ _NOUNS = {
 }
 
 
-@frozen_value
+@value
 class Skipped(Value):
     """A file, or a part of one (`line` is then its first line), that is not checked."""
 
@@ -105,7 +106,7 @@ class Skipped(Value):
     end_line: int | None = None
 
 
-@frozen_value
+@value
 class MigrationFile(Value):
     """One forward migration of a layout, in the tool's apply order."""
 
@@ -117,7 +118,7 @@ class MigrationFile(Value):
     """The mode the tool runs it in, unless the file itself says otherwise (see `Forward`)."""
 
 
-@frozen_value
+@value
 class Forward(Value):
     """What of one migration's text runs forward, as the tool reads it.
 
@@ -135,7 +136,7 @@ def whole_file(text: str, file: MigrationFile) -> Forward:
     return Forward(((0, len(text)),), file.transaction)
 
 
-@frozen_value
+@value
 class Sections(Value):
     """A file cut at its tool's section markers: the forward ranges, and each other section
     as (its marker, start, end)."""
@@ -162,7 +163,7 @@ def sections(
     return Sections(tuple(ranges), tuple(others))
 
 
-def matching(directory: Path, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+def matching(directory: Path, pattern: LazyPattern) -> list[re.Match[str]]:
     """The file names in `directory` that `pattern` matches, in natural order."""
     from bgmigrate.source.discover import natural_key
 
@@ -184,7 +185,7 @@ def first_line(path: Path, size: int = 512) -> str:
         return ""
 
 
-@frozen_value
+@value
 class Entries(Value):
     """The names in one directory, read once and shared by every layout's `detect`."""
 
@@ -193,7 +194,7 @@ class Entries(Value):
     directories: frozenset[str]
 
 
-@frozen_value
+@value
 class Listing(Value):
     """A layout's reading of a directory: its forward migrations in apply order, and the files
     it leaves out."""
@@ -202,7 +203,7 @@ class Listing(Value):
     skipped: tuple[Skipped, ...] = ()
 
 
-@frozen_value
+@value
 class Layout(Value):
     """A migration tool's conventions. `name` is what the config and the report call it."""
 

@@ -21,16 +21,17 @@ from bgmigrate.source.layouts.base import (
     matching,
     sections,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_NAME = re.compile(r"^(\d+)(?:_(.*))?\.sql$", re.IGNORECASE)
-_MARKER = re.compile(r"(?im)^[ \t]*--[ \t]*migrate:(up|down)\b([^\r\n]*)")
-_NO_TRANSACTION = re.compile(r"(?i)\btransaction:false\b")
+_NAME = LazyPattern(r"^(\d+)(?:_(.*))?\.sql$", re.IGNORECASE)
+_MARKER = LazyPattern(r"(?im)^[ \t]*--[ \t]*migrate:(up|down)\b([^\r\n]*)")
+_NO_TRANSACTION = LazyPattern(r"(?i)\btransaction:false\b")
 
 
 def detect(entries: Entries) -> bool:
-    sql = sorted(name for name in entries.files if _NAME.match(name))
+    sql = sorted(name for name in entries.files if name[:1].isdigit() and _NAME.match(name))
     return bool(sql) and "migrate:up" in first_line(entries.directory / sql[0], 2048)
 
 

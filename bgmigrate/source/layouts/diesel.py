@@ -7,7 +7,6 @@ order. Each `up.sql` runs in a transaction unless the directory's `metadata.toml
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bgmigrate.source.layouts.base import (
@@ -19,11 +18,12 @@ from bgmigrate.source.layouts.base import (
     SkipReason,
     Transaction,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_DIRECTORY = re.compile(r"^(\d[\d-]*)_(.+)$")
-_NO_TRANSACTION = re.compile(r"(?m)^[ \t]*run_in_transaction[ \t]*=[ \t]*false\b")
+_DIRECTORY = LazyPattern(r"^(\d[\d-]*)_(.+)$")
+_NO_TRANSACTION = LazyPattern(r"(?m)^[ \t]*run_in_transaction[ \t]*=[ \t]*false\b")
 
 
 def detect(entries: Entries) -> bool:

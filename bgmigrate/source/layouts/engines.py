@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bgmigrate.source.patterns import LazyPattern
+
 __all__ = ["other_engine_by_content", "other_engine_by_name", "other_engine_of_directory"]
 
 _ENGINES = {
@@ -30,15 +32,28 @@ _ENGINES = {
 # Each marker only another engine's grammar accepts, with the engine it points to. A backtick
 # is an identifier quote in MySQL and SQLite; PostgreSQL has no use for one outside strings.
 _CONTENT = (
-    (re.compile(r"(?im)^[ \t]*PRAGMA[ \t]+\w"), "SQLite (PRAGMA)"),
-    (re.compile(r"(?i)\bAUTOINCREMENT\b"), "SQLite (AUTOINCREMENT)"),
-    (re.compile(r"(?i)\bAUTO_INCREMENT\b"), "MySQL (AUTO_INCREMENT)"),
-    (re.compile(r"(?i)\bENGINE[ \t]*=[ \t]*\w"), "MySQL (ENGINE=)"),
+    (LazyPattern(r"(?im)^[ \t]*PRAGMA[ \t]+\w"), "SQLite (PRAGMA)"),
+    (LazyPattern(r"(?i)\bAUTOINCREMENT\b"), "SQLite (AUTOINCREMENT)"),
+    (LazyPattern(r"(?i)\bAUTO_INCREMENT\b"), "MySQL (AUTO_INCREMENT)"),
+    (LazyPattern(r"(?i)\bENGINE[ \t]*=[ \t]*\w"), "MySQL (ENGINE=)"),
+    (LazyPattern(r"(?im)^[ \t]*DELIMITER[ \t]+\S"), "MySQL (DELIMITER)"),
+    (LazyPattern(r"(?i)\bSET[ \t]+@\w"), "MySQL (@variables)"),
     (
-        re.compile(r"(?i)\b(?:TABLE|INTO|REFERENCES|COLUMN|INDEX|ON|UPDATE|FROM|KEY)[ \t]+`\w+`"),
+        LazyPattern(r"(?i)\b(?:INT|INTEGER|BIGINT|SMALLINT|TINYINT)(?:\(\d+\))?[ \t]+UNSIGNED\b"),
+        "MySQL (UNSIGNED)",
+    ),
+    (LazyPattern(r"(?i)\bDEFAULT[ \t]+CHARSET[ \t]*="), "MySQL (DEFAULT CHARSET=)"),
+    (
+        LazyPattern(r"(?i)\b(?:TABLE|INTO|REFERENCES|COLUMN|INDEX|ON|UPDATE|FROM|KEY)[ \t]+`\w+`"),
         "MySQL or SQLite (backtick-quoted identifiers)",
     ),
 )
+
+
+# Every content marker holds one of these (case aside): most files hold none, and are not scanned.
+_CHEAP_MARKERS = ("pragma", "auto", "engine", "`", "delimiter", "@", "unsigned", "charset")
+_DIRECTORY_WORD = LazyPattern(r"[-_.\s]+")
+_COMMENT_OR_STRING = LazyPattern(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
 
 
 def other_engine_by_name(relative: tuple[str, ...]) -> str | None:
@@ -54,13 +69,23 @@ def other_engine_by_name(relative: tuple[str, ...]) -> str | None:
 
 
 def other_engine_of_directory(name: str) -> str | None:
-    """The engine a directory is named after (`sqlite`, `mysql`), when not PostgreSQL."""
-    return _ENGINES.get(name.lower())
+    """The engine a directory is named after (`sqlite`, `mysql-persistence`,
+    `migration_sqlite`), when not PostgreSQL."""
+    for word in _DIRECTORY_WORD.split(name.lower()):
+        engine = _ENGINES.get(word)
+        if engine is not None:
+            return engine
+    return None
 
 
 def other_engine_by_content(text: str) -> str | None:
-    """The engine whose syntax the text uses, when it is one PostgreSQL rejects."""
+    """The engine whose syntax the text uses, when it is one PostgreSQL rejects. Comments and
+    string literals are left out: a comment may quote `a column` in Markdown."""
+    lowered = text.lower()
+    if not any(marker in lowered for marker in _CHEAP_MARKERS):
+        return None
+    code = _COMMENT_OR_STRING.sub(" ", text)
     for marker, engine in _CONTENT:
-        if marker.search(text) is not None:
+        if marker.search(code) is not None:
             return engine
     return None

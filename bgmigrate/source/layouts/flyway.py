@@ -12,7 +12,6 @@ script outside one; a mix of both fails in Flyway itself).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from bgmigrate.source.layouts.base import (
@@ -25,12 +24,14 @@ from bgmigrate.source.layouts.base import (
     SkipReason,
     Transaction,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_NAME = re.compile(r"^(?:([VUB])([0-9][0-9._]*?)|(R))__(.*)\.sql$")
-_VERSION_PART = re.compile(r"[._]")
-_NOT_IN_TRANSACTION = re.compile(
+_NAME = LazyPattern(r"^(?:([VUB])([0-9][0-9._]*?)|(R))__(.*)\.sql$")
+_PREFIXES = frozenset("VURB")
+_VERSION_PART = LazyPattern(r"[._]")
+_NOT_IN_TRANSACTION = LazyPattern(
     r"(?im)^[ \t]*(?:--[ \t]*flyway:)?executeInTransaction[ \t]*=[ \t]*false\b"
 )
 _SKIPPED = {
@@ -41,7 +42,11 @@ _SKIPPED = {
 
 def detect(entries: Entries) -> bool:
     sql = [name for name in entries.files if name.lower().endswith(".sql")]
-    return bool(sql) and all(_NAME.match(name) for name in sql)
+    return (
+        bool(sql)
+        and all(name[:1] in _PREFIXES for name in sql)
+        and all(_NAME.match(name) for name in sql)
+    )
 
 
 def migrations(directory: Path) -> Listing:

@@ -21,15 +21,21 @@ from bgmigrate.source.layouts.base import (
     Transaction,
     matching,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT", "UP_DOWN", "up_down_listing"]
 
-UP_DOWN = re.compile(r"^(\d+)_(.*)\.(up|down)\.sql$", re.IGNORECASE)
+UP_DOWN = LazyPattern(r"^(\d+)_(.*)\.(up|down)\.sql$", re.IGNORECASE)
 
 
 def detect(entries: Entries) -> bool:
-    sql = [name for name in entries.files if name.lower().endswith(".sql")]
-    return bool(sql) and all(UP_DOWN.match(name) for name in sql)
+    sql = [name.lower() for name in entries.files if name.lower().endswith(".sql")]
+    # The string test first: in most directories it fails before the pattern is compiled.
+    return (
+        bool(sql)
+        and all(name.endswith((".up.sql", ".down.sql")) for name in sql)
+        and all(UP_DOWN.match(name) for name in sql)
+    )
 
 
 def up_down_listing(directory: Path, layout: str, transaction: Transaction) -> Listing:

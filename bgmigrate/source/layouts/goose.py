@@ -25,17 +25,22 @@ from bgmigrate.source.layouts.base import (
     matching,
     sections,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_NAME = re.compile(r"^(\d+)_(.*)\.(sql|go)$", re.IGNORECASE)
-_ANNOTATION = re.compile(r"(?im)^[ \t]*--[ \t]*\+goose[ \t]+(up|down)\b[^\r\n]*")
-_NO_TRANSACTION = re.compile(r"(?im)^[ \t]*--[ \t]*\+goose[ \t]+NO[ \t]+TRANSACTION\b")
+_NAME = LazyPattern(r"^(\d+)_(.*)\.(sql|go)$", re.IGNORECASE)
+_ANNOTATION = LazyPattern(r"(?im)^[ \t]*--[ \t]*\+goose[ \t]+(up|down)\b[^\r\n]*")
+_NO_TRANSACTION = LazyPattern(r"(?im)^[ \t]*--[ \t]*\+goose[ \t]+NO[ \t]+TRANSACTION\b")
 _MARKER = "+goose"
 
 
 def detect(entries: Entries) -> bool:
-    sql = sorted(name for name in entries.files if _NAME.match(name) and name.endswith(".sql"))
+    sql = sorted(
+        name
+        for name in entries.files
+        if name[:1].isdigit() and name.endswith(".sql") and _NAME.match(name)
+    )
     return bool(sql) and _MARKER in first_line(entries.directory / sql[0], 2048).lower()
 
 

@@ -8,7 +8,6 @@ migration being written: checked last. Placeholders (`:DATABASE_OWNER`) are subs
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bgmigrate.source.layouts.base import (
@@ -20,12 +19,13 @@ from bgmigrate.source.layouts.base import (
     Transaction,
     matching,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_COMMITTED = re.compile(r"^(\d+)(?:-.*)?\.sql$")
-_HEADER = re.compile(r"\A(?:[ \t]*--![ \t]*[A-Z][^\n]*\n|[ \t]*\n)*")
-_NO_TRANSACTION = re.compile(r"[ \t]*--![ \t]*no-transaction\b")
+_COMMITTED = LazyPattern(r"^(\d+)(?:-.*)?\.sql$")
+_HEADER = LazyPattern(r"\A(?:[ \t]*--![ \t]*[A-Z][^\n]*\n|[ \t]*\n)*")
+_NO_TRANSACTION = LazyPattern(r"[ \t]*--![ \t]*no-transaction\b")
 
 
 def detect(entries: Entries) -> bool:

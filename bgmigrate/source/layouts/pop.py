@@ -24,18 +24,22 @@ from bgmigrate.source.layouts.base import (
     matching,
 )
 from bgmigrate.source.layouts.engines import other_engine_by_name
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_NAME = re.compile(
+_NAME = LazyPattern(
     r"^(\d+)_([^.]+)(?:\.([a-z0-9]+))??(\.autocommit)?\.(up|down)\.(sql|fizz)$", re.IGNORECASE
 )
+_UP_DOWN = (".up.sql", ".down.sql", ".up.fizz", ".down.fizz")
 _POSTGRES = frozenset({"postgres", "postgresql", "pg"})
 _TEMPLATE = "{{"
 
 
 def detect(entries: Entries) -> bool:
     names = [name for name in entries.files if name.lower().endswith((".sql", ".fizz"))]
+    if not all(name.lower().endswith(_UP_DOWN) for name in names):
+        return False  # before the pattern is compiled, in most directories
     matches = [_NAME.match(name) for name in names]
     if not names or not all(matches):
         return False

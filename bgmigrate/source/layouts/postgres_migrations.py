@@ -8,7 +8,6 @@ file that contains `-- postgres-migrations ignore` with `SELECT 1`: it never run
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bgmigrate.source.layouts.base import (
@@ -22,10 +21,11 @@ from bgmigrate.source.layouts.base import (
     first_line,
     matching,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_NAME = re.compile(r"^(\d+)[-_].*\.sql$")
+_NAME = LazyPattern(r"^(\d+)[-_].*\.sql$")
 _MARKER = "-- postgres-migrations"
 _DISABLE = "-- postgres-migrations disable-transaction"
 _IGNORE = "-- postgres-migrations ignore"
@@ -33,10 +33,11 @@ _IGNORE = "-- postgres-migrations ignore"
 
 def detect(entries: Entries) -> bool:
     sql = sorted(name for name in entries.files if name.lower().endswith(".sql"))
-    if not sql or not all(_NAME.match(name) for name in sql):
+    if not sql or not all(name[:1].isdigit() and _NAME.match(name) for name in sql):
         return False
-    # Names alone look like plain SQL: a marker in one of the first files decides.
-    return any(_MARKER in first_line(entries.directory / name, 1024) for name in sql[:3])
+    # Names alone look like plain SQL: the tool's marker at the top of any file decides (the
+    # markers stand in the files that need them, often far down the list).
+    return any(_MARKER in first_line(entries.directory / name, 256) for name in sql)
 
 
 def migrations(directory: Path) -> Listing:

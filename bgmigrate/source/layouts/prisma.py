@@ -7,7 +7,6 @@ as one implicit transaction, and a single statement on its own.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bgmigrate.source.layouts.base import (
@@ -20,11 +19,12 @@ from bgmigrate.source.layouts.base import (
     Transaction,
 )
 from bgmigrate.source.layouts.engines import other_engine_of_directory
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
 _LOCK = "migration_lock.toml"
-_PROVIDER = re.compile(r"""(?m)^\s*provider\s*=\s*["']([^"']+)["']""")
+_PROVIDER = LazyPattern(r"""(?m)^\s*provider\s*=\s*["']([^"']+)["']""")
 _POSTGRES = frozenset({"postgresql", "postgres"})
 
 

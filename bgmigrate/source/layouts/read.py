@@ -3,8 +3,6 @@ substituted, in the tool's transaction mode; or the reason it is not checked at 
 
 from __future__ import annotations
 
-import re
-
 from bgmigrate.source.layouts import LAYOUTS, PLAIN
 from bgmigrate.source.layouts.base import (
     Forward,
@@ -16,18 +14,19 @@ from bgmigrate.source.layouts.base import (
 )
 from bgmigrate.source.layouts.engines import other_engine_by_content
 from bgmigrate.source.lines import LineIndex
+from bgmigrate.source.patterns import LazyPattern
 from bgmigrate.source.reading import SourceText
 from bgmigrate.source.sql import read_sql_unit
 from bgmigrate.source.transactions import cannot_run_in_transaction
 from bgmigrate.source.unit import Phase, Unit, UnitKind
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, value
 
 __all__ = ["ReadMigration", "read_migration", "unreadable"]
 
-_NOT_LINE_BREAK = re.compile(r"[^\r\n]")
+_NOT_LINE_BREAK = LazyPattern(r"[^\r\n]")
 
 
-@frozen_value
+@value
 class ReadMigration(Value):
     """A migration's unit (None when the whole file is left out) and the parts left out."""
 

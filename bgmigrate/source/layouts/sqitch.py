@@ -8,7 +8,6 @@ A project whose `sqitch.conf` names another engine is skipped.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bgmigrate.source.layouts.base import (
@@ -21,13 +20,14 @@ from bgmigrate.source.layouts.base import (
     Transaction,
 )
 from bgmigrate.source.layouts.engines import other_engine_of_directory
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
 _PLAN = "sqitch.plan"
-_CHANGE = re.compile(r"^[+]?([^\s@#:%+\-][^\s@#:]*)")
-_TAG = re.compile(r"^@(\S+)")
-_ENGINE = re.compile(r"(?m)^\s*engine\s*=\s*(\w+)")
+_CHANGE = LazyPattern(r"^[+]?([^\s@#:%+\-][^\s@#:]*)")
+_TAG = LazyPattern(r"^@(\S+)")
+_ENGINE = LazyPattern(r"(?m)^\s*engine\s*=\s*(\w+)")
 _OTHER_DIRECTORIES = (("revert", SkipReason.REVERT), ("verify", SkipReason.VERIFY))
 
 

@@ -21,11 +21,12 @@ from bgmigrate.source.layouts.base import (
     Transaction,
     matching,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_NAME = re.compile(r"^(\d+)_(.*?)(\.up|\.down)?\.sql$", re.IGNORECASE)
-_NO_TRANSACTION = re.compile(r"\A[ \t]*--[ \t]*no-transaction[ \t]*(?:\r?\n|\Z)")
+_NAME = LazyPattern(r"^(\d+)_(.*?)(\.up|\.down)?\.sql$", re.IGNORECASE)
+_NO_TRANSACTION = LazyPattern(r"\A[ \t]*--[ \t]*no-transaction[ \t]*(?:\r?\n|\Z)")
 
 
 def detect(entries: Entries) -> bool:
@@ -33,9 +34,9 @@ def detect(entries: Entries) -> bool:
     sql = [name for name in entries.files if name.lower().endswith(".sql")]
     return (
         bool(sql)
-        and all(_NAME.match(name) for name in sql)
         and (parent / "Cargo.toml").is_file()
         and not (parent / "diesel.toml").is_file()
+        and all(_NAME.match(name) for name in sql)
     )
 
 

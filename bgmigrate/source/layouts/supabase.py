@@ -8,7 +8,6 @@ file. `seed.sql` and the rest of `supabase/` are not migrations.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bgmigrate.source.layouts.base import (
@@ -19,10 +18,11 @@ from bgmigrate.source.layouts.base import (
     Transaction,
     matching,
 )
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_NAME = re.compile(r"^(\d+)_.*\.sql$")
+_NAME = LazyPattern(r"^(\d+)_.*\.sql$")
 
 
 def detect(entries: Entries) -> bool:
