@@ -20,7 +20,10 @@ from bgmigrate.values import Value, value
 __all__ = ["Substituted", "substitute_templates"]
 
 _TEMPLATE = LazyPattern(
-    r"\{\{.*?\}\}|\$\{[^{}\n]*\}"
+    # Comments and string literals first, to be left as they are: a template inside them needs
+    # no substitution to parse, and a `:"name"` in a JSON string is no placeholder.
+    r"(?P<literal>--[^\n]*|/\*.*?\*/|'[^']*(?:''[^']*)*')"
+    r"|\{\{.*?\}\}|\$\{[^{}\n]*\}"
     # psql's and graphile-migrate's `:name`, `:'name'`, `:"name"` (never a `::` cast)
     r"""|(?<![:\w]):(?:[A-Za-z_]\w*|'[A-Za-z_]\w*'|"[A-Za-z_]\w*")""",
     re.DOTALL,
@@ -49,6 +52,8 @@ def substitute_templates(text: str) -> Substituted:
     pieces = []
     position = 0
     for match in _TEMPLATE.finditer(text):
+        if match.group("literal") is not None:
+            continue
         start, end = match.span()
         original = match.group()
         pieces.append(text[position:start])
