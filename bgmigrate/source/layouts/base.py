@@ -31,14 +31,14 @@ __all__ = [
     "Layout",
     "Listing",
     "MigrationFile",
-    "Sections",
     "SkipReason",
     "Skipped",
     "Transaction",
     "first_line",
     "matching",
+    "numbered",
     "read_entries",
-    "sections",
+    "up_sections",
     "whole_file",
 ]
 
@@ -136,31 +136,46 @@ def whole_file(text: str, file: MigrationFile) -> Forward:
     return Forward(((0, len(text)),), file.transaction)
 
 
-@value
-class Sections(Value):
-    """A file cut at its tool's section markers: the forward ranges, and each other section
-    as (its marker, start, end)."""
-
-    forward: tuple[tuple[int, int], ...]
-    others: tuple[tuple[re.Match[str], int, int], ...]
-
-
-def sections(
-    text: str, markers: Iterable[re.Match[str]], forward: Callable[[re.Match[str]], bool]
-) -> Sections:
-    """Each marker opens a section that runs to the next marker; `forward` says which
-    sections run forward. Text before the first marker is left out, as the tools that mark
-    sections (goose, dbmate) do; their own marker lines are comments either way."""
+def up_sections(
+    text: str, markers: Iterable[re.Match[str]], transaction: Transaction, down: str
+) -> Forward:
+    """A file cut at its tool's `up`/`down` markers (goose, dbmate): each marker, whose first
+    group says which, opens a section that runs to the next one. Up sections run forward in
+    `transaction` mode; down sections, named `down` in the report, are left out, as is text
+    before the first marker (the tools ignore it; marker lines are comments either way)."""
     found = list(markers)
     ranges = []
-    others = []
+    skipped = []
     for marker, following in zip(found, [*found[1:], None], strict=False):
         end = following.start() if following else len(text)
-        if forward(marker):
+        if marker.group(1).lower() == "up":
             ranges.append((marker.end(), end))
         else:
-            others.append((marker, marker.start(), end))
-    return Sections(tuple(ranges), tuple(others))
+            skipped.append((SkipReason.DOWN, down, marker.start(), end))
+    return Forward(tuple(ranges), transaction, tuple(skipped))
+
+
+def numbered(
+    directory: Path,
+    pattern: LazyPattern,
+    layout: str,
+    transaction: Transaction,
+    left_out: Callable[[re.Match[str]], tuple[SkipReason, str] | None] = lambda match: None,
+) -> Listing:
+    """The files of `directory` that `pattern` matches, in the numeric order of its first
+    group (the version), each a migration in `transaction` mode, except those that `left_out`
+    gives a reason (and a detail) for."""
+    found = []
+    skipped = []
+    for match in matching(directory, pattern):
+        path = directory / match.string
+        reason = left_out(match)
+        if reason is None:
+            found.append(MigrationFile(path, layout, match.group(1), transaction))
+        else:
+            skipped.append(Skipped(str(path), *reason))
+    found.sort(key=lambda migration: int(migration.version))  # stable: natural order within
+    return Listing(tuple(found), tuple(skipped))
 
 
 def matching(directory: Path, pattern: LazyPattern) -> list[re.Match[str]]:

@@ -15,11 +15,10 @@ from bgmigrate.source.layouts.base import (
     Layout,
     Listing,
     MigrationFile,
-    SkipReason,
     Transaction,
     first_line,
-    matching,
-    sections,
+    numbered,
+    up_sections,
 )
 from bgmigrate.source.patterns import LazyPattern
 
@@ -36,27 +35,15 @@ def detect(entries: Entries) -> bool:
 
 
 def migrations(directory: Path) -> Listing:
-    found = [
-        MigrationFile(directory / match.string, LAYOUT.name, match.group(1), Transaction.WRAPPED)
-        for match in matching(directory, _NAME)
-    ]
-    found.sort(key=lambda m: int(m.version))
-    return Listing(tuple(found))
+    return numbered(directory, _NAME, LAYOUT.name, Transaction.WRAPPED)
 
 
 def forward(text: str, file: MigrationFile) -> Forward:
     markers = list(_MARKER.finditer(text))
-    parts = sections(text, markers, lambda m: m.group(1).lower() == "up")
     up = next((m for m in markers if m.group(1).lower() == "up"), None)
     no_transaction = up is not None and _NO_TRANSACTION.search(up.group(2)) is not None
-    return Forward(
-        parts.forward,
-        Transaction.AUTOCOMMIT if no_transaction else Transaction.WRAPPED,
-        tuple(
-            (SkipReason.DOWN, "the -- migrate:down section", start, end)
-            for _, start, end in parts.others
-        ),
-    )
+    mode = Transaction.AUTOCOMMIT if no_transaction else Transaction.WRAPPED
+    return up_sections(text, markers, mode, "the -- migrate:down section")
 
 
 LAYOUT = Layout(

@@ -15,17 +15,15 @@ from bgmigrate.source.layouts.base import (
     Entries,
     Layout,
     Listing,
-    MigrationFile,
-    Skipped,
     SkipReason,
     Transaction,
-    matching,
+    numbered,
 )
 from bgmigrate.source.patterns import LazyPattern
 
-__all__ = ["LAYOUT", "UP_DOWN", "up_down_listing"]
+__all__ = ["LAYOUT"]
 
-UP_DOWN = LazyPattern(r"^(\d+)_(.*)\.(up|down)\.sql$", re.IGNORECASE)
+_UP_DOWN = LazyPattern(r"^(\d+)_(.*)\.(up|down)\.sql$", re.IGNORECASE)
 
 
 def detect(entries: Entries) -> bool:
@@ -34,26 +32,16 @@ def detect(entries: Entries) -> bool:
     return (
         bool(sql)
         and all(name.endswith((".up.sql", ".down.sql")) for name in sql)
-        and all(UP_DOWN.match(name) for name in sql)
+        and all(_UP_DOWN.match(name) for name in sql)
     )
 
 
-def up_down_listing(directory: Path, layout: str, transaction: Transaction) -> Listing:
-    """The `.up.sql` files of `directory` in numeric version order; `.down.sql` skipped."""
-    migrations = []
-    skipped = []
-    for match in matching(directory, UP_DOWN):
-        path = directory / match.string
-        if match.group(3).lower() == "down":
-            skipped.append(Skipped(str(path), SkipReason.DOWN, "a .down.sql file"))
-        else:
-            migrations.append(MigrationFile(path, layout, match.group(1), transaction))
-    migrations.sort(key=lambda m: int(m.version))  # stable: natural order within a version
-    return Listing(tuple(migrations), tuple(skipped))
-
-
 def migrations(directory: Path) -> Listing:
-    return up_down_listing(directory, LAYOUT.name, Transaction.ONE_QUERY)
+    return numbered(directory, _UP_DOWN, LAYOUT.name, Transaction.ONE_QUERY, _down)
+
+
+def _down(match: re.Match[str]) -> tuple[SkipReason, str] | None:
+    return (SkipReason.DOWN, "a .down.sql file") if match.group(3).lower() == "down" else None
 
 
 LAYOUT = Layout(

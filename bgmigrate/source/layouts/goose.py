@@ -18,12 +18,11 @@ from bgmigrate.source.layouts.base import (
     Layout,
     Listing,
     MigrationFile,
-    Skipped,
     SkipReason,
     Transaction,
     first_line,
-    matching,
-    sections,
+    numbered,
+    up_sections,
 )
 from bgmigrate.source.patterns import LazyPattern
 
@@ -45,29 +44,17 @@ def detect(entries: Entries) -> bool:
 
 
 def migrations(directory: Path) -> Listing:
-    found = []
-    skipped = []
-    for match in matching(directory, _NAME):
-        path = directory / match.string
-        if match.group(3).lower() == "go":
-            skipped.append(Skipped(str(path), SkipReason.GO_MIGRATION, "a Go migration"))
-        else:
-            found.append(MigrationFile(path, LAYOUT.name, match.group(1), Transaction.WRAPPED))
-    found.sort(key=lambda m: int(m.version))
-    return Listing(tuple(found), tuple(skipped))
+    return numbered(directory, _NAME, LAYOUT.name, Transaction.WRAPPED, _go)
+
+
+def _go(match: re.Match[str]) -> tuple[SkipReason, str] | None:
+    return (SkipReason.GO_MIGRATION, "a Go migration") if match.group(3).lower() == "go" else None
 
 
 def forward(text: str, file: MigrationFile) -> Forward:
-    parts = sections(text, _ANNOTATION.finditer(text), lambda m: m.group(1).lower() == "up")
     no_transaction = _NO_TRANSACTION.search(text) is not None
-    return Forward(
-        parts.forward,
-        Transaction.AUTOCOMMIT if no_transaction else Transaction.WRAPPED,
-        tuple(
-            (SkipReason.DOWN, "the -- +goose Down section", start, end)
-            for _, start, end in parts.others
-        ),
-    )
+    mode = Transaction.AUTOCOMMIT if no_transaction else Transaction.WRAPPED
+    return up_sections(text, _ANNOTATION.finditer(text), mode, "the -- +goose Down section")
 
 
 LAYOUT = Layout(

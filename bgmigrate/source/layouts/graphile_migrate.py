@@ -17,7 +17,7 @@ from bgmigrate.source.layouts.base import (
     Listing,
     MigrationFile,
     Transaction,
-    matching,
+    numbered,
 )
 from bgmigrate.source.patterns import LazyPattern
 
@@ -36,11 +36,7 @@ def detect(entries: Entries) -> bool:
 
 def migrations(directory: Path) -> Listing:
     committed = directory / "committed"
-    found = [
-        MigrationFile(committed / m.string, LAYOUT.name, m.group(1), Transaction.WRAPPED)
-        for m in matching(committed, _COMMITTED)
-    ]
-    found.sort(key=lambda m: int(m.version))
+    found = list(numbered(committed, _COMMITTED, LAYOUT.name, Transaction.WRAPPED).migrations)
     current = directory / "current.sql"
     if current.is_file():
         found.append(MigrationFile(current, LAYOUT.name, "current", Transaction.WRAPPED))

@@ -19,7 +19,7 @@ from bgmigrate.source.layouts.base import (
     SkipReason,
     Transaction,
     first_line,
-    matching,
+    numbered,
 )
 from bgmigrate.source.patterns import LazyPattern
 
@@ -41,12 +41,7 @@ def detect(entries: Entries) -> bool:
 
 
 def migrations(directory: Path) -> Listing:
-    found = [
-        MigrationFile(directory / m.string, LAYOUT.name, m.group(1), Transaction.WRAPPED)
-        for m in matching(directory, _NAME)
-    ]
-    found.sort(key=lambda m: int(m.version))
-    return Listing(tuple(found))
+    return numbered(directory, _NAME, LAYOUT.name, Transaction.WRAPPED)
 
 
 def forward(text: str, file: MigrationFile) -> Forward:

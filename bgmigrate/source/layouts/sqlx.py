@@ -16,16 +16,15 @@ from bgmigrate.source.layouts.base import (
     Layout,
     Listing,
     MigrationFile,
-    Skipped,
     SkipReason,
     Transaction,
-    matching,
+    numbered,
 )
 from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["LAYOUT"]
 
-_NAME = LazyPattern(r"^(\d+)_(.*?)(\.up|\.down)?\.sql$", re.IGNORECASE)
+_NAME = LazyPattern(r"^(\d+)_(.*?)(\.up|\.down)?\.sql$")
 _NO_TRANSACTION = LazyPattern(r"\A[ \t]*--[ \t]*no-transaction[ \t]*(?:\r?\n|\Z)")
 
 
@@ -41,16 +40,11 @@ def detect(entries: Entries) -> bool:
 
 
 def migrations(directory: Path) -> Listing:
-    found = []
-    skipped = []
-    for match in matching(directory, _NAME):
-        path = directory / match.string
-        if (match.group(3) or "").lower() == ".down":
-            skipped.append(Skipped(str(path), SkipReason.DOWN, "a .down.sql file"))
-        else:
-            found.append(MigrationFile(path, LAYOUT.name, match.group(1), Transaction.WRAPPED))
-    found.sort(key=lambda m: int(m.version))
-    return Listing(tuple(found), tuple(skipped))
+    return numbered(directory, _NAME, LAYOUT.name, Transaction.WRAPPED, _down)
+
+
+def _down(match: re.Match[str]) -> tuple[SkipReason, str] | None:
+    return (SkipReason.DOWN, "a .down.sql file") if match.group(3) == ".down" else None
 
 
 def forward(text: str, file: MigrationFile) -> Forward:

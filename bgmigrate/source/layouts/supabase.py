@@ -14,9 +14,8 @@ from bgmigrate.source.layouts.base import (
     Entries,
     Layout,
     Listing,
-    MigrationFile,
     Transaction,
-    matching,
+    numbered,
 )
 from bgmigrate.source.patterns import LazyPattern
 
@@ -40,12 +39,7 @@ def detect(entries: Entries) -> bool:
 def migrations(directory: Path) -> Listing:
     if (directory / "config.toml").is_file():
         directory = directory / "migrations"
-    found = [
-        MigrationFile(directory / m.string, LAYOUT.name, m.group(1), Transaction.ONE_QUERY)
-        for m in matching(directory, _NAME)
-    ]
-    found.sort(key=lambda m: int(m.version))
-    return Listing(tuple(found))
+    return numbered(directory, _NAME, LAYOUT.name, Transaction.ONE_QUERY)
 
 
 LAYOUT = Layout(
