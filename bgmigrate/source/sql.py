@@ -105,7 +105,7 @@ def read_sql_unit(path: str, text: str, *, assume_in_transaction: bool = False) 
         for index, ((sql, start, end), block) in enumerate(zip(pieces, blocks, strict=True))
     ]
     if substituted.templates:
-        statements = _with_templates(statements, pieces, substituted.templates)
+        statements = _with_templates(statements, pieces, substituted.templates, original)
     return Unit(
         path=path,
         kind=UnitKind.SQL,
@@ -121,12 +121,17 @@ def _with_templates(
     statements: list[Statement],
     pieces: list[tuple[str, int, int]],
     templates: tuple[tuple[int, int, str], ...],
+    original: str,
 ) -> list[Statement]:
-    """Each statement with the first template expression inside it named."""
+    """Each statement with the first template expression inside it named, and its text as
+    written kept for the reports."""
     named = []
     for statement, (_, start, end) in zip(statements, pieces, strict=True):
         inside = next((text for at, _, text in templates if start <= at < end), "")
-        named.append(replace(statement, template=inside) if inside else statement)
+        # A template's padding may end the statement: the text as written runs to its end.
+        end = max([end, *(stop for at, stop, _ in templates if at < end < stop)])
+        written = original[start:end]
+        named.append(replace(statement, template=inside, written=written) if inside else statement)
     return named
 
 

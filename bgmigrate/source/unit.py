@@ -52,6 +52,8 @@ class Statement(Value):
     template: str = ""
     """The first template expression (`{{ … }}`, `${…}`) the migration tool expands inside
     this statement, substituted for parsing; "" when there is none."""
+    written: str = ""
+    """The statement as the file has it, when `sql` holds substituted templates; else ""."""
 
     @property
     def in_transaction(self) -> bool:

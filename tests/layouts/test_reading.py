@@ -49,5 +49,6 @@ def test_findings_after_a_template_keep_their_columns(tmp_path: Path) -> None:
     assert (drop.rule, drop.location.line, drop.location.column) == ("drop-column", 1, 44)
     assert drop.location.end_column == 74  # the `;` excluded
     assert (template.rule, template.location.line) == ("template-not-parsed", 2)
+    assert template.statement == "ALTER TABLE ${schema}.users {{ .Clause }}"  # as written
     assert "{{ .Clause }}" not in template.message  # the first expression is named
     assert "${schema}" in template.message
