@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .checking import check_layout
+from .checking import check_directory, check_layout
 
 M = "src/main/resources/db/migration"
 
@@ -30,4 +30,16 @@ def test_concurrently_fails_only_mixed_with_transactional_statements() -> None:
     assert check_layout("flyway").findings == [
         ("drop-column", f"{M}/release_1_1/V1.12__drop_phone.sql", 2),
         ("concurrently-in-transaction", f"{M}/release_1_1/V1.12__drop_phone.sql", 3),
+    ]
+
+
+def test_an_inline_script_config_turns_the_transaction_off(tmp_path) -> None:
+    (tmp_path / "V1__init.sql").write_text("CREATE TABLE t (id int);\n")
+    (tmp_path / "V2__index.sql").write_text(
+        "-- flyway:executeInTransaction=false\nSELECT 1;\n"
+        "CREATE INDEX CONCURRENTLY t_i ON t (id);\n"
+    )
+    (tmp_path / "V3__index.sql").write_text("SELECT 1;\nCREATE INDEX CONCURRENTLY t_j ON t (id);\n")
+    assert check_directory(tmp_path).findings == [
+        ("concurrently-in-transaction", "V3__index.sql", 2)
     ]
