@@ -101,7 +101,7 @@ class _Reading:
 
     def units(self) -> Iterator[Unit]:
         from bgmigrate.source.layouts.read import read_migration, unreadable
-        from bgmigrate.source.reading import read_source_text
+        from bgmigrate.source.reading import read_source_text, unreadable_source
         from bgmigrate.source.sql import read_sql_unit
 
         wrapped = self.config.assume_in_transaction
@@ -118,6 +118,9 @@ class _Reading:
             self.skipped.extend(read.skipped)
             if read.unit is not None:
                 yield read.unit
+        for directory, why in self.found.unreadable:
+            path = _display(directory, self.cwd)
+            yield unreadable(unreadable_source(f"directory {path}", why), path)
         revisions = self.found.alembic_revisions
         if revisions or self.alembic_projects:
             from bgmigrate.source.alembic import alembic_units

@@ -43,6 +43,8 @@ class Discovered(Value):
     skipped: tuple[Skipped, ...] = ()
     layouts: tuple[tuple[Path, str], ...] = ()
     """(directory, layout name) for each directory a migration tool's layout was read at."""
+    unreadable: tuple[tuple[Path, str], ...] = ()
+    """(directory, why) for each directory below the paths given that could not be listed."""
 
     @property
     def sql_files(self) -> tuple[Path, ...]:
@@ -59,7 +61,7 @@ def discover(paths: Sequence[str | Path], layouts: Mapping[Path, str] | None = N
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.directory(path)
+            found.directory(path, named=True)
         elif path.is_file():
             found.file(path)
         elif path.exists():
@@ -71,6 +73,7 @@ def discover(paths: Sequence[str | Path], layouts: Mapping[Path, str] | None = N
         tuple(found.revisions),
         tuple(found.skipped.values()),
         tuple(found.layouts.items()),
+        tuple(found.unreadable.items()),
     )
 
 
@@ -83,11 +86,14 @@ class _Found:
         self.revisions: dict[Path, None] = {}
         self.skipped: dict[str, Skipped] = {}
         self.layouts: dict[Path, str] = {}
+        self.unreadable: dict[Path, str] = {}
 
-    def directory(self, root: Path, engine: str | None = None) -> None:
+    def directory(self, root: Path, engine: str | None = None, *, named: bool = False) -> None:
         """Every migration under `root`, in natural order of the paths below it; a directory
         that a migration tool's layout claims is listed by that layout instead. `engine`: the
-        other engine that a directory above is named after (`versions/sqlite`)."""
+        other engine that a directory above is named after (`versions/sqlite`). `named`: the
+        user named `root`; when it cannot be listed there is nothing to check (a directory
+        below it that cannot be listed is a finding)."""
         engine = engine or other_engine_of_directory(root.name)
         layout = self._layout(root)
         if layout is not None:
@@ -96,7 +102,10 @@ class _Found:
         try:
             entries = sorted(os.scandir(root), key=lambda entry: natural_key([entry.name]))
         except OSError as error:
-            raise SourceError(f"Cannot read directory {root}: {error.strerror}.") from error
+            if named:
+                raise SourceError(f"Cannot read directory {root}: {error.strerror}.") from error
+            self.unreadable[root] = error.strerror or str(error)  # a finding; the rest is read
+            return
         for entry in entries:
             path = Path(entry.path)
             if entry.is_dir(follow_symlinks=False):  # as os.walk: symlinked folders not entered

@@ -8,7 +8,7 @@ from pathlib import Path
 from bgmigrate.source.unit import Location, SourceProblem
 from bgmigrate.values import Value, value
 
-__all__ = ["NOT_UTF8", "UNREADABLE_FILE", "SourceText", "read_source_text"]
+__all__ = ["NOT_UTF8", "UNREADABLE_FILE", "SourceText", "read_source_text", "unreadable_source"]
 
 UNREADABLE_FILE = "unreadable-file"
 NOT_UTF8 = "not-utf8"
@@ -23,6 +23,12 @@ class SourceText(Value):
     problem: SourceProblem | None = None
 
 
+def unreadable_source(name: str, why: str) -> SourceText:
+    """What reading gives for a file or directory that cannot be read: no text, one problem."""
+    message = f"Cannot read {name}: {why}. Nothing in it was checked."
+    return SourceText("", SourceProblem(UNREADABLE_FILE, message, Location(1, 1, 1, 1)))
+
+
 def read_source_text(path: Path) -> SourceText:
     try:
         data = path.read_bytes()
@@ -30,8 +36,7 @@ def read_source_text(path: Path) -> SourceText:
         why = error.strerror or str(error)
         if path.is_symlink() and not path.exists():
             why = "a broken symbolic link"
-        message = f"Cannot read {path.name}: {why}. Nothing in it was checked."
-        return SourceText("", SourceProblem(UNREADABLE_FILE, message, Location(1, 1, 1, 1)))
+        return unreadable_source(path.name, why)
     try:
         return SourceText(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:

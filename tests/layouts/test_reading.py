@@ -52,3 +52,31 @@ def test_findings_after_a_template_keep_their_columns(tmp_path: Path) -> None:
     assert template.statement == "ALTER TABLE ${schema}.users {{ .Clause }}"  # as written
     assert "{{ .Clause }}" not in template.message  # the first expression is named
     assert "${schema}" in template.message
+
+
+def test_a_directory_below_the_path_that_cannot_be_listed_is_a_finding(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # Running as root ignores permissions, so the listing fails the way a locked one would.
+    import os
+
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "1.sql").write_text("SELECT 1;\n")
+    (tmp_path / "2.sql").write_text("ALTER TABLE users RENAME TO people;\n")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    checked = check_directory(tmp_path)
+    assert [f for f in checked.findings if f[0] != "require-lock-timeout"] == [
+        ("rename-table", "2.sql", 1),
+        ("unreadable-file", "locked", 1),
+    ]
+    unreadable = next(f for f in checked.result.findings if f.rule == "unreadable-file")
+    assert unreadable.message == (
+        "Cannot read directory locked: Permission denied. Nothing in it was checked."
+    )
