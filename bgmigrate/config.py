@@ -25,6 +25,7 @@ KEYS = {
     "severity",
     "assume_in_transaction",
     "alembic_ini",
+    "layouts",
 }
 
 
@@ -43,6 +44,9 @@ class Config(Value):
     severity: dict[str, str] = field(default_factory=dict)
     assume_in_transaction: bool = False
     alembic_ini: str | None = None
+    layouts: dict[str, str] = field(default_factory=dict)
+    """Directory (relative to the config file) → the layout that reads it, where detection
+    would guess otherwise."""
     source: Path | None = None
     """The file the settings came from; relative paths in it are relative to its folder."""
 
@@ -121,6 +125,7 @@ def _parse(table: dict[str, Any], path: Path) -> Config:
         severity=dict(severity),
         assume_in_transaction=_bool(table, "assume_in_transaction", path),
         alembic_ini=table.get("alembic_ini"),
+        layouts=_layouts(table, path),
         source=path,
     )
 
@@ -139,3 +144,18 @@ def _bool(table: dict[str, Any], key: str, path: Path) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{path}: {key!r} must be true or false")
     return value
+
+
+def _layouts(table: dict[str, Any], path: Path) -> dict[str, str]:
+    from bgmigrate.source.layouts import LAYOUTS, PLAIN
+
+    value = table.get("layouts", {})
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{path}: 'layouts' must be a table of directory = layout name")
+    for directory, name in value.items():
+        if name not in LAYOUTS and name != PLAIN:
+            raise ConfigError(
+                f"{path}: layout {name!r} of {directory!r} is unknown (known: "
+                f"{', '.join(sorted([*LAYOUTS, PLAIN]))})"
+            )
+    return dict(value)

@@ -6,13 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bgmigrate.source.discover import (
-    discover,
-    is_alembic_revision,
-    natural_key,
-    read_source_text,
-)
+from bgmigrate.source.discover import discover, is_alembic_revision, natural_key
 from bgmigrate.source.errors import SourceError
+from bgmigrate.source.reading import NOT_UTF8, UNREADABLE_FILE, read_source_text
+from bgmigrate.source.unit import Location
 
 REVISION = '''"""add users"""
 from alembic import op
@@ -124,23 +121,43 @@ def test_explicit_file_that_is_no_migration_is_an_error(tmp_path: Path) -> None:
         discover([write(tmp_path, "notes.txt")])
 
 
-def test_undecodable_file_names_the_file_and_line(tmp_path: Path) -> None:
+def test_undecodable_bytes_are_replaced_with_a_warning_at_the_first(tmp_path: Path) -> None:
     path = tmp_path / "latin1.sql"
     path.write_bytes(b"SELECT 1;\nSELECT 'caf\xe9';\n")
-    with pytest.raises(SourceError, match=r"latin1\.sql is not UTF-8 text \(byte 0xe9 on line 2\)"):
-        read_source_text(path)
+    source = read_source_text(path)
+    assert source.text == "SELECT 1;\nSELECT 'caf\ufffd';\n"
+    assert source.problem is not None
+    assert source.problem.rule == NOT_UTF8
+    assert source.problem.location == Location(2, 12, 2, 12)
+    assert source.problem.message.startswith("Byte 0xe9 is not UTF-8")
 
 
-def test_unreadable_path_names_the_path(tmp_path: Path) -> None:
+def test_unreadable_path_is_a_problem_naming_the_path(tmp_path: Path) -> None:
     directory = write(tmp_path, "dir.sql/inner.sql").parent
-    with pytest.raises(SourceError, match=r"Cannot read .*dir\.sql"):
-        read_source_text(directory)
+    source = read_source_text(directory)
+    assert source.text == ""
+    assert source.problem is not None
+    assert source.problem.rule == UNREADABLE_FILE
+    assert (
+        source.problem.message == "Cannot read dir.sql: Is a directory. Nothing in it was checked."
+    )
+
+
+def test_broken_symlink_is_named_as_such(tmp_path: Path) -> None:
+    link = tmp_path / "gone.sql"
+    link.symlink_to(tmp_path / "missing.sql")
+    problem = read_source_text(link).problem
+    assert problem is not None
+    assert (
+        problem.message
+        == "Cannot read gone.sql: a broken symbolic link. Nothing in it was checked."
+    )
 
 
 def test_byte_order_mark_is_removed(tmp_path: Path) -> None:
     path = tmp_path / "bom.sql"
     path.write_bytes("\ufeffSELECT 'é';".encode())
-    assert read_source_text(path) == "SELECT 'é';"
+    assert read_source_text(path).text == "SELECT 'é';"
 
 
 def test_undecodable_python_files_do_not_stop_discovery(tmp_path: Path) -> None:

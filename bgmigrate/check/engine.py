@@ -87,9 +87,8 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
                 for rule in dispatch.rules_for(op):
                     for violation in rule.check(op, ctx):
                         location = violation.location or op.location
-                        unit_findings.append(
-                            _finding(rule, violation, unit, location, statement.sql)
-                        )
+                        written = statement.written or statement.sql
+                        unit_findings.append(_finding(rule, violation, unit, location, written))
                 track(op, ctx)
         reported = _suppress(unit, unit_findings, dispatch) if settings.report(unit) else []
         findings.extend(reported)

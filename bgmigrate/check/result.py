@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bgmigrate.check.finding import Finding, Severity
+from bgmigrate.source.layouts.base import Skipped
 from bgmigrate.source.unit import Phase, Unit, UnitKind
 from bgmigrate.values import Value, frozen_value
 
@@ -35,6 +36,10 @@ class CheckResult:
     units: list[CheckedUnit]
     findings: list[Finding] = field(default_factory=list)
     pg_version: int = 16
+    layouts: list[tuple[str, str]] = field(default_factory=list)
+    """(directory, layout name) for each directory read as a migration tool lays it out."""
+    skipped: list[Skipped] = field(default_factory=list)
+    """The files and parts of files not checked, each with its reason."""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if not f.suppressed and f.severity is severity)

@@ -52,6 +52,8 @@ class Example(Value):
     note: str = ""
     language: str = "sql"
     """`sql`, or `python` for an Alembic revision (its `line` is then a line of the `.py`)."""
+    encoding: str = "utf-8"
+    """The encoding the example's file is saved in (a legacy one shows `not-utf8`)."""
 
 
 Check = Callable[["Any", "Context"], Iterable[Violation]]

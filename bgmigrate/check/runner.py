@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from bgmigrate.check.engine import CheckSettings, SelectionError, check_units, select_rules
 from bgmigrate.check.finding import Severity
 from bgmigrate.check.result import CheckResult
 from bgmigrate.config import Config, ConfigError, load_config
-from bgmigrate.source.discover import Discovered
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value
@@ -54,11 +54,14 @@ def run_check(options: CheckOptions) -> CheckResult:
             ignore=(*config.ignore, *options.ignore),
             severity={rule: Severity(level) for rule, level in config.severity.items()},
         )
-        units = _read_units(options, config, cwd)
+        reading = _Reading(options, config, cwd)
         report = _reported(options.since, cwd) if options.since else _everything
         pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
         settings = CheckSettings(pg_version=pg_version, rules=rules, report=report)
-        return check_units(units, settings)
+        result = check_units(reading.units(), settings)
+        result.layouts = [(_display(path, cwd), name) for path, name in reading.found.layouts]
+        result.skipped = reading.skipped
+        return result
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
 
@@ -78,50 +81,64 @@ def _everything(unit: Unit) -> bool:
     return True
 
 
-def _read_units(options: CheckOptions, config: Config, cwd: Path) -> Iterator[Unit]:
-    """The units in migration order. Paths are resolved now, so that a bad one fails before
-    anything is checked; files are read one at a time as the engine asks for them."""
-    from bgmigrate.source import discover
+class _Reading:
+    """The units of one run, in migration order, and what was left out of them. Paths are
+    resolved first, so that a bad one fails before anything is checked; files are read one at
+    a time as the engine asks for them."""
 
-    alembic_projects: list[Path] = []
-    if options.paths:
-        paths = [p if p == STDIN else str(_absolute(p, cwd)) for p in options.paths]
-    elif config.paths or config.alembic_ini:
-        paths = [str(config.root / p) for p in config.paths]
-        if config.alembic_ini:
-            alembic_projects.append(config.root / config.alembic_ini)
-    else:
-        raise SourceError(
-            "nothing to check: give migration paths (`bgmigrate check migrations/`) or set "
-            "`paths` under [tool.bgmigrate] in pyproject.toml"
-        )
-    found = discover([p for p in paths if p != STDIN])
-    return _units(options, config, cwd, STDIN in paths, found, alembic_projects)
+    def __init__(self, options: CheckOptions, config: Config, cwd: Path) -> None:
+        from bgmigrate.source import discover
 
+        self.options, self.config, self.cwd = options, config, cwd
+        self.alembic_projects: list[Path] = []
+        if options.paths:
+            paths = [p if p == STDIN else str(_absolute(p, cwd)) for p in options.paths]
+        elif config.paths or config.alembic_ini:
+            paths = [str(config.root / p) for p in config.paths]
+            if config.alembic_ini:
+                self.alembic_projects.append(config.root / config.alembic_ini)
+        else:
+            raise SourceError(
+                "nothing to check: give migration paths (`bgmigrate check migrations/`) or set "
+                "`paths` under [tool.bgmigrate] in pyproject.toml"
+            )
+        self.stdin = STDIN in paths
+        layouts = {config.root / directory: name for directory, name in config.layouts.items()}
+        self.found = discover([p for p in paths if p != STDIN], layouts)
+        self.skipped = [
+            replace(skipped, path=_display(Path(skipped.path), cwd))
+            for skipped in self.found.skipped
+        ]
 
-def _units(
-    options: CheckOptions,
-    config: Config,
-    cwd: Path,
-    stdin: bool,
-    found: Discovered,
-    alembic_projects: list[Path],
-) -> Iterator[Unit]:
-    from bgmigrate.source import read_source_text, read_sql_unit
+    def units(self) -> Iterator[Unit]:
+        from bgmigrate.source.layouts.read import read_migration, unreadable
+        from bgmigrate.source.reading import read_source_text, unreadable_source
+        from bgmigrate.source.sql import read_sql_unit
 
-    wrapped = config.assume_in_transaction
-    if stdin:
-        text = options.stdin_text or ""
-        yield read_sql_unit(options.stdin_filename, text, assume_in_transaction=wrapped)
-    for file in found.sql_files:
-        text = read_source_text(file)
-        yield read_sql_unit(_display(file, cwd), text, assume_in_transaction=wrapped)
-    if found.alembic_revisions or alembic_projects:
-        from bgmigrate.source.alembic import alembic_units
+        wrapped = self.config.assume_in_transaction
+        if self.stdin:
+            text = self.options.stdin_text or ""
+            yield read_sql_unit(self.options.stdin_filename, text, assume_in_transaction=wrapped)
+        for migration in self.found.migrations:
+            path = _display(migration.path, self.cwd)
+            source = read_source_text(migration.path)
+            if source.problem is not None and not source.text:
+                yield unreadable(source, path)
+                continue
+            read = read_migration(migration, source, path, assume_in_transaction=wrapped)
+            self.skipped.extend(read.skipped)
+            if read.unit is not None:
+                yield read.unit
+        for directory, why in self.found.unreadable:
+            path = _display(directory, self.cwd)
+            yield unreadable(unreadable_source(f"directory {path}", why), path)
+        revisions = self.found.alembic_revisions
+        if revisions or self.alembic_projects:
+            from bgmigrate.source.alembic import alembic_units
 
-        for unit in alembic_units([*alembic_projects, *found.alembic_revisions]):
-            unit.path = _display(Path(unit.path), cwd)
-            yield unit
+            for unit in alembic_units([*self.alembic_projects, *revisions]):
+                unit.path = _display(Path(unit.path), self.cwd)
+                yield unit
 
 
 def _absolute(path: str, cwd: Path) -> Path:

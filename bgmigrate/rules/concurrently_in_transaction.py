@@ -64,7 +64,10 @@ def _transaction_origin(ctx: Context) -> str:
     if ctx.unit.kind is UnitKind.ALEMBIC:
         return "the transaction Alembic wraps around the revision"
     if current == 1:
-        return "the transaction the runner wraps around the whole file (assume_in_transaction)"
+        return (
+            "the transaction the runner wraps around the whole file (the migration tool's "
+            "own, or assume_in_transaction)"
+        )
     return "a transaction chained by COMMIT AND CHAIN"
 
 

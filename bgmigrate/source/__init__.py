@@ -1,6 +1,6 @@
 """Sources: migration files → units of located statements."""
 
-from bgmigrate.source.discover import Discovered, discover, read_source_text
+from bgmigrate.source.discover import Discovered, discover
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.sql import read_sql_unit, split_sql
 
@@ -8,7 +8,6 @@ __all__ = [
     "Discovered",
     "SourceError",
     "discover",
-    "read_source_text",
     "read_sql_unit",
     "split_sql",
 ]

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from bgmigrate.source.errors import SourceError
+from bgmigrate.source.layouts import LAYOUTS, PLAIN, detect_layout
+from bgmigrate.source.layouts.base import Layout, Listing, MigrationFile, Skipped, SkipReason
+from bgmigrate.source.layouts.engines import other_engine_by_name, other_engine_of_directory
 from bgmigrate.values import Value, frozen_value
 
 __all__ = [
     "Discovered",
     "discover",
     "is_alembic_revision",
+    "is_revision_file",
     "natural_key",
-    "read_source_text",
 ]
 
 # Directories that hold tooling, caches or installed packages, never a project's migrations.
@@ -31,54 +34,146 @@ _DIGITS = re.compile(r"(\d+)")
 
 @frozen_value
 class Discovered(Value):
-    """The migrations under some paths: SQL files in natural order, Alembic revision files in
-    path order (their graph decides the migration order)."""
+    """The migrations under some paths: SQL migrations in each layout's apply order (plain SQL
+    in natural order), Alembic revision files in path order (their graph decides the migration
+    order), the files left out with their reasons, and the layout read at each directory."""
 
-    sql_files: tuple[Path, ...] = ()
+    migrations: tuple[MigrationFile, ...] = ()
     alembic_revisions: tuple[Path, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    layouts: tuple[tuple[Path, str], ...] = ()
+    """(directory, layout name) for each directory a migration tool's layout was read at."""
+    unreadable: tuple[tuple[Path, str], ...] = ()
+    """(directory, why) for each directory below the paths given that could not be listed."""
+
+    @property
+    def sql_files(self) -> tuple[Path, ...]:
+        return tuple(migration.path for migration in self.migrations)
 
 
-def discover(paths: Sequence[str | Path]) -> Discovered:
-    """The `.sql` files and Alembic revisions named by `paths` (files or directories, searched
-    recursively), each listed once, in the order of the paths given."""
-    sql_files: dict[Path, None] = {}
-    revisions: dict[Path, None] = {}
+def discover(paths: Sequence[str | Path], layouts: Mapping[Path, str] | None = None) -> Discovered:
+    """The SQL migrations and Alembic revisions named by `paths` (files or directories,
+    searched recursively), each listed once, in the order of the paths given.
+
+    `layouts` names the layout of some directories (absolute paths), where detection would
+    guess otherwise."""
+    found = _Found(layouts or {})
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found = _search_directory(path)
+            found.directory(path, named=True)
         elif path.is_file():
-            found = [path]
-            if not _is_sql_file(path) and not _is_revision_file(path):
-                raise SourceError(
-                    f"{path} is not a migration: bgmigrate checks .sql files and Alembic "
-                    "revisions (.py files with `revision =` and `def upgrade`)."
-                )
+            found.file(path)
         elif path.exists():
             raise SourceError(f"{path} is neither a file nor a directory.")
         else:
             raise SourceError(f"{path} does not exist: check the path (or the config's paths).")
-        for file in found:
-            (sql_files if _is_sql_file(file) else revisions)[file] = None
-    return Discovered(tuple(sql_files), tuple(revisions))
+    return Discovered(
+        tuple(found.migrations.values()),
+        tuple(found.revisions),
+        tuple(found.skipped.values()),
+        tuple(found.layouts.items()),
+        tuple(found.unreadable.items()),
+    )
 
 
-def _search_directory(root: Path) -> list[Path]:
-    """The migrations under `root`, in natural order of their paths below it."""
+class _Found:
+    """What discovery has found so far; each file is listed once, where first found."""
 
-    def fail(error: OSError) -> None:
-        raise SourceError(f"Cannot read directory {error.filename}: {error.strerror}.")
+    def __init__(self, configured: Mapping[Path, str]) -> None:
+        self.configured = configured
+        self.migrations: dict[Path, MigrationFile] = {}
+        self.revisions: dict[Path, None] = {}
+        self.skipped: dict[str, Skipped] = {}
+        self.layouts: dict[Path, str] = {}
+        self.unreadable: dict[Path, str] = {}
 
-    found = []
-    for directory, subdirectories, files in os.walk(root, onerror=fail):
-        subdirectories[:] = [name for name in subdirectories if not _skipped(directory, name)]
-        for name in files:
-            if name.startswith("."):
+    def directory(self, root: Path, engine: str | None = None, *, named: bool = False) -> None:
+        """Every migration under `root`, in natural order of the paths below it; a directory
+        that a migration tool's layout claims is listed by that layout instead. `engine`: the
+        other engine that a directory above is named after (`versions/sqlite`). `named`: the
+        user named `root`; when it cannot be listed there is nothing to check (a directory
+        below it that cannot be listed is a finding)."""
+        engine = engine or other_engine_of_directory(root.name)
+        layout = self._layout(root)
+        if layout is not None:
+            self._listing(root, layout, layout.migrations(root), engine)
+            return
+        try:
+            entries = sorted(os.scandir(root), key=lambda entry: natural_key([entry.name]))
+        except OSError as error:
+            if named:
+                raise SourceError(f"Cannot read directory {root}: {error.strerror}.") from error
+            self.unreadable[root] = error.strerror or str(error)  # a finding; the rest is read
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):  # as os.walk: symlinked folders not entered
+                if not _skipped(str(root), entry.name):
+                    self.directory(path, engine)
+            elif not entry.name.startswith("."):
+                self._plain(path, engine)
+
+    def file(self, path: Path) -> None:
+        """One file named on its own: read as the layout of its directory reads it, so that a
+        pre-commit hook given `3_x.down.sql` does not check a down migration."""
+        for directory in (path.parent, path.parent.parent):
+            layout = self._layout(directory)
+            if layout is None:
                 continue
-            file = Path(directory, name)
-            if _is_sql_file(file) or _is_revision_file(file):
-                found.append(file)
-    return sorted(found, key=lambda file: natural_key(file.relative_to(root).parts))
+            listing = layout.migrations(directory)
+            mine = Listing(
+                tuple(m for m in listing.migrations if m.path == path),
+                tuple(s for s in listing.skipped if s.path == str(path)),
+            )
+            if mine.migrations or mine.skipped:
+                self._listing(directory, layout, mine)
+                return
+        if not _is_sql_file(path) and not is_revision_file(path):
+            raise SourceError(
+                f"{path} is not a migration: bgmigrate checks .sql files and Alembic "
+                "revisions (.py files with `revision =` and `def upgrade`)."
+            )
+        self._plain(path)
+
+    def _layout(self, directory: Path) -> Layout | None:
+        configured = self.configured.get(directory)
+        if configured is None:
+            return detect_layout(directory)
+        return None if configured == PLAIN else LAYOUTS[configured]
+
+    def _listing(
+        self, directory: Path, layout: Layout, listing: Listing, engine: str | None = None
+    ) -> None:
+        self.layouts.setdefault(directory, layout.name)
+        for migration in listing.migrations:
+            relative = migration.path.relative_to(directory).parts
+            other = engine or other_engine_by_name(relative)
+            if other is not None:
+                self._skip(Skipped(str(migration.path), SkipReason.OTHER_ENGINE, other))
+            elif migration.path.suffix == ".py":
+                self.revisions[migration.path] = None  # bgmigrate.source.alembic reads it
+            else:
+                self.migrations.setdefault(migration.path, migration)
+        for skipped in listing.skipped:
+            self._skip(skipped)
+
+    def _plain(self, path: Path, engine: str | None = None) -> None:
+        """A file no layout claims: SQL in natural order, or an Alembic revision; either is
+        skipped when it is for another engine (`sqlite/1.sql`, `versions/sqlite/a1_x.py`)."""
+        is_sql = _is_sql_file(path)
+        if not is_sql and not is_revision_file(path):
+            return
+        engine = engine or other_engine_by_name((path.parent.name, path.name))
+        if engine is not None:
+            self._skip(Skipped(str(path), SkipReason.OTHER_ENGINE, engine))
+        elif is_sql:
+            self.migrations.setdefault(path, MigrationFile(path, PLAIN))
+        else:
+            self.revisions[path] = None
+
+    def _skip(self, skipped: Skipped) -> None:
+        self.skipped.setdefault(skipped.path, skipped)
 
 
 def _skipped(directory: str, name: str) -> bool:
@@ -93,7 +188,7 @@ def _is_sql_file(path: Path) -> bool:
     return path.suffix.lower() == ".sql"
 
 
-def _is_revision_file(path: Path) -> bool:
+def is_revision_file(path: Path) -> bool:
     if path.suffix != ".py":
         return False
     try:
@@ -123,19 +218,3 @@ def _natural_part(part: str) -> tuple[str | int, ...]:
         int(piece) if index % 2 else piece.casefold()
         for index, piece in enumerate(_DIGITS.split(part))
     )
-
-
-def read_source_text(path: Path) -> str:
-    """A migration file's text: UTF-8, byte order mark removed."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise SourceError(f"Cannot read {path}: {error.strerror or error}.") from error
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise SourceError(
-            f"{path} is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}): "
-            "save it as UTF-8."
-        ) from error

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from bgmigrate.source.lines import LineIndex
 from bgmigrate.source.tags import TagComment, collect_tags
+from bgmigrate.source.templates import substitute_templates
 from bgmigrate.source.transactions import transaction_blocks
 from bgmigrate.source.unit import Location, Statement, Unit, UnitKind
 from bgmigrate.values import Value, frozen_value
@@ -79,12 +81,16 @@ def split_sql(text: str) -> list[SqlPiece]:
 
 
 def read_sql_unit(path: str, text: str, *, assume_in_transaction: bool = False) -> Unit:
-    """A SQL migration unit from a file's (or stdin's) text.
+    """A SQL migration unit from a file's (or stdin's) text. Template expressions (`{{ … }}`,
+    `${…}`) are substituted for parsing; the unit keeps the text as written.
 
     `assume_in_transaction`: the runner wraps the whole file in one transaction.
     """
     text = text.removeprefix("\ufeff")
     lines = LineIndex(text)
+    original = text
+    substituted = substitute_templates(text)
+    text = substituted.text
     pieces, comments = _scan(text)
     blocks = transaction_blocks(
         (sql for sql, _, _ in pieces), assume_in_transaction=assume_in_transaction
@@ -98,15 +104,35 @@ def read_sql_unit(path: str, text: str, *, assume_in_transaction: bool = False) 
         Statement(sql, path, lines.span(start, end), index, block)
         for index, ((sql, start, end), block) in enumerate(zip(pieces, blocks, strict=True))
     ]
+    if substituted.templates:
+        statements = _with_templates(statements, pieces, substituted.templates, original)
     return Unit(
         path=path,
         kind=UnitKind.SQL,
         phase=tags.phase,
         statements=statements,
         suppressions=tags.suppressions,
-        text=text,
+        text=original,
         problems=tags.problems,
     )
+
+
+def _with_templates(
+    statements: list[Statement],
+    pieces: list[tuple[str, int, int]],
+    templates: tuple[tuple[int, int, str], ...],
+    original: str,
+) -> list[Statement]:
+    """Each statement with the first template expression inside it named, and its text as
+    written kept for the reports."""
+    named = []
+    for statement, (_, start, end) in zip(statements, pieces, strict=True):
+        inside = next((text for at, _, text in templates if start <= at < end), "")
+        # A template's padding may end the statement: the text as written runs to its end.
+        end = max([end, *(stop for at, stop, _ in templates if at < end < stop)])
+        written = original[start:end]
+        named.append(replace(statement, template=inside, written=written) if inside else statement)
+    return named
 
 
 def _tag_comments(text: str, comments: list[tuple[int, int]]) -> Iterator[tuple[str, int, int]]:

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from enum import Enum
 from itertools import pairwise
 
-__all__ = ["transaction_blocks"]
+from bgmigrate.source.patterns import LazyPattern
+
+__all__ = ["cannot_run_in_transaction", "transaction_blocks"]
 
 _CONTROL_WORD = re.compile(r"(?i)(?:begin|start|commit|end|abort|rollback|prepare)\b")
 _COMMENT = re.compile(r"--[^\n\r]*|/\*.*?\*/", re.DOTALL)
@@ -15,6 +17,20 @@ _WORD = re.compile(r"[A-Za-z_]+")
 # Enough of a statement's start to read its control keywords
 # (`ROLLBACK TRANSACTION AND NO CHAIN` is the longest).
 _HEAD_CHARS = 200
+
+
+# Statements PostgreSQL refuses inside a transaction block, by their leading words.
+_OUTSIDE_TRANSACTION = LazyPattern(
+    r"(?is)(?:create\s+(?:unique\s+)?index\s+concurrently|drop\s+index\s+concurrently"
+    r"|reindex\b|vacuum\b|alter\s+system\b|(?:create|drop)\s+(?:database|tablespace)\b"
+    r"|alter\s+table\b[^;]*\bdetach\s+partition\b[^;]*\bconcurrently\b)"
+)
+
+
+def cannot_run_in_transaction(sql: str) -> bool:
+    """Whether PostgreSQL refuses the statement inside a transaction block (as migration
+    tools that run such statements on their own recognise them)."""
+    return _OUTSIDE_TRANSACTION.match(sql) is not None
 
 
 class _Control(Enum):

@@ -49,6 +49,11 @@ class Statement(Value):
     transaction: int | None = None
     """The transaction block the statement runs in, numbered from 1 within its unit (an
     explicit BEGIN, or the runner wrapping the unit); None when it runs in autocommit."""
+    template: str = ""
+    """The first template expression (`{{ … }}`, `${…}`) the migration tool expands inside
+    this statement, substituted for parsing; "" when there is none."""
+    written: str = ""
+    """The statement as the file has it, when `sql` holds substituted templates; else ""."""
 
     @property
     def in_transaction(self) -> bool:

@@ -17,6 +17,7 @@ from bgmigrate import __version__
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
+from bgmigrate.source.layouts.base import Skipped
 
 __all__ = ["SCHEMA_VERSION", "document", "finding_entry", "render"]
 
@@ -60,6 +61,8 @@ def _sections(result: CheckResult) -> Iterator[tuple[str, Any]]:
     yield "settings", {"pg_version": result.pg_version}
     yield "units", map(_unit, result.units)
     yield "findings", map(finding_entry, result.findings)
+    yield "layouts", [{"path": path, "layout": layout} for path, layout in result.layouts]
+    yield "skipped", map(_skipped, result.skipped)
     yield (
         "summary",
         {
@@ -68,6 +71,18 @@ def _sections(result: CheckResult) -> Iterator[tuple[str, Any]]:
             "units": len(result.units),
         },
     )
+
+
+def _skipped(skipped: Skipped) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "path": skipped.path,
+        "reason": skipped.reason.value,
+        "detail": skipped.detail,
+    }
+    if skipped.line is not None:
+        entry["line"] = skipped.line
+        entry["end_line"] = skipped.end_line
+    return entry
 
 
 def _unit(unit: CheckedUnit) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from the environment, so the same result always renders to the same text. It is 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.report.layout import StyledText, cell_width
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
+from bgmigrate.source.layouts.base import SkipReason
 
 __all__ = ["MAX_SOURCE_LINES", "WIDTH", "render"]
 
@@ -47,6 +49,8 @@ def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> st
         lines.append(_header(finding).render(color=color))
         lines.extend(_finding(finding, units.get(finding.path), rules.get(finding.rule), color))
         lines.append("")
+    for line in _reading(result):
+        lines.extend(StyledText().append(line).lines(WIDTH, color=color))
     lines.extend(_summary(result).lines(WIDTH, color=color))
     return "\n".join(lines) + "\n"
 
@@ -138,6 +142,19 @@ def _excerpt(rows: list[_Row], style: str, color: bool) -> Iterator[str]:
         marks = max(1, cell_width(row.text[row.start : row.end]))
         carets = StyledText().append(f"  {'':>{width}} | ", "dim").append(" " * indent)
         yield carets.append("^" * marks, style).line(WIDTH, color=color)
+
+
+def _reading(result: CheckResult) -> Iterator[str]:
+    """How the paths were read: each migration tool's layout, and what it left out."""
+    if result.layouts:
+        read = "; ".join(f"{path or '.'} as {layout}" for path, layout in result.layouts)
+        yield f"Read {read}"
+    if result.skipped:
+        counts = Counter(skipped.reason for skipped in result.skipped)
+        yield (
+            ", ".join(reason.counted(counts[reason]) for reason in SkipReason if counts[reason])
+            + ": not checked"
+        )
 
 
 def _summary(result: CheckResult) -> StyledText:
