@@ -20,6 +20,7 @@ PLAIN = "plain"
 _LAYOUT_MODULES = (
     "sqitch",
     "prisma",
+    "liquibase",
     "graphile_migrate",
     "supabase",
     "diesel",

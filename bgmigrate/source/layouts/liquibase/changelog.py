@@ -1,0 +1,77 @@
+"""An XML or YAML changelog's changesets → what runs forward on PostgreSQL.
+
+Each changeSet runs in its own transaction unless `runInTransaction="false"`. Its `<sql>`
+bodies are checked at their own lines; its other changes are rendered as the statements
+Liquibase sends (`render`), each located at its element. A changeset or change whose `dbms`
+leaves PostgreSQL out is skipped, as are `<rollback>` and `<preConditions>`, and change types
+bgmigrate does not render. `<sqlFile>` targets are migrations of their own (see `includes`).
+"""
+
+from __future__ import annotations
+
+from bgmigrate.source.layouts.base import Forward, SkipReason, Transaction
+from bgmigrate.source.layouts.liquibase.attributes import other_dbms, split_at, transaction_mode
+from bgmigrate.source.layouts.liquibase.render import render_change
+from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree
+
+__all__ = ["changelog_forward", "changesets"]
+
+# Children of a changeSet that are neither changes nor run: nothing to check or report.
+_METADATA = frozenset({"comment", "validCheckSum", "tagDatabase", "output", "empty", "stop"})
+_LEFT_OUT = {
+    "rollback": (SkipReason.ROLLBACK, "<rollback>"),
+    "preConditions": (SkipReason.PRECONDITION, "<preConditions>"),
+}
+
+
+def changesets(root: Node) -> list[Node]:
+    return [node for node in root.children if node.name == "changeSet"]
+
+
+def changelog_forward(text: str, suffix: str) -> Forward:
+    root = read_changelog_tree(text, suffix)
+    changes: list[tuple[int, int, Transaction]] = []
+    rendered: list[tuple[str, int, int]] = []
+    skipped: list[tuple[SkipReason, str, int, int]] = []
+    for changeset in changesets(root) if root is not None else []:
+        dbms = other_dbms(changeset.get("dbms") or None)
+        if dbms is not None:
+            detail = f"dbms: {dbms}"
+            skipped.append((SkipReason.OTHER_ENGINE, detail, changeset.start, changeset.end))
+            continue
+        split = "true"
+        for change in changeset.children:
+            if change.name in _METADATA or change.name == "sqlFile":
+                continue
+            left_out = _left_out(change)
+            if left_out is not None:
+                skipped.append((*left_out, change.start, change.end))
+            elif change.name == "sql":
+                split = change.get("splitStatements", split)
+                rendered.extend(_sql_body(change))
+            elif (statements := render_change(change)) is not None:
+                rendered.extend((sql, change.start, change.end) for sql in statements)
+            else:
+                detail = f"<{change.name}>: a change type bgmigrate does not render"
+                skipped.append((SkipReason.NOT_SQL, detail, change.start, change.end))
+        mode = transaction_mode(changeset.get("runInTransaction") or None, split)
+        changes.append((changeset.start, changeset.end, mode))
+    return Forward((), Transaction.WRAPPED, tuple(skipped), tuple(changes), tuple(rendered))
+
+
+def _left_out(change: Node) -> tuple[SkipReason, str] | None:
+    if change.name in _LEFT_OUT:
+        return _LEFT_OUT[change.name]
+    dbms = other_dbms(change.get("dbms") or None)
+    if dbms is not None:
+        return SkipReason.OTHER_ENGINE, f"<{change.name}> dbms: {dbms}"
+    return None
+
+
+def _sql_body(change: Node) -> list[tuple[str, int, int]]:
+    """The statements of a `<sql>` change, each at its own place in the file."""
+    offsets = change.offsets
+    return [
+        (sql, offsets[start], offsets[end - 1] + 1)
+        for sql, start, end in split_at(change.text, change.get("endDelimiter", ";"))
+    ]
