@@ -26,7 +26,11 @@ from bgmigrate.source.layouts.base import (
     whole_file,
 )
 from bgmigrate.source.layouts.liquibase.attributes import other_dbms, transaction_mode
-from bgmigrate.source.layouts.liquibase.changelog import changelog_forward, changesets
+from bgmigrate.source.layouts.liquibase.changelog import (
+    changelog_forward,
+    changeset_engine,
+    changesets,
+)
 from bgmigrate.source.layouts.liquibase.formatted import FORMATTED, formatted_forward
 from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree
 
@@ -87,8 +91,10 @@ class _Reading:
         return _ROOT in first_line(path, 2048) and self.tree(path) is not None
 
     def visit(self, path: Path) -> None:
-        if path in self.found or not path.is_relative_to(self.directory):
-            return  # a changelog outside the directory is read where it stands
+        if path in self.found or not path.is_relative_to(self.directory) or not path.is_file():
+            # A changelog outside the directory is read where it stands; one not found here
+            # is on the classpath of another module (or missing, which Liquibase reports).
+            return
         tree = self.tree(path) if path.suffix.lower() in _STRUCTURED else None
         if tree is None or changesets(tree):
             self.found[path] = MigrationFile(path, LAYOUT.name, "", Transaction.WRAPPED)
@@ -96,7 +102,7 @@ class _Reading:
             return
         for changeset in changesets(tree):
             for target in _sql_files(path, changeset):
-                if target.path.is_relative_to(self.directory):
+                if target.path.is_relative_to(self.directory) and target.path.is_file():
                     self.found.setdefault(target.path, target)
         for included in self.includes(path):
             self.visit(included)
@@ -121,7 +127,7 @@ class _Reading:
 
 def _sql_files(changelog: Path, changeset: Node) -> list[MigrationFile]:
     """A changeset's `<sqlFile>` targets, each run in the changeset's transaction mode."""
-    if other_dbms(changeset.get("dbms") or None) is not None:
+    if changeset_engine(changeset) is not None:
         return []
     return [
         MigrationFile(

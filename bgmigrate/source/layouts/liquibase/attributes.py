@@ -5,9 +5,26 @@ from __future__ import annotations
 import re
 
 from bgmigrate.source.layouts.base import Transaction
+from bgmigrate.source.layouts.engines import other_engine_of_directory
+from bgmigrate.source.layouts.liquibase.tree import Node
 from bgmigrate.source.sql import split_sql
 
-__all__ = ["is_false", "other_dbms", "split_at", "transaction_mode"]
+__all__ = [
+    "context_engine",
+    "empty_table_precondition",
+    "is_false",
+    "other_dbms",
+    "precondition_dbms",
+    "split_at",
+    "transaction_mode",
+]
+
+_COUNT_ALL = re.compile(r"(?is)\s*select\s+count\s*\(\s*\*\s*\)\s+from\s+([\w.\"]+)\s*;?\s*\Z")
+_CONTEXT_WORD = re.compile(r"[!\w-]+")
+_CONTEXT_OPERATORS = frozenset({"and", "or", "not"})
+# Engines that projects name as a context to pick each engine's changesets (Apache Fineract:
+# context="mysql" / context="postgresql"), besides the names `engines` knows.
+_EMBEDDED_ENGINES = frozenset({"h2", "hsqldb", "derby", "db2"})
 
 _POSTGRESQL = "postgresql"
 
@@ -32,6 +49,50 @@ def other_dbms(dbms: str | None) -> str | None:
     if not included or _POSTGRESQL in included or "all" in included:
         return None
     return dbms
+
+
+def context_engine(context: str | None) -> str | None:
+    """The `context` when it names only other engines (`mysql`, `h2 or mariadb`): projects
+    that run the same changelog on several engines pick each one's changesets by context."""
+    words = [w.lower() for w in _CONTEXT_WORD.findall(context or "")]
+    names = [w for w in words if w not in _CONTEXT_OPERATORS]
+    if not names or any(w.startswith("!") for w in names) or "not" in words:
+        return None
+    engines = [n for n in names if other_engine_of_directory(n) or n in _EMBEDDED_ENGINES]
+    return context if len(engines) == len(names) else None
+
+
+def precondition_dbms(preconditions: Node) -> str | None:
+    """The engines a changeset's `<preConditions>` limit it to, when PostgreSQL is not one:
+    a `<dbms type="mssql"/>` among them (all must hold), an `<or>` of such, or a `<not>` of
+    `<dbms type="postgresql"/>`. Liquibase then marks the changeset ran, or stops, on
+    PostgreSQL: either way it never runs there."""
+    for condition in preconditions.children:
+        engines = _dbms_types(condition)
+        if condition.name == "dbms" and other_dbms(condition.get("type")) is not None:
+            return condition.get("type")
+        if condition.name == "or" and engines and all(other_dbms(e) for e in engines):
+            return ", ".join(engines)
+        if condition.name == "not" and any(other_dbms(e) is None for e in engines):
+            return "not " + ", ".join(engines)
+    return None
+
+
+def empty_table_precondition(preconditions: Node) -> str | None:
+    """The table a changeset runs only while empty: `<sqlCheck expectedResult="0">select
+    count(*) from t</sqlCheck>` with `onFail` MARK_RAN or CONTINUE. On a table with rows
+    Liquibase never runs it; on an empty one nothing it does waits or scans."""
+    if preconditions.get("onFail", "HALT").upper() not in ("MARK_RAN", "CONTINUE"):
+        return None
+    for condition in preconditions.children:
+        count = _COUNT_ALL.match(condition.text) if condition.name == "sqlCheck" else None
+        if count is not None and condition.get("expectedResult").strip() == "0":
+            return count.group(1)
+    return None
+
+
+def _dbms_types(condition: Node) -> list[str]:
+    return [node.get("type") for node in condition.children if node.name == "dbms"]
 
 
 def transaction_mode(run_in_transaction: str | None, split_statements: str | None) -> Transaction:

@@ -3,18 +3,28 @@
 Each changeSet runs in its own transaction unless `runInTransaction="false"`. Its `<sql>`
 bodies are checked at their own lines; its other changes are rendered as the statements
 Liquibase sends (`render`), each located at its element. A changeset or change whose `dbms`
-leaves PostgreSQL out is skipped, as are `<rollback>` and `<preConditions>`, and change types
-bgmigrate does not render. `<sqlFile>` targets are migrations of their own (see `includes`).
+(or a changeset whose `dbms` precondition) leaves PostgreSQL out is skipped, as are
+`<rollback>` and `<preConditions>`, and change types bgmigrate does not render; so is a
+changeset that runs only while its table is empty (a `count(*)` precondition). `<sqlFile>`
+targets are migrations of their own (listed by the package's `migrations`).
 """
 
 from __future__ import annotations
 
 from bgmigrate.source.layouts.base import Forward, SkipReason, Transaction
-from bgmigrate.source.layouts.liquibase.attributes import other_dbms, split_at, transaction_mode
+from bgmigrate.source.layouts.engines import other_engine_by_content
+from bgmigrate.source.layouts.liquibase.attributes import (
+    context_engine,
+    empty_table_precondition,
+    other_dbms,
+    precondition_dbms,
+    split_at,
+    transaction_mode,
+)
 from bgmigrate.source.layouts.liquibase.render import render_change
 from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree
 
-__all__ = ["changelog_forward", "changesets"]
+__all__ = ["changelog_forward", "changeset_engine", "changesets"]
 
 # Children of a changeSet that are neither changes nor run: nothing to check or report.
 _METADATA = frozenset({"comment", "validCheckSum", "tagDatabase", "output", "empty", "stop"})
@@ -34,10 +44,15 @@ def changelog_forward(text: str, suffix: str) -> Forward:
     rendered: list[tuple[str, int, int]] = []
     skipped: list[tuple[SkipReason, str, int, int]] = []
     for changeset in changesets(root) if root is not None else []:
-        dbms = other_dbms(changeset.get("dbms") or None)
-        if dbms is not None:
-            detail = f"dbms: {dbms}"
-            skipped.append((SkipReason.OTHER_ENGINE, detail, changeset.start, changeset.end))
+        engine = changeset_engine(changeset)
+        if engine is not None:
+            skipped.append((SkipReason.OTHER_ENGINE, engine, changeset.start, changeset.end))
+            continue
+        preconditions = changeset.child("preConditions")
+        empty = empty_table_precondition(preconditions) if preconditions is not None else None
+        if empty is not None:
+            detail = f"<preConditions>: runs only while {empty} is empty"
+            skipped.append((SkipReason.PRECONDITION, detail, changeset.start, changeset.end))
             continue
         split = "true"
         for change in changeset.children:
@@ -59,12 +74,29 @@ def changelog_forward(text: str, suffix: str) -> Forward:
     return Forward((), Transaction.WRAPPED, tuple(skipped), tuple(changes), tuple(rendered))
 
 
+def changeset_engine(changeset: Node) -> str | None:
+    """What keeps a changeset off PostgreSQL: its `dbms`, a `context` naming only other
+    engines, or a `dbms` precondition."""
+    dbms = other_dbms(changeset.get("dbms") or None)
+    if dbms is not None:
+        return f"dbms: {dbms}"
+    context = context_engine(changeset.get("context") or changeset.get("contextFilter"))
+    if context is not None:
+        return f"context: {context}"
+    preconditions = changeset.child("preConditions")
+    dbms = precondition_dbms(preconditions) if preconditions is not None else None
+    return None if dbms is None else f"<preConditions> dbms: {dbms}"
+
+
 def _left_out(change: Node) -> tuple[SkipReason, str] | None:
     if change.name in _LEFT_OUT:
         return _LEFT_OUT[change.name]
     dbms = other_dbms(change.get("dbms") or None)
     if dbms is not None:
         return SkipReason.OTHER_ENGINE, f"<{change.name}> dbms: {dbms}"
+    engine = other_engine_by_content(change.text) if change.name == "sql" else None
+    if engine is not None:
+        return SkipReason.OTHER_ENGINE, engine
     return None
 
 

@@ -21,13 +21,14 @@ __all__ = ["render_change"]
 
 # Liquibase's generic type names that PostgreSQL spells otherwise.
 _TYPES = {
-    "datetime": "TIMESTAMP WITHOUT TIME ZONE",
+    "datetime": "TIMESTAMP{} WITHOUT TIME ZONE",
     "clob": "TEXT",
     "nclob": "TEXT",
     "blob": "BYTEA",
     "longblob": "BYTEA",
     "tinyint": "SMALLINT",
     "double": "DOUBLE PRECISION",
+    "timestamp": "TIMESTAMP{} WITHOUT TIME ZONE",
     "nvarchar": "VARCHAR",
     "nchar": "CHAR",
     "currency": "DECIMAL",
@@ -35,6 +36,8 @@ _TYPES = {
     "longtext": "TEXT",
     "mediumtext": "TEXT",
 }
+# Liquibase's portable "current time" functions, which it writes as now() on PostgreSQL.
+_NOW = re.compile(r"(?i)^\s*(?:current_timestamp|now|current_datetime)\s*\(\s*\)\s*$")
 _TYPE = re.compile(r"(?i)^(?:java\.sql\.Types\.)?([A-Za-z_ ]+?)\s*(\(.*\))?\s*$")
 
 
@@ -68,7 +71,8 @@ def _type(written: str) -> str:
     if match is None:
         return written
     base, size = match.group(1).strip(), match.group(2) or ""
-    return _TYPES.get(base.lower(), base.upper()) + size
+    spelled = _TYPES.get(base.lower(), base.upper() + "{}")
+    return spelled.format(size) if "{}" in spelled else spelled + size
 
 
 def _literal(value: str) -> str:
@@ -88,7 +92,7 @@ _DEFAULTS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("defaultValueNumeric", str),
     ("defaultValueBoolean", str),
     ("defaultValueDate", _literal),
-    ("defaultValueComputed", str),
+    ("defaultValueComputed", lambda value: _NOW.sub("now()", value)),
     ("defaultValueSequenceNext", lambda name: f"nextval({_literal(name)})"),
 )
 
