@@ -9,7 +9,11 @@ import pytest
 
 from bgmigrate.check.result import CheckResult
 from bgmigrate.source.layouts.base import Transaction
-from bgmigrate.source.layouts.liquibase.attributes import other_dbms, transaction_mode
+from bgmigrate.source.layouts.liquibase.attributes import (
+    context_engine,
+    other_dbms,
+    transaction_mode,
+)
 from bgmigrate.source.layouts.liquibase.render import render_change
 from bgmigrate.source.layouts.liquibase.tree import read_changelog_tree
 
@@ -25,6 +29,7 @@ def test_master_changelog_order_with_sql_file_targets_after_their_changelog() ->
         f"{C}/changes/001-create-customers.xml",
         f"{C}/scripts/backfill.sql",  # the <sqlFile> of changeset 7
         f"{C}/changes/002-orders.yaml",  # a classpath include, found under src/main/resources
+        f"{C}/changes/003-engines.xml",
         f"{C}/sql/003-index-email.sql",  # includeAll, alphabetical
         f"{C}/sql/004-functions.sql",
     ]
@@ -45,6 +50,8 @@ def test_findings_point_at_the_change_elements_and_sql_lines() -> None:
         ("drop-column", f"{C}/changes/002-orders.yaml", 37, 11),
         # a line of a YAML `sql: |` block, at its own line and column
         ("concurrently-in-transaction", f"{C}/changes/002-orders.yaml", 43, 15),
+        # only the PostgreSQL changeset runs: an ADD COLUMN with a constant default
+        ("require-lock-timeout", f"{C}/changes/003-engines.xml", 20, 9),
         ("require-lock-timeout", f"{C}/sql/003-index-email.sql", 10, 1),
         ("set-not-null", f"{C}/sql/003-index-email.sql", 10, 1),
         ("drop-index-non-concurrently", f"{C}/sql/003-index-email.sql", 17, 1),  # dbms:!h2
@@ -61,7 +68,7 @@ def test_rendered_statements_are_what_liquibase_sends() -> None:
     statements = {
         (f.location.line, f.rule): f.statement
         for f in _result().findings
-        if f.path.endswith(".yaml") or f.path.endswith(".xml")
+        if f.path.endswith((".yaml", "001-create-customers.xml", "003-engines.xml"))
     }
     assert statements[(21, "unbatched-backfill")] == (
         "UPDATE customers SET phone_number = 'unknown' WHERE phone_number IS NULL"
@@ -73,6 +80,9 @@ def test_rendered_statements_are_what_liquibase_sends() -> None:
         "ALTER TABLE customers ALTER COLUMN email TYPE VARCHAR(100)"
     )
     assert "WHERE status <> 'active'" in statements[(42, "concurrently-in-transaction")]
+    assert statements[(20, "require-lock-timeout")] == (
+        "ALTER TABLE orders ADD placed_at TIMESTAMP(6) WITHOUT TIME ZONE DEFAULT now()"
+    )
 
 
 def test_rollbacks_preconditions_other_dbms_and_unrendered_changes_are_skipped() -> None:
@@ -83,6 +93,10 @@ def test_rollbacks_preconditions_other_dbms_and_unrendered_changes_are_skipped()
         (f"{C}/changes/001-create-customers.xml", "other-engine", 48),  # dbms="mysql"
         (f"{C}/changes/002-orders.yaml", "rollback", 25),
         (f"{C}/changes/002-orders.yaml", "not-sql", 44),  # loadData
+        (f"{C}/changes/003-engines.xml", "other-engine", 8),  # <dbms type="mssql"/> precondition
+        (f"{C}/changes/003-engines.xml", "other-engine", 15),  # context="mysql"
+        (f"{C}/changes/003-engines.xml", "precondition", 25),  # only while orders is empty
+        (f"{C}/changes/003-engines.xml", "other-engine", 33),  # backtick-quoted identifiers
         (f"{C}/sql/003-index-email.sql", "rollback", 6),
         (f"{C}/sql/003-index-email.sql", "precondition", 9),
         (f"{C}/sql/003-index-email.sql", "rollback", 11),
@@ -118,6 +132,24 @@ def test_one_changelog_given_alone_is_read_as_its_directory_reads_it() -> None:
 )
 def test_dbms_keeps_postgresql_only_where_liquibase_does(dbms: str | None, other: bool) -> None:
     assert (other_dbms(dbms) is not None) is other
+
+
+@pytest.mark.parametrize(
+    ("context", "other"),
+    [
+        (None, False),
+        ("postgresql", False),
+        ("tenant_db AND !initial_switch", False),
+        ("mysql or postgresql", False),
+        ("!mysql", False),
+        ("mysql", True),
+        ("h2 or mariadb", True),
+    ],
+)
+def test_a_context_naming_only_other_engines_keeps_a_changeset_off(
+    context: str | None, other: bool
+) -> None:
+    assert (context_engine(context) is not None) is other
 
 
 def test_transaction_modes() -> None:
