@@ -14,9 +14,8 @@ import re
 from bgmigrate.source.layouts.base import Forward, SkipReason, Transaction
 from bgmigrate.source.layouts.liquibase.attributes import other_dbms, split_at, transaction_mode
 
-__all__ = ["FORMATTED", "formatted_forward"]
+__all__ = ["formatted_forward"]
 
-FORMATTED = re.compile(r"(?i)\A\ufeff?[ \t]*--[ \t]*liquibase[ \t]+formatted[ \t]+sql\b")
 _CHANGESET = re.compile(r"(?im)^[ \t]*--[ \t]*changeset[ \t]+(?:\"[^\"\n]*\"|[^\s:]+):[^\r\n]*")
 _ATTRIBUTE = re.compile(r"(\w+):(\"[^\"\n]*\"|\S*)")
 _LEFT_OUT = (

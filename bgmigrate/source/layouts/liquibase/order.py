@@ -1,0 +1,122 @@
+"""The order Liquibase runs a directory's changelogs in, from its master changelog."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bgmigrate.source.layouts.base import Listing, MigrationFile, Transaction, first_line
+from bgmigrate.source.layouts.liquibase import FORMATTED, ROOT, STRUCTURED
+from bgmigrate.source.layouts.liquibase.attributes import other_dbms, transaction_mode
+from bgmigrate.source.layouts.liquibase.changelog import changeset_engine, changesets
+from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree
+
+__all__ = ["changelogs_in_order"]
+
+_CHANGELOGS = (*STRUCTURED, ".sql")
+_CLASSPATH = "classpath:"
+
+
+def changelogs_in_order(directory: Path, layout: str) -> Listing:
+    """Every changelog reached from the roots of `directory` (the changelogs no other one
+    includes, in alphabetical order), as `layout` migrations in Liquibase's order."""
+    reading = _Reading(directory, layout)
+    candidates = sorted(
+        directory / name
+        for name in os.listdir(directory)
+        if name.lower().endswith(_CHANGELOGS) and reading.is_changelog(directory / name)
+    )
+    included = {path for candidate in candidates for path in reading.includes(candidate)}
+    for candidate in candidates:
+        if candidate not in included:
+            reading.visit(candidate)
+    return Listing(tuple(reading.found.values()))
+
+
+class _Reading:
+    """The changelogs reached so far from the roots of one directory, in Liquibase's order."""
+
+    def __init__(self, directory: Path, layout: str) -> None:
+        self.directory = directory
+        self.layout = layout
+        self.found: dict[Path, MigrationFile] = {}
+        self._trees: dict[Path, Node | None] = {}
+
+    def tree(self, path: Path) -> Node | None:
+        if path not in self._trees:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            self._trees[path] = read_changelog_tree(text, path.suffix.lower())
+        return self._trees[path]
+
+    def is_changelog(self, path: Path) -> bool:
+        if path.suffix.lower() == ".sql":
+            return FORMATTED.match(first_line(path)) is not None
+        return ROOT in first_line(path, 2048) and self.tree(path) is not None
+
+    def visit(self, path: Path) -> None:
+        if path in self.found or not path.is_relative_to(self.directory) or not path.is_file():
+            # A changelog outside the directory is read where it stands; one not found here
+            # is on the classpath of another module (or missing, which Liquibase reports).
+            return
+        tree = self.tree(path) if path.suffix.lower() in STRUCTURED else None
+        if tree is None or changesets(tree):
+            self.found[path] = MigrationFile(path, self.layout, "", Transaction.WRAPPED)
+        if tree is None:
+            return
+        for changeset in changesets(tree):
+            for target in _sql_files(path, changeset, self.layout):
+                if target.path.is_relative_to(self.directory) and target.path.is_file():
+                    self.found.setdefault(target.path, target)
+        for included in self.includes(path):
+            self.visit(included)
+
+    def includes(self, path: Path) -> list[Path]:
+        """The changelogs `path` includes, in the order Liquibase runs them."""
+        tree = self.tree(path) if path.suffix.lower() in STRUCTURED else None
+        found: list[Path] = []
+        for node in tree.children if tree is not None else []:
+            if node.name == "include" and node.get("file"):
+                found.append(_resolve(path, node.get("file"), node))
+            elif node.name == "includeAll" and node.get("path"):
+                folder = _resolve(path, node.get("path"), node)
+                found.extend(
+                    Path(root, name)
+                    for root, _, names in sorted(os.walk(folder))
+                    for name in sorted(names)
+                    if name.lower().endswith(_CHANGELOGS)
+                )
+        return found
+
+
+def _sql_files(changelog: Path, changeset: Node, layout: str) -> list[MigrationFile]:
+    """A changeset's `<sqlFile>` targets, each run in the changeset's transaction mode."""
+    if changeset_engine(changeset) is not None:
+        return []
+    return [
+        MigrationFile(
+            _resolve(changelog, node.get("path"), node),
+            layout,
+            f"{changeset.get('author')}:{changeset.get('id')}",
+            transaction_mode(
+                changeset.get("runInTransaction") or None, node.get("splitStatements") or None
+            ),
+        )
+        for node in changeset.children
+        if node.name == "sqlFile" and node.get("path") and other_dbms(node.get("dbms")) is None
+    ]
+
+
+def _resolve(changelog: Path, written: str, node: Node) -> Path:
+    """Where an include or a `<sqlFile>` points: beside the changelog when relative to it,
+    else below the nearest folder above the changelog that holds it (the classpath root)."""
+    relative = written.removeprefix(_CLASSPATH).lstrip("/")
+    if node.get("relativeToChangelogFile").lower() == "true":
+        return Path(os.path.normpath(changelog.parent / relative))
+    for folder in changelog.parents:
+        candidate = folder / relative
+        if candidate.exists():
+            return Path(os.path.normpath(candidate))
+    return Path(os.path.normpath(changelog.parent / relative))
