@@ -105,18 +105,16 @@ def transaction_mode(run_in_transaction: str | None, split_statements: str | Non
 
 
 def split_at(text: str, delimiter: str) -> list[tuple[str, int, int]]:
-    """The statements of `text` as (sql, start, end), split at an `endDelimiter` and at
-    semicolons (PostgreSQL's driver splits at those anyway). `/` and `GO` count only on a line
-    of their own, as Liquibase reads them; any other delimiter at the end of a line."""
-    if delimiter in ("", ";"):
+    """The statements of `text` as (sql, start, end), split at semicolons as psql splits
+    them (outside quotes, dollar quotes and comments), and at an `endDelimiter` of `/` or `GO`
+    on a line of its own, which ends statements that have no semicolon. Any other delimiter
+    (`--`, `$$`, `;;`) sits where PostgreSQL's own statements end with a semicolon anyway, and
+    may stand inside a function body or a comment, where Liquibase does not split either."""
+    if delimiter.lower() not in ("/", "go"):
         return [(piece.sql, piece.start, piece.end) for piece in split_sql(text)]
-    if delimiter.lower() in ("/", "go"):
-        pattern = re.compile(rf"(?im)^[ \t]*{re.escape(delimiter)}[ \t]*$")
-    else:
-        pattern = re.compile(rf"(?m){re.escape(delimiter)}[ \t]*$")
     statements = []
     position = 0
-    for match in [*pattern.finditer(text), None]:
+    for match in [*re.finditer(rf"(?im)^[ \t]*{re.escape(delimiter)}[ \t]*$", text), None]:
         end = match.start() if match else len(text)
         statements.extend(
             (piece.sql, position + piece.start, position + piece.end)

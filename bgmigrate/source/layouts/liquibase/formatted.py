@@ -3,8 +3,8 @@
 Each changeset runs from its line to the next one, in its own transaction unless it says
 `runInTransaction:false`; `dbms:` keeps it off other engines. `--rollback` lines and
 `/* liquibase rollback … */` blocks, `--precondition-…` lines and `--ignoreLines` parts never
-run forward. A changeset with `endDelimiter` is split at that delimiter (`/` and `GO` count
-only on a line of their own) rather than at semicolons alone.
+run forward. A changeset with `endDelimiter` `/` or `GO` is also split where that stands on a
+line of its own (see `attributes.split_at`).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def formatted_forward(text: str) -> Forward:
         changes.append((start, end, mode))
         parts = _without(start, end, left_out)
         delimiter = attributes.get("endDelimiter", ";")
-        if delimiter in ("", ";"):
+        if delimiter.lower() not in ("/", "go"):
             ranges.extend(parts)
         else:
             for part_start, part_end in parts:
