@@ -24,7 +24,7 @@ from bgmigrate.source.layouts.liquibase.attributes import (
 from bgmigrate.source.layouts.liquibase.render import render_change
 from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree
 
-__all__ = ["changelog_forward", "changeset_engine", "changesets"]
+__all__ = ["changelog_forward", "changeset_engine", "changeset_left_out", "changesets"]
 
 # Children of a changeSet that are neither changes nor run: nothing to check or report.
 _METADATA = frozenset({"comment", "validCheckSum", "tagDatabase", "output", "empty", "stop"})
@@ -44,15 +44,9 @@ def changelog_forward(text: str, suffix: str) -> Forward:
     rendered: list[tuple[str, int, int]] = []
     skipped: list[tuple[SkipReason, str, int, int]] = []
     for changeset in changesets(root) if root is not None else []:
-        engine = changeset_engine(changeset)
-        if engine is not None:
-            skipped.append((SkipReason.OTHER_ENGINE, engine, changeset.start, changeset.end))
-            continue
-        preconditions = changeset.child("preConditions")
-        empty = empty_table_precondition(preconditions) if preconditions is not None else None
-        if empty is not None:
-            detail = f"<preConditions>: runs only while {empty} is empty"
-            skipped.append((SkipReason.PRECONDITION, detail, changeset.start, changeset.end))
+        left_out = changeset_left_out(changeset)
+        if left_out is not None:
+            skipped.append((*left_out, changeset.start, changeset.end))
             continue
         split = "true"
         for change in changeset.children:
@@ -72,6 +66,25 @@ def changelog_forward(text: str, suffix: str) -> Forward:
         mode = transaction_mode(changeset.get("runInTransaction") or None, split)
         changes.append((changeset.start, changeset.end, mode))
     return Forward((), Transaction.WRAPPED, tuple(skipped), tuple(changes), tuple(rendered))
+
+
+def changeset_left_out(changeset: Node) -> tuple[SkipReason, str] | None:
+    """Why a changeset (or an include) never runs in a deploy to PostgreSQL, if it does not:
+    another engine's, `ignore`d, for a context that must be given explicitly (`@test`), or
+    only while its table is empty."""
+    engine = changeset_engine(changeset)
+    if engine is not None:
+        return SkipReason.OTHER_ENGINE, engine
+    if changeset.get("ignore").lower() == "true":
+        return SkipReason.IGNORED, 'ignore="true"'
+    context = changeset.get("context") or changeset.get("contextFilter")
+    if context.strip().startswith("@"):
+        return SkipReason.IGNORED, f"context {context}: runs only when that context is given"
+    preconditions = changeset.child("preConditions")
+    empty = empty_table_precondition(preconditions) if preconditions is not None else None
+    if empty is not None:
+        return SkipReason.PRECONDITION, f"<preConditions>: runs only while {empty} is empty"
+    return None
 
 
 def changeset_engine(changeset: Node) -> str | None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bgmigrate.source.layouts.base import Listing, MigrationFile, Transaction, first_line
+from bgmigrate.source.layouts.base import Listing, MigrationFile, Skipped, Transaction, first_line
 from bgmigrate.source.layouts.liquibase import FORMATTED, ROOT, STRUCTURED
 from bgmigrate.source.layouts.liquibase.attributes import other_dbms, transaction_mode
-from bgmigrate.source.layouts.liquibase.changelog import changeset_engine, changesets
+from bgmigrate.source.layouts.liquibase.changelog import (
+    changeset_engine,
+    changeset_left_out,
+    changesets,
+)
 from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree
 
 __all__ = ["changelogs_in_order"]
@@ -26,11 +30,11 @@ def changelogs_in_order(directory: Path, layout: str) -> Listing:
         for name in os.listdir(directory)
         if name.lower().endswith(_CHANGELOGS) and reading.is_changelog(directory / name)
     )
-    included = {path for candidate in candidates for path in reading.includes(candidate)}
+    included = {path for candidate in candidates for path, _ in reading.includes(candidate)}
     for candidate in candidates:
         if candidate not in included:
             reading.visit(candidate)
-    return Listing(tuple(reading.found.values()))
+    return Listing(tuple(reading.found.values()), tuple(reading.skipped.values()))
 
 
 class _Reading:
@@ -40,6 +44,8 @@ class _Reading:
         self.directory = directory
         self.layout = layout
         self.found: dict[Path, MigrationFile] = {}
+        self.skipped: dict[Path, Skipped] = {}
+        self.visited: set[Path] = set()
         self._trees: dict[Path, Node | None] = {}
 
     def tree(self, path: Path) -> Node | None:
@@ -57,10 +63,11 @@ class _Reading:
         return ROOT in first_line(path, 2048) and self.tree(path) is not None
 
     def visit(self, path: Path) -> None:
-        if path in self.found or not path.is_relative_to(self.directory) or not path.is_file():
+        if path in self.visited or not path.is_relative_to(self.directory) or not path.is_file():
             # A changelog outside the directory is read where it stands; one not found here
             # is on the classpath of another module (or missing, which Liquibase reports).
             return
+        self.visited.add(path)
         tree = self.tree(path) if path.suffix.lower() in STRUCTURED else None
         if tree is None or changesets(tree):
             self.found[path] = MigrationFile(path, self.layout, "", Transaction.WRAPPED)
@@ -70,25 +77,48 @@ class _Reading:
             for target in _sql_files(path, changeset, self.layout):
                 if target.path.is_relative_to(self.directory) and target.path.is_file():
                     self.found.setdefault(target.path, target)
-        for included in self.includes(path):
-            self.visit(included)
+        for included, node in self.includes(path):
+            left_out = changeset_left_out(node)
+            if left_out is None:
+                self.visit(included)
+            elif included.is_relative_to(self.directory) and included not in self.found:
+                self.skipped.setdefault(included, Skipped(str(included), *left_out))
 
-    def includes(self, path: Path) -> list[Path]:
-        """The changelogs `path` includes, in the order Liquibase runs them."""
+    def includes(self, path: Path) -> list[tuple[Path, Node]]:
+        """The changelogs `path` includes, in the order Liquibase runs them, each with the
+        `include` or `includeAll` that names it."""
         tree = self.tree(path) if path.suffix.lower() in STRUCTURED else None
-        found: list[Path] = []
+        found: list[tuple[Path, Node]] = []
         for node in tree.children if tree is not None else []:
             if node.name == "include" and node.get("file"):
-                found.append(_resolve(path, node.get("file"), node))
+                found.append((_resolve(path, node.get("file"), node), node))
             elif node.name == "includeAll" and node.get("path"):
-                folder = _resolve(path, node.get("path"), node)
-                found.extend(
-                    Path(root, name)
-                    for root, _, names in sorted(os.walk(folder))
-                    for name in sorted(names)
-                    if name.lower().endswith(_CHANGELOGS)
-                )
+                found.extend((included, node) for included in _include_all(path, node))
         return found
+
+
+def _include_all(changelog: Path, node: Node) -> list[Path]:
+    """The files an `includeAll` names: below its folder, between `minDepth` and `maxDepth`
+    (a file in the folder itself is at depth 1), ending with `endsWithFilter`, in order of
+    path, or the reverse with `resourceComparator` `java.util.Comparator.reverseOrder`."""
+    folder = _resolve(changelog, node.get("path"), node)
+    ending = node.get("endsWithFilter").lower()
+    deepest = int(node.get("maxDepth") or 10**6)
+    shallowest = int(node.get("minDepth") or 1)
+    found = []
+    for root, subfolders, names in os.walk(folder):
+        depth = len(Path(root).relative_to(folder).parts) + 1
+        if depth >= deepest:
+            subfolders.clear()
+        if depth < shallowest:
+            continue
+        found.extend(
+            Path(root, name)
+            for name in names
+            if name.lower().endswith(_CHANGELOGS) and name.lower().endswith(ending)
+        )
+    reverse = node.get("resourceComparator").endswith("reverseOrder")
+    return sorted(found, key=lambda path: path.as_posix(), reverse=reverse)
 
 
 def _sql_files(changelog: Path, changeset: Node, layout: str) -> list[MigrationFile]:
