@@ -209,6 +209,19 @@ def test_change_elements_render_as_postgresql_statements(
     assert render_change(change) == statements
 
 
+def test_a_json_changelog_reads_as_yaml_does() -> None:
+    text = (
+        '{"databaseChangeLog": [{"changeSet": {"id": "1", "author": "a", "changes": [\n'
+        '  {"renameColumn": {"tableName": "t", "oldColumnName": "a", "newColumnName": "b"}}\n'
+        "]}}]}"
+    )
+    root = read_changelog_tree(text, ".json")
+    assert root is not None
+    change = root.children[0].children[0]
+    assert text[change.start : change.end].startswith('"renameColumn"')
+    assert render_change(change) == ["ALTER TABLE t RENAME COLUMN a TO b"]
+
+
 def test_a_changelog_that_does_not_parse_has_no_changes() -> None:
     assert read_changelog_tree("<databaseChangeLog><changeSet>", ".xml") is None
     assert read_changelog_tree("databaseChangeLog: [", ".yaml") is None
