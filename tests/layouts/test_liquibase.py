@@ -47,11 +47,11 @@ def test_findings_point_at_the_change_elements_and_sql_lines() -> None:
         ("require-lock-timeout", f"{C}/changes/002-orders.yaml", 21, 11),
         ("set-not-null", f"{C}/changes/002-orders.yaml", 21, 11),
         ("change-column-type", f"{C}/changes/002-orders.yaml", 33, 11),
-        ("drop-column", f"{C}/changes/002-orders.yaml", 37, 11),
+        ("drop-column", f"{C}/changes/002-orders.yaml", 38, 11),  # suppressed by a # tag
         # a line of a YAML `sql: |` block, at its own line and column
-        ("concurrently-in-transaction", f"{C}/changes/002-orders.yaml", 43, 15),
+        ("concurrently-in-transaction", f"{C}/changes/002-orders.yaml", 44, 15),
         # only the PostgreSQL changeset runs: an ADD COLUMN with a constant default
-        ("require-lock-timeout", f"{C}/changes/003-engines.xml", 20, 9),
+        ("require-lock-timeout", f"{C}/changes/003-engines.xml", 21, 9),  # suppressed
         ("require-lock-timeout", f"{C}/sql/003-index-email.sql", 10, 1),
         ("set-not-null", f"{C}/sql/003-index-email.sql", 10, 1),
         ("drop-index-non-concurrently", f"{C}/sql/003-index-email.sql", 17, 1),  # dbms:!h2
@@ -61,6 +61,23 @@ def test_findings_point_at_the_change_elements_and_sql_lines() -> None:
         # runInTransaction:false with splitStatements:false: one query, one implicit transaction
         ("concurrently-in-transaction", f"{C}/sql/004-functions.sql", 15, 1),
         ("concurrently-in-transaction", f"{C}/sql/004-functions.sql", 16, 1),
+    ]
+
+
+def test_tags_in_xml_and_yaml_comments_suppress_findings_at_the_next_change() -> None:
+    suppressed = [
+        (f.rule, f.path, f.location.line, f.suppression_reason)
+        for f in _result().findings
+        if f.suppressed
+    ]
+    assert suppressed == [
+        (
+            "drop-column",
+            f"{C}/changes/002-orders.yaml",
+            38,
+            "the app stopped reading status a release ago",
+        ),
+        ("require-lock-timeout", f"{C}/changes/003-engines.xml", 21, ""),
     ]
 
 
@@ -80,7 +97,7 @@ def test_rendered_statements_are_what_liquibase_sends() -> None:
         "ALTER TABLE customers ALTER COLUMN email TYPE VARCHAR(100)"
     )
     assert "WHERE status <> 'active'" in statements[(42, "concurrently-in-transaction")]
-    assert statements[(20, "require-lock-timeout")] == (
+    assert statements[(21, "require-lock-timeout")] == (
         "ALTER TABLE orders ADD placed_at TIMESTAMP(6) WITHOUT TIME ZONE DEFAULT now()"
     )
 
@@ -93,11 +110,11 @@ def test_rollbacks_preconditions_other_dbms_and_unrendered_changes_are_skipped()
         (f"{C}/changes/001-create-customers.xml", "rollback", 45),
         (f"{C}/changes/001-create-customers.xml", "other-engine", 48),  # dbms="mysql"
         (f"{C}/changes/002-orders.yaml", "rollback", 25),
-        (f"{C}/changes/002-orders.yaml", "not-sql", 44),  # loadData
+        (f"{C}/changes/002-orders.yaml", "not-sql", 45),  # loadData
         (f"{C}/changes/003-engines.xml", "other-engine", 8),  # <dbms type="mssql"/> precondition
         (f"{C}/changes/003-engines.xml", "other-engine", 15),  # context="mysql"
-        (f"{C}/changes/003-engines.xml", "precondition", 25),  # only while orders is empty
-        (f"{C}/changes/003-engines.xml", "other-engine", 33),  # backtick-quoted identifiers
+        (f"{C}/changes/003-engines.xml", "precondition", 26),  # only while orders is empty
+        (f"{C}/changes/003-engines.xml", "other-engine", 34),  # backtick-quoted identifiers
         (f"{C}/sql/003-index-email.sql", "rollback", 6),
         (f"{C}/sql/003-index-email.sql", "precondition", 9),
         (f"{C}/sql/003-index-email.sql", "rollback", 11),

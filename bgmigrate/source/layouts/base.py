@@ -138,6 +138,9 @@ class Forward(Value):
     """Statements the tool generates or splits itself rather than as psql would read the
     ranges (a Liquibase change element rendered as SQL), each (sql, start, end): reported at
     text[start:end]."""
+    comments: tuple[tuple[str, int, int], ...] = ()
+    """Comments in a language other than SQL (XML's `<!-- -->`, YAML's `#`) that hold
+    `bgmigrate:` tags, each (body without its markers, start, end)."""
 
 
 def whole_file(text: str, file: MigrationFile) -> Forward:

@@ -20,6 +20,7 @@ from bgmigrate.source.layouts.engines import other_engine_by_content
 from bgmigrate.source.lines import LineIndex
 from bgmigrate.source.reading import SourceText
 from bgmigrate.source.sql import read_sql_unit
+from bgmigrate.source.tags import TagComment, collect_tags
 from bgmigrate.source.templates import substitute_templates
 from bgmigrate.source.transactions import cannot_run_in_transaction, transaction_blocks
 from bgmigrate.source.unit import Phase, Statement, Unit, UnitKind
@@ -63,6 +64,8 @@ def read_migration(
         unit = read_sql_unit(path, visible, assume_in_transaction=True)
     if forward.changes or forward.rendered:
         unit.statements = _by_change(unit.statements, forward, path, lines, wrapped)
+    if forward.comments:
+        _add_tags(unit, forward.comments, lines)
     unit.text = text
     if source.problem is not None:
         unit.problems.insert(0, source.problem)
@@ -123,6 +126,23 @@ def _by_change(
             numbered.append(replace(statement, index=len(numbered), transaction=shifted))
         opened += max((b for b in blocks if b is not None), default=0)
     return numbered
+
+
+def _add_tags(unit: Unit, comments: tuple[tuple[str, int, int], ...], lines: LineIndex) -> None:
+    """The tags of comments the SQL reader did not see, added to the unit's own."""
+    first = unit.statements[0].location if unit.statements else None
+    tags = collect_tags(
+        TagComment(
+            body,
+            lines.span(start, end),
+            leading=first is None or lines.offset(first.line, first.column) > start,
+        )
+        for body, start, end in comments
+    )
+    if tags.phase is not Phase.EXPAND:
+        unit.phase = tags.phase
+    unit.suppressions.extend(tags.suppressions)
+    unit.problems.extend(tags.problems)
 
 
 def _forward_text(text: str, forward: Forward) -> str:

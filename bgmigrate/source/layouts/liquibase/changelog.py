@@ -22,7 +22,7 @@ from bgmigrate.source.layouts.liquibase.attributes import (
     transaction_mode,
 )
 from bgmigrate.source.layouts.liquibase.render import render_change
-from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree
+from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree, tag_comments
 
 __all__ = ["changelog_forward", "changeset_engine", "changeset_left_out", "changesets"]
 
@@ -65,7 +65,10 @@ def changelog_forward(text: str, suffix: str) -> Forward:
                 skipped.append((SkipReason.NOT_SQL, detail, change.start, change.end))
         mode = transaction_mode(changeset.get("runInTransaction") or None, split)
         changes.append((changeset.start, changeset.end, mode))
-    return Forward((), Transaction.WRAPPED, tuple(skipped), tuple(changes), tuple(rendered))
+    comments = tuple(tag_comments(text, suffix))
+    return Forward(
+        (), Transaction.WRAPPED, tuple(skipped), tuple(changes), tuple(rendered), comments
+    )
 
 
 def changeset_left_out(changeset: Node) -> tuple[SkipReason, str] | None:

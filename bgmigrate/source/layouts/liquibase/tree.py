@@ -8,12 +8,17 @@ that everything after this module reads one shape and reports into the user's fi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Node", "read_changelog_tree"]
+__all__ = ["Node", "read_changelog_tree", "tag_comments"]
 
 _FLATTENED = frozenset({"changes", "columns"})
+# Comments that hold a `bgmigrate:` tag: XML's (which cannot hold `--`, so a tag there has
+# no reason), and YAML's `#` at a line's start or after a blank.
+_XML_TAG_COMMENT = re.compile(r"<!--((?:(?!-->).)*?bgmigrate:.*?)-->", re.DOTALL | re.IGNORECASE)
+_YAML_TAG_COMMENT = re.compile(r"(?m)(?:^|(?<=\s))#([^\n]*bgmigrate:[^\n]*)", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -46,6 +51,14 @@ def read_changelog_tree(text: str, suffix: str) -> Node | None:
     except ValueError:
         return None
     return root if root is not None and root.name == "databaseChangeLog" else None
+
+
+def tag_comments(text: str, suffix: str) -> list[tuple[str, int, int]]:
+    """The comments of a changelog that hold `bgmigrate:` tags: (body, start, end)."""
+    if "bgmigrate" not in text:
+        return []
+    pattern = _XML_TAG_COMMENT if suffix == ".xml" else _YAML_TAG_COMMENT
+    return [(match.group(1), match.start(), match.end()) for match in pattern.finditer(text)]
 
 
 def _read_xml(text: str) -> Node | None:
