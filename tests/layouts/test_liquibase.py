@@ -211,7 +211,17 @@ def test_transaction_modes() -> None:
             '<modifyDataType tableName="t" columnName="c" newDataType="datetime"/>',
             ["ALTER TABLE t ALTER COLUMN c TYPE TIMESTAMP WITHOUT TIME ZONE"],
         ),
-        ('<insert tableName="t"><column name="c" value="1"/></insert>', None),
+        (
+            '<insert tableName="t"><column name="c" value="it\'s"/>'
+            '<column name="n" valueNumeric="1"/></insert>',
+            ["INSERT INTO t (c, n) VALUES ('it''s', 1)"],
+        ),
+        (
+            '<update tableName="t"><column name="c" valueBoolean="true"/>'
+            "<where>c IS NULL</where></update>",
+            ["UPDATE t SET c = true WHERE c IS NULL"],
+        ),
+        ('<loadData file="t.csv" tableName="t"/>', None),
     ],
 )
 def test_change_elements_render_as_postgresql_statements(
