@@ -236,6 +236,21 @@ def test_change_elements_render_as_postgresql_statements(
     assert render_change(change) == statements
 
 
+def test_positions_count_characters_past_non_ascii_text_and_entities() -> None:
+    text = (
+        "<databaseChangeLog><!-- é, ü --><changeSet id='ß' author='ø'>\n"
+        "  <sql>UPDATE t SET a = 'ä' WHERE b &lt; 1;</sql>\n"
+        "</changeSet></databaseChangeLog>"
+    )
+    root = read_changelog_tree(text, ".xml")
+    assert root is not None
+    sql = root.children[0].children[0]
+    assert sql.text == "UPDATE t SET a = 'ä' WHERE b < 1;"
+    assert text[sql.start : sql.end] == "<sql>UPDATE t SET a = 'ä' WHERE b &lt; 1;</sql>"
+    assert [text[offset] for offset in sql.offsets[:8]] == list("UPDATE t")
+    assert text[sql.offsets[sql.text.index("<")]] == "&"  # an entity stands where it is written
+
+
 def test_a_json_changelog_reads_as_yaml_does() -> None:
     text = (
         '{"databaseChangeLog": [{"changeSet": {"id": "1", "author": "a", "changes": [\n'

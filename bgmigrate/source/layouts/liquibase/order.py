@@ -46,21 +46,31 @@ class _Reading:
         self.found: dict[Path, MigrationFile] = {}
         self.skipped: dict[Path, Skipped] = {}
         self.visited: set[Path] = set()
+        self._texts: dict[Path, str] = {}
         self._trees: dict[Path, Node | None] = {}
 
-    def tree(self, path: Path) -> Node | None:
-        if path not in self._trees:
+    def text(self, path: Path) -> str:
+        if path not in self._texts:
             try:
-                text = path.read_text(encoding="utf-8", errors="replace")
+                self._texts[path] = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
-                text = ""
-            self._trees[path] = read_changelog_tree(text, path.suffix.lower())
+                self._texts[path] = ""
+        return self._texts[path]
+
+    def tree(self, path: Path) -> Node | None:
+        """The tree of a changelog that includes others or names `<sqlFile>`s, all the order
+        needs of it; None for one that does neither (left unparsed: a directory of many
+        changelogs is listed on every commit) or does not parse."""
+        if path not in self._trees:
+            text = self.text(path)
+            needed = path.suffix.lower() in STRUCTURED and ("include" in text or "sqlFile" in text)
+            self._trees[path] = read_changelog_tree(text, path.suffix.lower()) if needed else None
         return self._trees[path]
 
     def is_changelog(self, path: Path) -> bool:
         if path.suffix.lower() == ".sql":
             return FORMATTED.match(first_line(path)) is not None
-        return ROOT in first_line(path, 2048) and self.tree(path) is not None
+        return ROOT in first_line(path, 2048)
 
     def visit(self, path: Path) -> None:
         if path in self.visited or not path.is_relative_to(self.directory) or not path.is_file():
@@ -68,9 +78,9 @@ class _Reading:
             # is on the classpath of another module (or missing, which Liquibase reports).
             return
         self.visited.add(path)
-        tree = self.tree(path) if path.suffix.lower() in STRUCTURED else None
-        if tree is None or changesets(tree):
+        if path.suffix.lower() not in STRUCTURED or "changeSet" in self.text(path):
             self.found[path] = MigrationFile(path, self.layout, "", Transaction.WRAPPED)
+        tree = self.tree(path)
         if tree is None:
             return
         for changeset in changesets(tree):
@@ -87,7 +97,7 @@ class _Reading:
     def includes(self, path: Path) -> list[tuple[Path, Node]]:
         """The changelogs `path` includes, in the order Liquibase runs them, each with the
         `include` or `includeAll` that names it."""
-        tree = self.tree(path) if path.suffix.lower() in STRUCTURED else None
+        tree = self.tree(path)
         found: list[tuple[Path, Node]] = []
         for node in tree.children if tree is not None else []:
             if node.name == "include" and node.get("file"):

@@ -92,7 +92,7 @@ def _read_xml(text: str) -> Node | None:
         # A chunk that is the file's own text maps character by character; an entity
         # (`&lt;`) or a normalised line break stands at the place it was written.
         exact = text.startswith(data, at)
-        node.offsets.extend(at + index if exact else at for index in range(len(data)))
+        node.offsets.extend(range(at, at + len(data)) if exact else [at] * len(data))
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -106,19 +106,24 @@ def _read_xml(text: str) -> Node | None:
 
 
 class _CharOffsets:
-    """Byte offsets in the UTF-8 encoding of a text → character offsets in the text."""
+    """Byte offsets in the UTF-8 encoding of a text → character offsets in the text. The
+    parser asks in file order (each event at a character's first byte), so each answer
+    decodes only the bytes since the last one."""
 
     def __init__(self, text: str, data: bytes) -> None:
-        self._table: list[int] | None = None
-        if len(data) != len(text):
-            table = []
-            for index, char in enumerate(text):
-                table.extend([index] * len(char.encode("utf-8")))
-            table.append(len(text))
-            self._table = table
+        self._data = data
+        self._ascii = len(data) == len(text)
+        self._byte = 0
+        self._char = 0
 
     def of(self, byte_offset: int) -> int:
-        return byte_offset if self._table is None else self._table[byte_offset]
+        if self._ascii:
+            return byte_offset
+        if byte_offset < self._byte:
+            self._byte = self._char = 0
+        self._char += len(self._data[self._byte : byte_offset].decode("utf-8"))
+        self._byte = byte_offset
+        return self._char
 
 
 def _read_yaml(text: str) -> Node | None:
