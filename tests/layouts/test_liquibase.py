@@ -221,6 +221,11 @@ def test_transaction_modes() -> None:
             "<where>c IS NULL</where></update>",
             ["UPDATE t SET c = true WHERE c IS NULL"],
         ),
+        (
+            "<createProcedure>CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ "
+            "LANGUAGE sql;</createProcedure>",
+            ["CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql"],
+        ),
         ('<loadData file="t.csv" tableName="t"/>', None),
     ],
 )

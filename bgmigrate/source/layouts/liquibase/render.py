@@ -16,6 +16,7 @@ from collections.abc import Callable
 from bgmigrate.plan.identifiers import quote_ident
 from bgmigrate.source.layouts.liquibase.attributes import is_false
 from bgmigrate.source.layouts.liquibase.tree import Node
+from bgmigrate.source.sql import split_sql
 
 __all__ = ["render_change"]
 
@@ -300,6 +301,8 @@ _RENDERERS: dict[str, Callable[[Node], list[str]]] = {
     "update": _update,
     "delete": lambda c: [f"DELETE FROM {_table(c)}{_where(c)}"],
     "createView": _create_view,
+    # a routine's definition, written out in SQL (or in a file this does not read)
+    "createProcedure": lambda c: [piece.sql for piece in split_sql(c.text)],
     "dropView": lambda c: [f"DROP VIEW {_table(c, 'viewName')}"],
     "createSequence": lambda c: [f"CREATE SEQUENCE {_table(c, 'sequenceName')}"],
     "dropSequence": lambda c: [f"DROP SEQUENCE {_table(c, 'sequenceName')}"],
