@@ -81,6 +81,14 @@ def test_tags_in_xml_and_yaml_comments_suppress_findings_at_the_next_change() ->
     ]
 
 
+def test_concurrently_in_a_changeset_names_the_changeset_s_transaction() -> None:
+    finding = next(f for f in _result().findings if f.rule == "concurrently-in-transaction")
+    assert finding.message.startswith(
+        "This statement runs in the transaction the migration tool wraps around this part of "
+        "the file (it runs each part, e.g. each changeset, in a transaction of its own)"
+    )
+
+
 def test_rendered_statements_are_what_liquibase_sends() -> None:
     statements = {
         (f.location.line, f.rule): f.statement
