@@ -4,10 +4,15 @@ changes rendered as SQL at their elements, formatted SQL, rollbacks and other db
 from __future__ import annotations
 
 import functools
+import json
+from importlib.resources import files
 
+import jsonschema
 import pytest
 
+from bgmigrate.check.report.json_report import render
 from bgmigrate.check.result import CheckResult
+from bgmigrate.rules import CATALOG
 from bgmigrate.source.layouts.base import Transaction
 from bgmigrate.source.layouts.liquibase.attributes import (
     context_engine,
@@ -129,6 +134,20 @@ def test_rollbacks_preconditions_other_dbms_and_unrendered_changes_are_skipped()
         (f"{C}/sql/003-index-email.sql", "other-engine", 13),  # dbms:mysql
         (f"{C}/sql/004-functions.sql", "rollback", 17),  # /* liquibase rollback */
     ]
+
+
+def test_the_json_report_of_every_skipped_reason_validates_against_the_schema() -> None:
+    schema_file = files("bgmigrate.check.report").joinpath("check-result.schema.json")
+    validator = jsonschema.Draft202012Validator(json.loads(schema_file.read_text("utf-8")))
+    report = json.loads(render(_result(), CATALOG, color=False))
+    validator.validate(report)
+    assert {s["reason"] for s in report["skipped"]} == {
+        "rollback",
+        "other-engine",
+        "not-sql",
+        "precondition",
+        "ignored",
+    }
 
 
 def test_one_changelog_given_alone_is_read_as_its_directory_reads_it() -> None:
