@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 from importlib.resources import files
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -20,7 +21,7 @@ from bgmigrate.source.layouts.liquibase.attributes import (
     transaction_mode,
 )
 from bgmigrate.source.layouts.liquibase.render import render_change
-from bgmigrate.source.layouts.liquibase.tree import read_changelog_tree
+from bgmigrate.source.layouts.liquibase.tree import ChangelogError, read_changelog_tree
 
 from .checking import LAYOUTS, check_directory, check_layout
 
@@ -296,9 +297,34 @@ def test_a_json_changelog_reads_as_yaml_does() -> None:
     assert render_change(change) == ["ALTER TABLE t RENAME COLUMN a TO b"]
 
 
-def test_a_changelog_that_does_not_parse_has_no_changes() -> None:
-    assert read_changelog_tree("<databaseChangeLog><changeSet>", ".xml") is None
-    assert read_changelog_tree("databaseChangeLog: [", ".yaml") is None
+@pytest.mark.parametrize(
+    ("text", "suffix", "line"),
+    [
+        ("<databaseChangeLog>\n  <changeSet id='1' author='a'>\n", ".xml", 3),
+        ("databaseChangeLog:\n  - changeSet: [\n", ".yaml", 3),
+    ],
+)
+def test_a_changelog_that_does_not_parse_says_where(text: str, suffix: str, line: int) -> None:
+    with pytest.raises(ChangelogError) as raised:
+        read_changelog_tree(text, suffix)
+    assert raised.value.line == line
+
+
+def test_a_changelog_that_does_not_parse_is_one_syntax_error_where_it_stops(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "changelog.xml").write_text(
+        "<databaseChangeLog>\n"
+        "  <changeSet id='1' author='a'>\n"
+        "    <dropTable tableName='t'/>\n"
+        "  </changeset>\n"
+        "</databaseChangeLog>\n"
+    )
+    checked = check_directory(tmp_path)
+    assert checked.findings == [("syntax-error", "changelog.xml", 4)]
+    assert checked.result.findings[0].message.startswith(
+        "Liquibase cannot read this changelog (mismatched tag): the update stops here"
+    )
 
 
 @functools.cache

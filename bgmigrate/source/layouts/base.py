@@ -141,6 +141,9 @@ class Forward(Value):
     comments: tuple[tuple[str, int, int], ...] = ()
     """Comments in a language other than SQL (XML's `<!-- -->`, YAML's `#`) that hold
     `bgmigrate:` tags, each (body without its markers, start, end)."""
+    problems: tuple[tuple[str, str, int], ...] = ()
+    """Findings the tool's own reading makes before any SQL (a changelog that does not parse),
+    each (rule, message, offset)."""
 
 
 def whole_file(text: str, file: MigrationFile) -> Forward:

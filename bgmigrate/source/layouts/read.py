@@ -23,7 +23,7 @@ from bgmigrate.source.sql import read_sql_unit
 from bgmigrate.source.tags import TagComment, collect_tags
 from bgmigrate.source.templates import substitute_templates
 from bgmigrate.source.transactions import cannot_run_in_transaction, transaction_blocks
-from bgmigrate.source.unit import Phase, Statement, Unit, UnitKind
+from bgmigrate.source.unit import Phase, SourceProblem, Statement, Unit, UnitKind
 from bgmigrate.values import Value, frozen_value
 
 __all__ = ["ReadMigration", "read_migration", "unreadable"]
@@ -66,6 +66,10 @@ def read_migration(
         unit.statements = _by_change(unit.statements, forward, path, lines, wrapped)
     if forward.comments:
         _add_tags(unit, forward.comments, lines)
+    unit.problems.extend(
+        SourceProblem(rule, message, lines.span(offset, offset))
+        for rule, message, offset in forward.problems
+    )
     unit.text = text
     if source.problem is not None:
         unit.problems.insert(0, source.problem)

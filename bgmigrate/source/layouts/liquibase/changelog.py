@@ -22,11 +22,18 @@ from bgmigrate.source.layouts.liquibase.attributes import (
     transaction_mode,
 )
 from bgmigrate.source.layouts.liquibase.render import render_change
-from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree, tag_comments
+from bgmigrate.source.layouts.liquibase.tree import (
+    ChangelogError,
+    Node,
+    read_changelog_tree,
+    tag_comments,
+)
+from bgmigrate.source.lines import LineIndex
 
 __all__ = ["changelog_forward", "changeset_engine", "changeset_left_out", "changesets"]
 
 # Children of a changeSet that are neither changes nor run: nothing to check or report.
+_SYNTAX_ERROR = "syntax-error"  # the rule that reports what PostgreSQL or the tool cannot parse
 _METADATA = frozenset({"comment", "validCheckSum", "tagDatabase", "output", "empty", "stop"})
 _LEFT_OUT = {
     "rollback": (SkipReason.ROLLBACK, "<rollback>"),
@@ -39,7 +46,10 @@ def changesets(root: Node) -> list[Node]:
 
 
 def changelog_forward(text: str, suffix: str) -> Forward:
-    root = read_changelog_tree(text, suffix)
+    try:
+        root = read_changelog_tree(text, suffix)
+    except ChangelogError as error:
+        return _unreadable(text, error)
     changes: list[tuple[int, int, Transaction]] = []
     rendered: list[tuple[str, int, int]] = []
     skipped: list[tuple[SkipReason, str, int, int]] = []
@@ -69,6 +79,18 @@ def changelog_forward(text: str, suffix: str) -> Forward:
     return Forward(
         (), Transaction.WRAPPED, tuple(skipped), tuple(changes), tuple(rendered), comments
     )
+
+
+def _unreadable(text: str, error: ChangelogError) -> Forward:
+    """A changelog that does not parse: one error where its parser stopped."""
+    lines = LineIndex(text)
+    line = min(error.line, lines.count)
+    offset = min(lines.offset(line, error.column), max(len(text) - 1, 0))
+    message = (
+        f"Liquibase cannot read this changelog ({error}): the update stops here, and neither "
+        "it nor any changelog after it runs. Nothing in it was checked."
+    )
+    return Forward((), Transaction.WRAPPED, problems=((_SYNTAX_ERROR, message, offset),))
 
 
 def changeset_left_out(changeset: Node) -> tuple[SkipReason, str] | None:

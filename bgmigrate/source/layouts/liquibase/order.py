@@ -13,7 +13,7 @@ from bgmigrate.source.layouts.liquibase.changelog import (
     changeset_left_out,
     changesets,
 )
-from bgmigrate.source.layouts.liquibase.tree import Node, read_changelog_tree
+from bgmigrate.source.layouts.liquibase.tree import ChangelogError, Node, read_changelog_tree
 
 __all__ = ["changelogs_in_order"]
 
@@ -64,7 +64,11 @@ class _Reading:
         if path not in self._trees:
             text = self.text(path)
             needed = path.suffix.lower() in STRUCTURED and ("include" in text or "sqlFile" in text)
-            self._trees[path] = read_changelog_tree(text, path.suffix.lower()) if needed else None
+            try:
+                tree = read_changelog_tree(text, path.suffix.lower()) if needed else None
+            except ChangelogError:
+                tree = None  # reading the changelog itself reports it
+            self._trees[path] = tree
         return self._trees[path]
 
     def is_changelog(self, path: Path) -> bool:

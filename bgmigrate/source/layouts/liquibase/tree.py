@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Node", "read_changelog_tree", "tag_comments"]
+__all__ = ["ChangelogError", "Node", "read_changelog_tree", "tag_comments"]
 
 _FLATTENED = frozenset({"changes", "columns"})
 # Comments that hold a `bgmigrate:` tag: XML's (which cannot hold `--`, so a tag there has
@@ -42,14 +42,19 @@ class Node:
         return self.attributes.get(name, default)
 
 
+class ChangelogError(ValueError):
+    """A changelog that does not parse, where its parser stopped (1-based line and column)."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
 def read_changelog_tree(text: str, suffix: str) -> Node | None:
-    """The `databaseChangeLog` root of a changelog's text; None when it holds none or does
-    not parse (Liquibase itself would stop there, before running anything)."""
-    reader = _read_xml if suffix == ".xml" else _read_yaml
-    try:
-        root = reader(text)
-    except ValueError:
-        return None
+    """The `databaseChangeLog` root of a changelog's text; None when it holds none. Raises
+    `ChangelogError` where it does not parse: Liquibase stops there, before running it."""
+    root = (_read_xml if suffix == ".xml" else _read_yaml)(text)
     return root if root is not None and root.name == "databaseChangeLog" else None
 
 
@@ -101,7 +106,8 @@ def _read_xml(text: str) -> Node | None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as error:
-        raise ValueError(str(error)) from error
+        message = expat.ErrorString(error.code) if error.code else str(error)
+        raise ChangelogError(message, error.lineno, error.offset + 1) from error
     return roots[0] if roots else None
 
 
@@ -132,7 +138,10 @@ def _read_yaml(text: str) -> Node | None:
     try:
         document = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
-        raise ValueError(str(error)) from error
+        mark = getattr(error, "problem_mark", None)
+        message = getattr(error, "problem", None) or str(error)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise ChangelogError(message, line, column) from error
     if not isinstance(document, yaml.MappingNode):
         return None
     for key, value in document.value:
