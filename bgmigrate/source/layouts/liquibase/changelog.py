@@ -30,10 +30,10 @@ from bgmigrate.source.layouts.liquibase.tree import (
 )
 from bgmigrate.source.lines import LineIndex
 
-__all__ = ["changelog_forward", "changeset_engine", "changeset_left_out", "changesets"]
+__all__ = ["changelog_forward", "changeset_left_out", "changesets"]
 
-# Children of a changeSet that are neither changes nor run: nothing to check or report.
 _SYNTAX_ERROR = "syntax-error"  # the rule that reports what PostgreSQL or the tool cannot parse
+# Children of a changeSet that are neither changes nor run: nothing to check or report.
 _METADATA = frozenset({"comment", "validCheckSum", "tagDatabase", "output", "empty", "stop"})
 _LEFT_OUT = {
     "rollback": (SkipReason.ROLLBACK, "<rollback>"),
@@ -97,7 +97,7 @@ def changeset_left_out(changeset: Node) -> tuple[SkipReason, str] | None:
     """Why a changeset (or an include) never runs in a deploy to PostgreSQL, if it does not:
     another engine's, `ignore`d, for a context that must be given explicitly (`@test`), or
     only while its table is empty."""
-    engine = changeset_engine(changeset)
+    engine = _changeset_engine(changeset)
     if engine is not None:
         return SkipReason.OTHER_ENGINE, engine
     if changeset.get("ignore").lower() == "true":
@@ -112,7 +112,7 @@ def changeset_left_out(changeset: Node) -> tuple[SkipReason, str] | None:
     return None
 
 
-def changeset_engine(changeset: Node) -> str | None:
+def _changeset_engine(changeset: Node) -> str | None:
     """What keeps a changeset off PostgreSQL: its `dbms`, a `context` naming only other
     engines, or a `dbms` precondition."""
     dbms = other_dbms(changeset.get("dbms") or None)

@@ -8,11 +8,7 @@ from pathlib import Path
 from bgmigrate.source.layouts.base import Listing, MigrationFile, Skipped, Transaction, first_line
 from bgmigrate.source.layouts.liquibase import FORMATTED, ROOT, STRUCTURED
 from bgmigrate.source.layouts.liquibase.attributes import other_dbms, transaction_mode
-from bgmigrate.source.layouts.liquibase.changelog import (
-    changeset_engine,
-    changeset_left_out,
-    changesets,
-)
+from bgmigrate.source.layouts.liquibase.changelog import changeset_left_out, changesets
 from bgmigrate.source.layouts.liquibase.tree import ChangelogError, Node, read_changelog_tree
 
 __all__ = ["changelogs_in_order"]
@@ -117,8 +113,8 @@ def _include_all(changelog: Path, node: Node) -> list[Path]:
     path, or the reverse with `resourceComparator` `java.util.Comparator.reverseOrder`."""
     folder = _resolve(changelog, node.get("path"), node)
     ending = node.get("endsWithFilter").lower()
-    deepest = int(node.get("maxDepth") or 10**6)
-    shallowest = int(node.get("minDepth") or 1)
+    deepest = _depth(node.get("maxDepth"), 10**6)
+    shallowest = _depth(node.get("minDepth"), 1)
     found = []
     for root, subfolders, names in os.walk(folder):
         depth = len(Path(root).relative_to(folder).parts) + 1
@@ -135,9 +131,14 @@ def _include_all(changelog: Path, node: Node) -> list[Path]:
     return sorted(found, key=lambda path: path.as_posix(), reverse=reverse)
 
 
+def _depth(written: str, default: int) -> int:
+    """A depth as written, or the default where none is (or a `${property}` stands)."""
+    return int(written) if written.strip().isdigit() else default
+
+
 def _sql_files(changelog: Path, changeset: Node, layout: str) -> list[MigrationFile]:
     """A changeset's `<sqlFile>` targets, each run in the changeset's transaction mode."""
-    if changeset_engine(changeset) is not None:
+    if changeset_left_out(changeset) is not None:
         return []
     return [
         MigrationFile(
