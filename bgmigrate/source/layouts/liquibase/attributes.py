@@ -1,4 +1,4 @@
-"""What a changeset's attributes mean, in formatted SQL and in XML/YAML changelogs alike."""
+"""What a changeset's attributes and preconditions mean, in formatted SQL and XML/YAML alike."""
 
 from __future__ import annotations
 
