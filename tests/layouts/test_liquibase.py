@@ -133,6 +133,8 @@ def test_rollbacks_preconditions_other_dbms_and_unrendered_changes_are_skipped()
         (f"{C}/sql/003-index-email.sql", "precondition", 9),
         (f"{C}/sql/003-index-email.sql", "rollback", 11),
         (f"{C}/sql/003-index-email.sql", "other-engine", 13),  # dbms:mysql
+        (f"{C}/sql/003-index-email.sql", "ignored", 19),  # context:@test
+        (f"{C}/sql/003-index-email.sql", "precondition", 22),  # only while customers is empty
         (f"{C}/sql/004-functions.sql", "rollback", 17),  # /* liquibase rollback */
     ]
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-from bgmigrate.source.layouts.base import Transaction
+from bgmigrate.source.layouts.base import SkipReason, Transaction
 from bgmigrate.source.layouts.engines import other_engine_of_directory
 from bgmigrate.source.layouts.liquibase.tree import Node
 from bgmigrate.source.sql import split_sql
 
 __all__ = [
     "context_engine",
+    "counts_all_rows",
     "empty_table_precondition",
     "is_false",
+    "left_out_by_attributes",
     "other_dbms",
     "precondition_dbms",
     "split_at",
@@ -51,6 +54,31 @@ def other_dbms(dbms: str | None) -> str | None:
     return dbms
 
 
+def left_out_by_attributes(attributes: Mapping[str, str]) -> tuple[SkipReason, str] | None:
+    """Why a changeset's (or an include's) attributes keep it out of a deploy to PostgreSQL:
+    a `dbms` or `context` for other engines, `ignore`, or a context that must be given
+    explicitly (`@test`)."""
+    dbms = other_dbms(attributes.get("dbms"))
+    if dbms is not None:
+        return SkipReason.OTHER_ENGINE, f"dbms: {dbms}"
+    context = attributes.get("context") or attributes.get("contextFilter") or ""
+    engine = context_engine(context)
+    if engine is not None:
+        return SkipReason.OTHER_ENGINE, f"context: {engine}"
+    if attributes.get("ignore", "").lower() == "true":
+        return SkipReason.IGNORED, "ignore: true"
+    if context.strip().startswith("@"):
+        return SkipReason.IGNORED, f"context {context}: runs only when that context is given"
+    return None
+
+
+def counts_all_rows(sql: str) -> str | None:
+    """The table of a `select count(*) from t` check: with an expected 0, the changeset runs
+    only while the table is empty, where nothing it does waits or scans."""
+    count = _COUNT_ALL.match(sql)
+    return None if count is None else count.group(1)
+
+
 def context_engine(context: str | None) -> str | None:
     """The `context` when it names only other engines (`mysql`, `h2 or mariadb`): projects
     that run the same changelog on several engines pick each one's changesets by context."""
@@ -80,14 +108,14 @@ def precondition_dbms(preconditions: Node) -> str | None:
 
 def empty_table_precondition(preconditions: Node) -> str | None:
     """The table a changeset runs only while empty: `<sqlCheck expectedResult="0">select
-    count(*) from t</sqlCheck>` with `onFail` MARK_RAN or CONTINUE. On a table with rows
-    Liquibase never runs it; on an empty one nothing it does waits or scans."""
+    count(*) from t</sqlCheck>` with `onFail` MARK_RAN or CONTINUE (Liquibase never runs it
+    on a table with rows)."""
     if preconditions.get("onFail", "HALT").upper() not in ("MARK_RAN", "CONTINUE"):
         return None
     for condition in preconditions.children:
-        count = _COUNT_ALL.match(condition.text) if condition.name == "sqlCheck" else None
-        if count is not None and condition.get("expectedResult").strip() == "0":
-            return count.group(1)
+        table = counts_all_rows(condition.text) if condition.name == "sqlCheck" else None
+        if table is not None and condition.get("expectedResult").strip() == "0":
+            return table
     return None
 
 

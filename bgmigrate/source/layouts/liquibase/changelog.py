@@ -14,8 +14,8 @@ from __future__ import annotations
 from bgmigrate.source.layouts.base import Forward, SkipReason, Transaction
 from bgmigrate.source.layouts.engines import other_engine_by_content
 from bgmigrate.source.layouts.liquibase.attributes import (
-    context_engine,
     empty_table_precondition,
+    left_out_by_attributes,
     other_dbms,
     precondition_dbms,
     split_at,
@@ -95,35 +95,19 @@ def _unreadable(text: str, error: ChangelogError) -> Forward:
 
 def changeset_left_out(changeset: Node) -> tuple[SkipReason, str] | None:
     """Why a changeset (or an include) never runs in a deploy to PostgreSQL, if it does not:
-    another engine's, `ignore`d, for a context that must be given explicitly (`@test`), or
-    only while its table is empty."""
-    engine = _changeset_engine(changeset)
-    if engine is not None:
-        return SkipReason.OTHER_ENGINE, engine
-    if changeset.get("ignore").lower() == "true":
-        return SkipReason.IGNORED, 'ignore="true"'
-    context = changeset.get("context") or changeset.get("contextFilter")
-    if context.strip().startswith("@"):
-        return SkipReason.IGNORED, f"context {context}: runs only when that context is given"
+    its attributes (`attributes.left_out_by_attributes`), a `dbms` precondition for another
+    engine, or a precondition that runs it only while its table is empty."""
+    left_out = left_out_by_attributes(changeset.attributes)
     preconditions = changeset.child("preConditions")
-    empty = empty_table_precondition(preconditions) if preconditions is not None else None
+    if left_out is not None or preconditions is None:
+        return left_out
+    dbms = precondition_dbms(preconditions)
+    if dbms is not None:
+        return SkipReason.OTHER_ENGINE, f"<preConditions> dbms: {dbms}"
+    empty = empty_table_precondition(preconditions)
     if empty is not None:
         return SkipReason.PRECONDITION, f"<preConditions>: runs only while {empty} is empty"
     return None
-
-
-def _changeset_engine(changeset: Node) -> str | None:
-    """What keeps a changeset off PostgreSQL: its `dbms`, a `context` naming only other
-    engines, or a `dbms` precondition."""
-    dbms = other_dbms(changeset.get("dbms") or None)
-    if dbms is not None:
-        return f"dbms: {dbms}"
-    context = context_engine(changeset.get("context") or changeset.get("contextFilter"))
-    if context is not None:
-        return f"context: {context}"
-    preconditions = changeset.child("preConditions")
-    dbms = precondition_dbms(preconditions) if preconditions is not None else None
-    return None if dbms is None else f"<preConditions> dbms: {dbms}"
 
 
 def _left_out(change: Node) -> tuple[SkipReason, str] | None:

@@ -12,7 +12,12 @@ from __future__ import annotations
 import re
 
 from bgmigrate.source.layouts.base import Forward, SkipReason, Transaction
-from bgmigrate.source.layouts.liquibase.attributes import other_dbms, split_at, transaction_mode
+from bgmigrate.source.layouts.liquibase.attributes import (
+    counts_all_rows,
+    left_out_by_attributes,
+    split_at,
+    transaction_mode,
+)
 
 __all__ = ["formatted_forward"]
 
@@ -39,6 +44,12 @@ _LEFT_OUT = (
         "--ignoreLines",
     ),
 )
+_MARKS_RAN = re.compile(
+    r"(?im)^[ \t]*--[ \t]*preconditions\b[^\r\n]*\bonFail:(?:MARK_RAN|CONTINUE)\b"
+)
+_COUNT_CHECK = re.compile(
+    r"(?im)^[ \t]*--[ \t]*precondition-sql-check\b[^\r\n]*?\bexpectedResult:0[ \t]+([^\r\n]*)"
+)
 _IGNORE_COUNT = re.compile(r"(?im)^[ \t]*--[ \t]*ignoreLines:(\d+)[^\r\n]*")
 
 
@@ -49,13 +60,13 @@ def formatted_forward(text: str) -> Forward:
     ranges: list[tuple[int, int]] = []
     changes: list[tuple[int, int, Transaction]] = []
     rendered: list[tuple[str, int, int]] = []
-    skipped = [(reason, detail, start, end) for start, end, reason, detail in left_out]
+    skipped: list[tuple[SkipReason, str, int, int]] = []
     for marker, following in zip(markers, [*markers[1:], None], strict=True):
         start, end = marker.end(), following.start() if following else len(text)
         attributes = {name: value.strip('"') for name, value in _ATTRIBUTE.findall(marker.group())}
-        dbms = other_dbms(attributes.get("dbms"))
-        if dbms is not None:
-            skipped.append((SkipReason.OTHER_ENGINE, f"dbms:{dbms}", marker.start(), end))
+        left = left_out_by_attributes(attributes) or _empty_table_only(text, start, end)
+        if left is not None:
+            skipped.append((*left, marker.start(), end))
             continue
         mode = transaction_mode(
             attributes.get("runInTransaction"), attributes.get("splitStatements")
@@ -71,10 +82,28 @@ def formatted_forward(text: str) -> Forward:
                     (sql, part_start + first, part_start + last)
                     for sql, first, last in split_at(text[part_start:part_end], delimiter)
                 )
+    whole_changesets = [(start, end) for _, _, start, end in skipped]
+    skipped.extend(
+        (reason, detail, start, end)
+        for start, end, reason, detail in left_out
+        if not any(first <= start < last for first, last in whole_changesets)
+    )
     skipped.sort(key=lambda part: part[2])
     return Forward(
         tuple(ranges), Transaction.WRAPPED, tuple(skipped), tuple(changes), tuple(rendered)
     )
+
+
+def _empty_table_only(text: str, start: int, end: int) -> tuple[SkipReason, str] | None:
+    """A changeset whose preconditions (`--preconditions onFail:MARK_RAN` and
+    `--precondition-sql-check expectedResult:0 select count(*) from t`) run it only while its
+    table is empty."""
+    marks_ran = _MARKS_RAN.search(text, start, end)
+    check = _COUNT_CHECK.search(text, start, end)
+    table = counts_all_rows(check.group(1)) if marks_ran and check else None
+    if table is None:
+        return None
+    return SkipReason.PRECONDITION, f"--preconditions: runs only while {table} is empty"
 
 
 def _left_out(text: str) -> list[tuple[int, int, SkipReason, str]]:
