@@ -72,7 +72,7 @@ def read_units(options: CheckOptions) -> Iterator[Unit]:
     cwd = options.cwd or Path.cwd()
     try:
         config = load_config(options.config_file, start=cwd)
-        return _read_units(options, config, cwd)
+        return _Reading(options, config, cwd).units()
     except (ConfigError, SourceError) as error:
         raise CheckProblem(str(error)) from error
 

@@ -23,6 +23,9 @@ _COMMA = "ASCII_44"
 _SEMICOLON = "ASCII_59"
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _ELEMENT_ENDS = frozenset({_COMMA, _SEMICOLON})
+# Files whose statements are rendered from something else (an Alembic `op.…` call, a Liquibase
+# change element): a span of the SQL is reported at the statement's own place.
+_RENDERED_FROM = (".py", ".xml", ".yaml", ".yml", ".json")
 
 
 class StatementText:
@@ -30,8 +33,8 @@ class StatementText:
 
     Offsets are character indexes into `statement.sql`. Locations map onto the file only when
     the statement's text is the file's text: an Alembic revision's SQL is rendered from a
-    `.py` file, so every span of it is reported at the statement's own location (the `op.…`
-    call).
+    `.py` file (a Liquibase changelog's from XML or YAML), so every span of it is reported at
+    the statement's own location (the `op.…` call, the change element).
     """
 
     # Lazy attributes are plain ones: functools.cached_property takes a lock on every first
@@ -41,7 +44,7 @@ class StatementText:
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
         self.sql = statement.sql
-        self._is_file_text = not statement.path.endswith(".py")
+        self._is_file_text = not statement.path.endswith(_RENDERED_FROM)
         self._byte_to_char: list[int] | None = None
         self._tokens: tuple[list[int], list[int], list[str]] | None = None
         self._lines: LineIndex | None = None

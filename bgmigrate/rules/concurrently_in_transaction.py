@@ -16,9 +16,10 @@ from bgmigrate.parse.operations import (
     Reindex,
 )
 from bgmigrate.rules.recipes import lines
-from bgmigrate.source.unit import UnitKind
+from bgmigrate.source.unit import Statement, UnitKind
 
 _OPENS_TRANSACTION = re.compile(r"(?i)(begin|start\s+transaction)\b")
+_CHAINS = re.compile(r"(?is)(?:commit|end|rollback|abort)\b.*\band\s+chain\b")
 
 
 def check(op: Operation, ctx: Context) -> Iterator[Violation]:
@@ -56,19 +57,40 @@ def _refused_form(op: Operation) -> str:
 def _transaction_origin(ctx: Context) -> str:
     """Who opened the current transaction block: an explicit BEGIN, or the runner."""
     current = ctx.statement.transaction if ctx.statement else None
-    first = next(s for s in ctx.unit.statements if s.transaction == current)
+    first = _first_of_block(ctx, current)
     opener = _OPENS_TRANSACTION.match(first.sql)
     if opener is not None:
         keyword = " ".join(opener.group(1).upper().split())
         return f"the transaction opened by {keyword} on line {first.location.line}"
     if ctx.unit.kind is UnitKind.ALEMBIC:
         return "the transaction Alembic wraps around the revision"
-    if current == 1:
+    if _chained(ctx, first):
+        return "a transaction chained by COMMIT AND CHAIN"
+    blocks = {s.transaction for s in ctx.unit.statements if s.transaction not in (None, current)}
+    if any(_runner_opened(ctx, block) for block in blocks):
         return (
-            "the transaction the runner wraps around the whole file (the migration tool's "
-            "own, or assume_in_transaction)"
+            "the transaction the migration tool wraps around this part of the file (it runs "
+            "each part, e.g. each changeset, in a transaction of its own)"
         )
-    return "a transaction chained by COMMIT AND CHAIN"
+    return (
+        "the transaction the runner wraps around the whole file (the migration tool's "
+        "own, or assume_in_transaction)"
+    )
+
+
+def _first_of_block(ctx: Context, block: int | None) -> Statement:
+    return next(s for s in ctx.unit.statements if s.transaction == block)
+
+
+def _chained(ctx: Context, first: Statement) -> bool:
+    """Whether the statement before a block's first one ends the last block AND CHAIN."""
+    return first.index > 0 and _CHAINS.match(ctx.unit.statements[first.index - 1].sql) is not None
+
+
+def _runner_opened(ctx: Context, block: int | None) -> bool:
+    """Whether the migration tool, not the file's own SQL, opened this block."""
+    first = _first_of_block(ctx, block)
+    return _OPENS_TRANSACTION.match(first.sql) is None and not _chained(ctx, first)
 
 
 def _own_migration(ctx: Context) -> str:

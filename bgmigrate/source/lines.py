@@ -33,6 +33,15 @@ class LineIndex:
         line = bisect_right(self._starts, offset)
         return line, offset - self._starts[line - 1] + 1
 
+    @property
+    def count(self) -> int:
+        """How many lines the text has."""
+        return len(self._starts)
+
+    def offset(self, line: int, column: int) -> int:
+        """The character offset of a 1-based (line, column)."""
+        return self._starts[line - 1] + column - 1
+
     def span(self, start: int, end: int) -> Location:
         """The location of `text[start:end]` (end exclusive; an empty span is its start)."""
         starts = self._starts

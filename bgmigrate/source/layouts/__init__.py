@@ -21,6 +21,7 @@ _LAYOUT_MODULES = (
     "alembic",
     "sqitch",
     "prisma",
+    "liquibase",
     "graphile_migrate",
     "supabase",
     "diesel",

@@ -74,6 +74,7 @@ class SkipReason(str, Enum):
     BASELINE = "baseline"
     ROLLBACK = "rollback"
     IGNORED = "ignored"
+    PRECONDITION = "precondition"
 
     def counted(self, count: int) -> str:
         singular, plural = _NOUNS[self]
@@ -91,6 +92,7 @@ _NOUNS = {
     SkipReason.BASELINE: ("baseline migration", "baseline migrations"),
     SkipReason.ROLLBACK: ("rollback part", "rollback parts"),
     SkipReason.IGNORED: ("migration marked ignored", "migrations marked ignored"),
+    SkipReason.PRECONDITION: ("precondition", "preconditions"),
 }
 
 
@@ -129,6 +131,20 @@ class Forward(Value):
     ranges: tuple[tuple[int, int], ...]
     transaction: Transaction
     skipped: tuple[tuple[SkipReason, str, int, int], ...] = ()
+    changes: tuple[tuple[int, int, Transaction], ...] = ()
+    """Parts the tool runs apart from each other (Liquibase's changesets), each (start, end,
+    mode): their statements never share a transaction block. Statements outside every part
+    run in `transaction` mode."""
+    rendered: tuple[tuple[str, int, int], ...] = ()
+    """Statements the tool generates or splits itself rather than as psql would read the
+    ranges (a Liquibase change element rendered as SQL), each (sql, start, end): reported at
+    text[start:end]."""
+    comments: tuple[tuple[str, int, int], ...] = ()
+    """Comments in a language other than SQL (XML's `<!-- -->`, YAML's `#`) that hold
+    `bgmigrate:` tags, each (body without its markers, start, end)."""
+    problems: tuple[tuple[str, str, int], ...] = ()
+    """Findings the tool's own reading makes before any SQL (a changelog that does not parse),
+    each (rule, message, offset)."""
 
 
 def whole_file(text: str, file: MigrationFile) -> Forward:
