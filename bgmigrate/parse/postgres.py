@@ -95,9 +95,10 @@ _TABLE_SCOPED = frozenset(
 )
 
 
-def parse_statement(statement: Statement) -> list[Operation]:
-    """The operations of one statement, in the order it performs them."""
-    text = StatementText(statement)
+def parse_statement(statement: Statement, *, verbatim: bool = True) -> list[Operation]:
+    """The operations of one statement, in the order it performs them. `verbatim` False when
+    the statement's text is not the file's (see `StatementText`)."""
+    text = StatementText(statement, verbatim=verbatim)
     try:
         tree = json.loads(parse_json(statement.sql))
     except ParseError as error:
@@ -346,6 +347,20 @@ def _select(context: Context, statement: Node) -> list[Operation]:
     return _set_config(context, statement) or _unknown(context, "SelectStmt", statement)
 
 
+def _do(context: Context, statement: Node) -> list[Operation]:
+    """A DO block: the operations of the statements it runs, each at its own place."""
+    from bgmigrate.parse.plpgsql import do_block_statements
+
+    operations: list[Operation] = []
+    for inner in do_block_statements(context, statement) or ():
+        operations.extend(
+            op
+            for op in parse_statement(inner.statement, verbatim=inner.verbatim)
+            if not isinstance(op, SyntaxErrorOp)  # dynamic SQL filled with placeholders
+        )
+    return operations or _unknown(context, "DoStmt", statement)
+
+
 # -- types, settings, transactions ----------------------------------------------------------
 
 
@@ -454,6 +469,7 @@ _MAPPERS: dict[str, Mapper] = {
     "UpdateStmt": _update_or_delete("update"),
     "DeleteStmt": _update_or_delete("delete"),
     "InsertStmt": _insert,
+    "DoStmt": _do,
     "AlterEnumStmt": _alter_enum,
     "AlterDomainStmt": _alter_domain,
     "VariableSetStmt": _set,
