@@ -13,6 +13,7 @@ from bgmigrate.parse.operations import (
     AlterColumnType,
     AlterEnum,
     AlterEnumAction,
+    AttachPartition,
     ColumnDefault,
     ColumnDefinition,
     ConstraintKind,
@@ -20,6 +21,7 @@ from bgmigrate.parse.operations import (
     CreateObject,
     CreateTable,
     DataChange,
+    DetachPartition,
     DropColumn,
     DropConstraint,
     DropDefault,
@@ -397,17 +399,28 @@ def test_other_actions_carry_the_lock_they_take(action: str, label: str, lock: s
     assert op == OtherAlterTable(stmt, whole, T, label, lock)
 
 
-def test_partition_attach_and_detach_locks() -> None:
+def test_partition_attach_and_detach_name_both_tables() -> None:
     op, stmt, whole = single("ALTER TABLE p ATTACH PARTITION p2 FOR VALUES IN (2, 3)")
-    assert op == OtherAlterTable(
-        stmt, whole, Name("p"), "ATTACH PARTITION", "SHARE UPDATE EXCLUSIVE"
-    )
+    assert op == AttachPartition(stmt, whole, Name("p"), Name("p2"))
+    op, stmt, whole = single("ALTER INDEX p_idx ATTACH PARTITION s.p2_idx")
+    assert op == AttachPartition(stmt, whole, Name("p_idx"), Name("p2_idx", "s"), index=True)
     op, stmt, whole = single("ALTER TABLE p DETACH PARTITION p1")
-    assert op == OtherAlterTable(stmt, whole, Name("p"), "DETACH PARTITION", "ACCESS EXCLUSIVE")
+    assert op == DetachPartition(stmt, whole, Name("p"), Name("p1"))
     op, stmt, whole = single("ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY")
-    assert op == OtherAlterTable(
-        stmt, whole, Name("p"), "DETACH PARTITION", "SHARE UPDATE EXCLUSIVE"
-    )
+    assert op == DetachPartition(stmt, whole, Name("p"), Name("p1"), concurrently=True)
+    op, stmt, whole = single("ALTER TABLE p DETACH PARTITION p1 FINALIZE")
+    assert op == DetachPartition(stmt, whole, Name("p"), Name("p1"), finalize=True)
+
+
+def test_partitioned_tables_partitions_and_indexes_on_only_the_parent() -> None:
+    op, stmt, whole = single("CREATE TABLE p (id int) PARTITION BY LIST (id)")
+    assert isinstance(op, CreateTable) and op.partitioned and op.partition_of is None
+    op, stmt, whole = single("CREATE TABLE p1 PARTITION OF s.p FOR VALUES IN (1)")
+    assert isinstance(op, CreateTable) and op.partition_of == Name("p", "s")
+    op, stmt, whole = single("CREATE INDEX p_idx ON ONLY p (id)")
+    assert isinstance(op, CreateIndex) and op.only
+    op, stmt, whole = single("CREATE INDEX p_idx ON p (id)")
+    assert isinstance(op, CreateIndex) and not op.only
 
 
 # Locks as pg_locks names them, weakest first.
@@ -442,8 +455,6 @@ def test_other_action_locks_match_what_postgresql_takes(fresh_db: str) -> None:
         "ALTER TABLE t ALTER CONSTRAINT fk DEFERRABLE",
         "ALTER TABLE t ALTER COLUMN a ADD GENERATED ALWAYS AS IDENTITY",
         "ALTER TABLE t INHERIT parent",
-        "ALTER TABLE p ATTACH PARTITION p2 FOR VALUES IN (2)",
-        "ALTER TABLE p DETACH PARTITION p1",
     ]
     mismatches = []
     with psycopg.connect(fresh_db) as connection:
@@ -628,7 +639,7 @@ def test_drop_table_and_other_objects() -> None:
         ("DROP MATERIALIZED VIEW s.mv", "materialized view", (Name("mv", "s"),), False),
         ("DROP TYPE s.mood CASCADE", "type", (Name("mood", "s"),), True),
         ("DROP FUNCTION f(int), g", "function", (Name("f"), Name("g")), False),
-        ("DROP TRIGGER tr ON t", "trigger", (Name("tr"),), False),
+
         ("DROP SCHEMA app", "schema", (Name("app"),), False),
         ("DROP SEQUENCE q", "sequence", (Name("q"),), False),
         ("DROP EXTENSION citext", "extension", (Name("citext"),), False),
@@ -636,6 +647,8 @@ def test_drop_table_and_other_objects() -> None:
     for sql, kind, names, cascade in cases:
         op, stmt, whole = single(sql)
         assert op == DropObject(stmt, whole, kind, names, cascade), sql
+    op, stmt, whole = single("DROP TRIGGER tr ON s.t")
+    assert op == DropObject(stmt, whole, "trigger", (Name("tr"),), table=Name("t", "s"))
 
 
 def test_truncate() -> None:

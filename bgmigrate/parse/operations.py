@@ -29,6 +29,7 @@ __all__ = [
     "AlterColumnType",
     "AlterEnum",
     "AlterEnumAction",
+    "AttachPartition",
     "ColumnDefault",
     "ColumnDefinition",
     "ConstraintKind",
@@ -36,6 +37,7 @@ __all__ = [
     "CreateObject",
     "CreateTable",
     "DataChange",
+    "DetachPartition",
     "DropColumn",
     "DropConstraint",
     "DropDefault",
@@ -223,6 +225,10 @@ class CreateTable(Operation):
     if_not_exists: bool = False
     as_select: bool = False
     """CREATE TABLE … AS / SELECT INTO: a new table filled by a query."""
+    partitioned: bool = False
+    """`PARTITION BY`: a partitioned parent, whose rows live in its partitions."""
+    partition_of: Name | None = None
+    """`PARTITION OF parent`: the parent it becomes a partition of (locked while it does)."""
 
 
 @value
@@ -242,6 +248,8 @@ class DropObject(Operation):
     kind: str
     names: tuple[Name, ...]
     cascade: bool = False
+    table: Name | None = None
+    """The table of a dropped trigger, policy or rule."""
 
 
 @value
@@ -383,6 +391,9 @@ class CreateIndex(Operation):
     if_not_exists: bool = False
     where_sql: str | None = None
     method: str = "btree"
+    only: bool = False
+    """`ON ONLY parent`: an index of the partitioned parent alone, without building one on
+    any partition (invalid until every partition's index is attached)."""
 
 
 @value
@@ -474,6 +485,26 @@ class OtherAlterTable(Operation):
     table: Name
     action: str
     lock: str = "ACCESS EXCLUSIVE"
+
+
+@value
+class AttachPartition(Operation):
+    """`ALTER TABLE parent ATTACH PARTITION child …`, or `ALTER INDEX parent_index ATTACH
+    PARTITION child_index` (`index` True)."""
+
+    table: Name
+    partition: Name
+    index: bool = False
+
+
+@value
+class DetachPartition(Operation):
+    """`ALTER TABLE parent DETACH PARTITION child [CONCURRENTLY | FINALIZE]`."""
+
+    table: Name
+    partition: Name
+    concurrently: bool = False
+    finalize: bool = False
 
 
 @value

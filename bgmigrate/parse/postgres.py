@@ -212,6 +212,7 @@ def _create_index(context: Context, statement: Node) -> list[Operation]:
         if_not_exists=statement.get("if_not_exists", False),
         where_sql=where,
         method=statement.get("accessMethod", "btree"),
+        only=not relation.get("inh", False),
     )
     return [index]
 
@@ -229,8 +230,11 @@ def _reindex(context: Context, statement: Node) -> list[Operation]:
 def _drop(context: Context, statement: Node) -> list[Operation]:
     remove = statement["removeType"]
     objects = statement.get("objects", ())
+    table = None
     if remove in _TABLE_SCOPED:
-        names = tuple(Name(strings(node["List"]["items"])[-1]) for node in objects)
+        paths = [strings(node["List"]["items"]) for node in objects]
+        names = tuple(Name(path[-1]) for path in paths)
+        table = qualified_name(paths[0][:-1]) if paths and len(paths[0]) > 1 else None
     else:
         names = tuple(object_name(node) for node in objects)
     cascade = statement.get("behavior") == "DROP_CASCADE"
@@ -241,7 +245,7 @@ def _drop(context: Context, statement: Node) -> list[Operation]:
     if remove == "OBJECT_INDEX":
         concurrently = statement.get("concurrent", False)
         return [DropIndex(*located, names, concurrently, if_exists, cascade)]
-    return [DropObject(*located, kind_name(remove), names, cascade)]
+    return [DropObject(*located, kind_name(remove), names, cascade, table)]
 
 
 def _rename(context: Context, statement: Node) -> list[Operation]:
