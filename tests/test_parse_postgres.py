@@ -413,13 +413,13 @@ def test_partition_attach_and_detach_name_both_tables() -> None:
 
 
 def test_partitioned_tables_partitions_and_indexes_on_only_the_parent() -> None:
-    op, stmt, whole = single("CREATE TABLE p (id int) PARTITION BY LIST (id)")
+    op = single("CREATE TABLE p (id int) PARTITION BY LIST (id)")[0]
     assert isinstance(op, CreateTable) and op.partitioned and op.partition_of is None
-    op, stmt, whole = single("CREATE TABLE p1 PARTITION OF s.p FOR VALUES IN (1)")
+    op = single("CREATE TABLE p1 PARTITION OF s.p FOR VALUES IN (1)")[0]
     assert isinstance(op, CreateTable) and op.partition_of == Name("p", "s")
-    op, stmt, whole = single("CREATE INDEX p_idx ON ONLY p (id)")
+    op = single("CREATE INDEX p_idx ON ONLY p (id)")[0]
     assert isinstance(op, CreateIndex) and op.only
-    op, stmt, whole = single("CREATE INDEX p_idx ON p (id)")
+    op = single("CREATE INDEX p_idx ON p (id)")[0]
     assert isinstance(op, CreateIndex) and not op.only
 
 
@@ -639,7 +639,6 @@ def test_drop_table_and_other_objects() -> None:
         ("DROP MATERIALIZED VIEW s.mv", "materialized view", (Name("mv", "s"),), False),
         ("DROP TYPE s.mood CASCADE", "type", (Name("mood", "s"),), True),
         ("DROP FUNCTION f(int), g", "function", (Name("f"), Name("g")), False),
-
         ("DROP SCHEMA app", "schema", (Name("app"),), False),
         ("DROP SEQUENCE q", "sequence", (Name("q"),), False),
         ("DROP EXTENSION citext", "extension", (Name("citext"),), False),
