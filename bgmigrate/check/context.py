@@ -16,10 +16,12 @@ from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
     AlterColumnType,
+    AttachPartition,
     ConstraintKind,
     CreateIndex,
     CreateObject,
     CreateTable,
+    DetachPartition,
     DropColumn,
     DropIndex,
     DropTable,
@@ -48,6 +50,8 @@ class RunState:
     """NOT VALID `CHECK (col IS NOT NULL)` constraints: (table key, name) → column."""
     validated_not_null: dict[str, set[str]] = field(default_factory=dict)
     """Columns proven non-null (NOT NULL, or a validated CHECK), by table key."""
+    partitions: dict[str, list[Name]] = field(default_factory=dict)
+    """Partitioned tables by key → their partitions (created or attached so far)."""
 
     def prove_not_null(self, table: Name, column: str) -> None:
         self.validated_not_null.setdefault(table.key, set()).add(column)
@@ -103,6 +107,14 @@ class Context:
         if self.is_new_table(op.table):
             return []
         return [c for c in op.column.constraints if c.kind in kinds]
+
+    def partitions(self, table: Name) -> list[Name] | None:
+        """The partitions of a table the run created as partitioned; None for any other."""
+        return self.run.partitions.get(table.key)
+
+    def is_plain_table(self, table: Name) -> bool:
+        """True when the run created the table, and not as a partitioned one."""
+        return table.key in self.run.columns and table.key not in self.run.partitions
 
     def is_new_index(self, index: Name) -> bool:
         return index.key in self.state.new_indexes
@@ -163,6 +175,23 @@ def _(op: CreateTable, ctx: Context) -> None:
     ctx.state.new_tables.add(op.table.key)
     ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
     ctx.run.validated_not_null[op.table.key] = {c.name for c in op.columns if c.not_null}
+    if op.partitioned:
+        ctx.run.partitions[op.table.key] = []
+    if op.partition_of is not None:
+        ctx.run.partitions.get(op.partition_of.key, []).append(op.table)
+
+
+@track.register
+def _(op: AttachPartition, ctx: Context) -> None:
+    if not op.index:
+        ctx.run.partitions.get(op.table.key, []).append(op.partition)
+
+
+@track.register
+def _(op: DetachPartition, ctx: Context) -> None:
+    partitions = ctx.run.partitions.get(op.table.key, [])
+    if op.partition in partitions:
+        partitions.remove(op.partition)
 
 
 @track.register
@@ -211,6 +240,7 @@ def _(op: RenameTable, ctx: Context) -> None:
 def _(op: DropTable, ctx: Context) -> None:
     for table in op.tables:
         ctx.run.columns.pop(table.key, None)
+        ctx.run.partitions.pop(table.key, None)
         ctx.state.new_tables.discard(table.key)
 
 

@@ -10,9 +10,9 @@ from bgmigrate.check.finding import Category, Severity
 from bgmigrate.check.rule import Example, Rule, Violation
 from bgmigrate.parse.operations import (
     CreateIndex,
+    DetachPartition,
     DropIndex,
     Operation,
-    OtherAlterTable,
     Reindex,
 )
 from bgmigrate.rules.recipes import lines
@@ -36,10 +36,7 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
 
 
 def _is_concurrent(op: Operation) -> bool:
-    if isinstance(op, OtherAlterTable):
-        # The front end tells a concurrent detach by the weaker lock it takes.
-        return op.action == "DETACH PARTITION" and op.lock == "SHARE UPDATE EXCLUSIVE"
-    return isinstance(op, (CreateIndex, DropIndex, Reindex)) and op.concurrently
+    return isinstance(op, (CreateIndex, DropIndex, Reindex, DetachPartition)) and op.concurrently
 
 
 def _refused_form(op: Operation) -> str:
@@ -115,7 +112,7 @@ with op.get_context().autocommit_block():
 
 If the build fails midway it leaves an INVALID index: drop it (`DROP INDEX CONCURRENTLY
 users_email_idx;`) and run the migration again.""",
-    visits=(CreateIndex, DropIndex, Reindex, OtherAlterTable),
+    visits=(CreateIndex, DropIndex, Reindex, DetachPartition),
     check=check,
     flagged=(
         Example(
