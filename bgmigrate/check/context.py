@@ -76,6 +76,15 @@ class UnitState:
     dropped_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
     once: set[str] = field(default_factory=set)
 
+    @classmethod
+    def after(cls, earlier: UnitState) -> UnitState:
+        """The state of a unit deployed together with `earlier`'s: what that created is new."""
+        return cls(
+            new_tables=set(earlier.new_tables),
+            new_indexes=set(earlier.new_indexes),
+            new_objects=set(earlier.new_objects),
+        )
+
 
 @dataclass
 class Context:

@@ -31,6 +31,9 @@ class CheckSettings(Value):
     """The active rules, already selected and with their severities overridden."""
     report: Callable[[Unit], bool] = field(default=lambda unit: True)
     """Units whose findings are reported; the others only give context (`--since`)."""
+    change: Callable[[Unit], bool] = field(default=lambda unit: False)
+    """Units of the change being checked (added since `--since`): they deploy together, so
+    what one of them creates is new, empty and unused, to the ones after it."""
 
 
 def select_rules(
@@ -72,10 +75,14 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
 
     dispatch = _Dispatch(settings.rules)
     run = RunState()
+    change = UnitState()
+    """What the change's units so far created: new to its next unit."""
     checked: list[CheckedUnit] = []
     findings: list[Finding] = []
     for unit in units:
-        ctx = Context(unit=unit, pg_version=settings.pg_version, run=run, state=UnitState())
+        in_change = settings.change(unit)
+        state = UnitState.after(change) if in_change else UnitState()
+        ctx = Context(unit=unit, pg_version=settings.pg_version, run=run, state=state)
         unit_findings = [
             _finding(rule, Violation(p.message), unit, p.location, "")
             for p in unit.problems
@@ -91,6 +98,8 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
                             _finding(rule, violation, unit, location, statement.sql)
                         )
                 track(op, ctx)
+        if in_change:
+            change = state
         reported = _suppress(unit, unit_findings, dispatch) if settings.report(unit) else []
         findings.extend(reported)
         checked.append(CheckedUnit.of(unit, keep_text=bool(reported)))

@@ -55,9 +55,9 @@ def run_check(options: CheckOptions) -> CheckResult:
             severity={rule: Severity(level) for rule, level in config.severity.items()},
         )
         units = _read_units(options, config, cwd)
-        report = _reported(options.since, cwd) if options.since else _everything
+        report, change = _reported(options.since, cwd) if options.since else (_everything, _none)
         pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
-        settings = CheckSettings(pg_version=pg_version, rules=rules, report=report)
+        settings = CheckSettings(pg_version=pg_version, rules=rules, report=report, change=change)
         return check_units(units, settings)
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
@@ -65,6 +65,10 @@ def run_check(options: CheckOptions) -> CheckResult:
 
 def _everything(unit: Unit) -> bool:
     return True
+
+
+def _none(unit: Unit) -> bool:
+    return False
 
 
 def _read_units(options: CheckOptions, config: Config, cwd: Path) -> Iterator[Unit]:
@@ -138,8 +142,12 @@ def _resolved(path: Path) -> Path:
     return path.resolve()
 
 
-def _reported(since: str, cwd: Path) -> Callable[[Unit], bool]:
+def _reported(since: str, cwd: Path) -> tuple[Callable[[Unit], bool], Callable[[Unit], bool]]:
+    """The units to report (added or changed since the ref), and those of the change (added)."""
     from bgmigrate.source.git import changed_since
 
-    changed = changed_since(since, cwd)
-    return lambda unit: (cwd / unit.path).resolve() in changed
+    changes = changed_since(since, cwd)
+    return (
+        lambda unit: (cwd / unit.path).resolve() in changes.changed,
+        lambda unit: (cwd / unit.path).resolve() in changes.added,
+    )
