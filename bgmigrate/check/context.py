@@ -12,6 +12,7 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from functools import singledispatch
 
+from bgmigrate.check.locks import LockMode
 from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
@@ -75,6 +76,9 @@ class UnitState:
     added_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
     dropped_columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
     once: set[str] = field(default_factory=set)
+    held: dict[tuple[object, str], list[tuple[LockMode, Operation]]] = field(default_factory=dict)
+    """(transaction, table key) → the locks earlier statements of that transaction hold on
+    the table, and who took them (see `check.holds`)."""
 
     @classmethod
     def after(cls, earlier: UnitState) -> UnitState:

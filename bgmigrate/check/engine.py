@@ -7,6 +7,7 @@ from dataclasses import field
 
 from bgmigrate.check.context import Context, RunState, UnitState, track
 from bgmigrate.check.finding import Finding, Severity
+from bgmigrate.check.holds import merge_long_hold, record_locks
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule, Violation
 from bgmigrate.parse.operations import Operation
@@ -92,12 +93,18 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
             ctx.statement = statement
             for op in parse_statement(statement):
                 for rule in dispatch.rules_for(op):
-                    for violation in rule.check(op, ctx):
+                    for found in rule.check(op, ctx):
+                        violation = (
+                            merge_long_hold(found, op, ctx) if rule.lengthens_lock else found
+                        )
+                        if violation is None:
+                            continue
                         location = violation.location or op.location
                         unit_findings.append(
                             _finding(rule, violation, unit, location, statement.sql)
                         )
                 track(op, ctx)
+                record_locks(op, ctx)
         if in_change:
             change = state
         reported = _suppress(unit, unit_findings, dispatch) if settings.report(unit) else []

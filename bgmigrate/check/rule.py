@@ -74,3 +74,6 @@ class Rule(Value):
     passing: tuple[Example, ...] = field(default=())
     plan_command: str | None = None
     """The `bgmigrate plan …` form that does this change safely, when there is one."""
+    lengthens_lock: bool = False
+    """Its findings are about a lock held through a scan, a rewrite or an index build: one
+    per table and transaction (`check.holds`)."""

@@ -135,6 +135,7 @@ continue. Foreign keys on tables created in the same migration are not reported 
 `bgmigrate plan add-foreign-key orders.user_id users.id` writes both migrations.""",
     visits=(AddConstraint, AddColumn),
     check=check,
+    lengthens_lock=True,
     plan_command="bgmigrate plan add-foreign-key TABLE.COLUMN REF_TABLE.COLUMN",
     flagged=(
         Example(

@@ -163,6 +163,7 @@ ALTER INDEX events_kind_idx ATTACH PARTITION events_2024_events_kind_idx;
 `bgmigrate plan add-index users.email` writes this migration.""",
     visits=(CreateIndex,),
     check=check,
+    lengthens_lock=True,
     plan_command="bgmigrate plan add-index TABLE.COLUMN",
     flagged=(
         Example(
