@@ -99,6 +99,9 @@ class Context:
     run: RunState
     state: UnitState
     statement: Statement | None = None
+    operations: list[Operation] = field(default_factory=list)
+    """Every operation of the unit, later ones included, for the rules whose verdict depends
+    on what comes after (possible-rename: a dropped name added back)."""
 
     @property
     def phase(self) -> Phase:

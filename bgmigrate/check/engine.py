@@ -89,9 +89,11 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
             for p in unit.problems
             if (rule := dispatch.by_name.get(p.rule)) is not None
         ]
-        for statement in unit.statements:
+        parsed = [(statement, parse_statement(statement)) for statement in unit.statements]
+        ctx.operations = [op for _, operations in parsed for op in operations]
+        for statement, operations in parsed:
             ctx.statement = statement
-            for op in parse_statement(statement):
+            for op in operations:
                 for rule in dispatch.rules_for(op):
                     for found in rule.check(op, ctx):
                         violation = (
