@@ -105,7 +105,7 @@ def test_equally_close_candidates_give_no_verdict() -> None:
     sql = (
         "-- bgmigrate: phase=contract\n"
         "SET lock_timeout = '2s';\n"
-        "ALTER TABLE users ADD COLUMN abc text;\n"
+        "ALTER TABLE users ADD COLUMN pqr text;\n"
         "ALTER TABLE users ADD COLUMN xyz text;\n"
         "ALTER TABLE users DROP COLUMN name;"
     )
