@@ -18,12 +18,14 @@ from bgmigrate.parse.operations import (
     AddConstraint,
     AlterColumnType,
     AttachPartition,
+    ColumnDefinition,
     ConstraintKind,
     CreateIndex,
     CreateObject,
     CreateTable,
     DetachPartition,
     DropColumn,
+    DropDefault,
     DropIndex,
     DropTable,
     InlineConstraint,
@@ -32,6 +34,7 @@ from bgmigrate.parse.operations import (
     RenameColumn,
     RenameObject,
     RenameTable,
+    SetDefault,
     SetGuc,
     TypeName,
     ValidateConstraint,
@@ -51,6 +54,11 @@ class RunState:
     """NOT VALID `CHECK (col IS NOT NULL)` constraints: (table key, name) → column."""
     validated_not_null: dict[str, set[str]] = field(default_factory=dict)
     """Columns proven non-null (NOT NULL, or a validated CHECK), by table key."""
+    defaults: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """Column defaults by table key → column → the DEFAULT's SQL (None: none), for the columns
+    whose definition the run has seen."""
+    index_tables: dict[str, Name] = field(default_factory=dict)
+    """The table of each index the run created, by index key."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
     """Partitioned tables by key → their partitions (created or attached so far)."""
 
@@ -124,6 +132,18 @@ class Context:
             return []
         return [c for c in op.column.constraints if c.kind in kinds]
 
+    def column_default(self, table: Name, column: str) -> str | None:
+        """The DEFAULT of a column the run has seen defined ('' when it has none), or None
+        when the run does not know the column."""
+        defaults = self.run.defaults.get(table.key, {})
+        if column not in defaults:
+            return None
+        return defaults[column] or ""
+
+    def index_table(self, index: Name) -> Name | None:
+        """The table of an index the run created, if it did."""
+        return self.run.index_tables.get(index.key)
+
     def partitions(self, table: Name) -> list[Name] | None:
         """The partitions of a table the run created as partitioned; None for any other."""
         return self.run.partitions.get(table.key)
@@ -191,6 +211,7 @@ def _(op: CreateTable, ctx: Context) -> None:
     ctx.state.new_tables.add(op.table.key)
     ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
     ctx.run.validated_not_null[op.table.key] = {c.name for c in op.columns if c.not_null}
+    ctx.run.defaults[op.table.key] = {c.name: _default_sql(c) for c in op.columns}
     if op.partitioned:
         ctx.run.partitions[op.table.key] = []
     if op.partition_of is not None:
@@ -216,6 +237,25 @@ def _(op: AddColumn, ctx: Context) -> None:
     if op.column.not_null:
         ctx.run.prove_not_null(op.table, op.column.name)
     ctx.state.added_columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
+    ctx.run.defaults.setdefault(op.table.key, {})[op.column.name] = _default_sql(op.column)
+
+
+def _default_sql(column: ColumnDefinition) -> str | None:
+    """A column's DEFAULT, None when it has none (`DEFAULT NULL` fills nothing either)."""
+    if column.default is None or column.default.sql.strip().upper() == "NULL":
+        return None
+    return column.default.sql
+
+
+@track.register
+def _(op: SetDefault, ctx: Context) -> None:
+    sql = None if op.default.sql.strip().upper() == "NULL" else op.default.sql
+    ctx.run.defaults.setdefault(op.table.key, {})[op.column] = sql
+
+
+@track.register
+def _(op: DropDefault, ctx: Context) -> None:
+    ctx.run.defaults.setdefault(op.table.key, {})[op.column] = None
 
 
 @track.register
@@ -263,7 +303,9 @@ def _(op: DropTable, ctx: Context) -> None:
 @track.register
 def _(op: CreateIndex, ctx: Context) -> None:
     if op.name is not None:
-        ctx.state.new_indexes.add(Name(op.name.name, op.name.schema or op.table.schema).key)
+        index = Name(op.name.name, op.name.schema or op.table.schema).key
+        ctx.state.new_indexes.add(index)
+        ctx.run.index_tables[index] = op.table
 
 
 @track.register

@@ -37,11 +37,28 @@ def check(op: SetNotNull, ctx: Context) -> Iterator[Violation]:
         message = (
             f"SET NOT NULL on {target} scans all of {op.table} under an ACCESS EXCLUSIVE lock: "
             f"the version still running (blue) cannot read or write {op.table} during the "
-            "scan, and the old version's writes of NULL fail afterwards. No validated "
+            f"scan, and afterwards {_failing_writes(op, ctx)}. No validated "
             f"CHECK ({op.column} IS NOT NULL) precedes it in this run."
         )
         safe = _check_recipe(op)
     yield Violation(message=message, safe_alternative=safe)
+
+
+def _failing_writes(op: SetNotNull, ctx: Context) -> str:
+    """Which of the old version's writes fail once the column is NOT NULL: with a DEFAULT,
+    only explicit NULLs; without one, also the INSERTs that leave the column out."""
+    default = ctx.column_default(op.table, op.column)
+    if default:
+        return (
+            f"only its writes of an explicit NULL to {op.column} fail (INSERTs that leave it "
+            f"out get its DEFAULT {default})"
+        )
+    if default == "":
+        return f"its writes of NULL to {op.column} fail, and so do its INSERTs that leave it out"
+    return (
+        f"its writes of NULL to {op.column} fail, and so do its INSERTs that leave it out "
+        "unless the column has a DEFAULT"
+    )
 
 
 def _check_recipe(op: SetNotNull) -> str:

@@ -63,3 +63,19 @@ def test_foreign_key_of_a_new_table_locks_the_existing_table_it_references() -> 
     )
     [finding] = _findings(sql)
     assert "SHARE ROW EXCLUSIVE lock on orders" in finding.message
+
+
+def test_drop_index_names_the_table_when_the_run_created_the_index() -> None:
+    [drop, timeout] = check_sql(
+        "DROP INDEX users_email_idx;",
+        before="CREATE TABLE users (id bigint PRIMARY KEY, email text);\n"
+        "CREATE INDEX users_email_idx ON users (email);",
+    ).findings
+    assert (timeout.rule, drop.rule) == ("require-lock-timeout", "drop-index-non-concurrently")
+    assert timeout.message.startswith(
+        "This statement needs an ACCESS EXCLUSIVE lock on users and no lock_timeout is set"
+    )
+    assert drop.message.startswith(
+        "DROP INDEX users_email_idx takes an ACCESS EXCLUSIVE lock on its table, users: all "
+        "reads and writes to users, from both app versions"
+    )

@@ -41,3 +41,43 @@ def test_validated_check_in_an_earlier_transaction_of_the_same_unit_counts() -> 
         "ALTER TABLE users ALTER COLUMN email SET NOT NULL;"
     )
     assert [f.rule for f in check_sql(sql).findings] == []
+
+
+def _set_not_null_message(sql: str, before: str = "") -> str:
+    [finding] = [f for f in check_sql(sql, before=before).findings if f.rule == "set-not-null"]
+    return finding.message
+
+
+def test_after_a_set_default_only_explicit_nulls_fail() -> None:
+    message = _set_not_null_message(
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE users ALTER COLUMN status SET DEFAULT 'active';\n"
+        "ALTER TABLE users ALTER COLUMN status SET NOT NULL;",
+        before="CREATE TABLE users (id bigint PRIMARY KEY, status text);",
+    )
+    assert message == (
+        "SET NOT NULL on users.status scans all of users under an ACCESS EXCLUSIVE lock: the "
+        "version still running (blue) cannot read or write users during the scan, and "
+        "afterwards only its writes of an explicit NULL to status fail (INSERTs that leave it "
+        "out get its DEFAULT 'active'). No validated CHECK (status IS NOT NULL) precedes it in "
+        "this run."
+    )
+
+
+def test_without_a_default_inserts_that_leave_the_column_out_fail() -> None:
+    message = _set_not_null_message(
+        "SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN status SET NOT NULL;",
+        before="CREATE TABLE users (id bigint PRIMARY KEY, status text DEFAULT 'a');\n"
+        "ALTER TABLE users ALTER COLUMN status DROP DEFAULT;",
+    )
+    assert (
+        "afterwards its writes of NULL to status fail, and so do its INSERTs that leave it out."
+        in message
+    )
+
+
+def test_an_unknown_column_gets_the_conditional_sentence() -> None:
+    message = _set_not_null_message(
+        "SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN status SET NOT NULL;"
+    )
+    assert "so do its INSERTs that leave it out unless the column has a DEFAULT." in message
