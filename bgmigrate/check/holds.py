@@ -66,7 +66,10 @@ def merge_long_hold(violation: Violation, op: Operation, ctx: Context) -> Violat
         (mode for mode, _ in ctx.state.held[(transaction, lock.table.key)]),
         key=_STRENGTH.index,
     )
-    taken_by = ", ".join(_described(earlier) for earlier in _unique(holders))
+    described = [_described(earlier) for earlier in _unique(holders)]
+    taken_by = " and ".join(
+        (", ".join(described[:-1]), described[-1]) if described[:-1] else described
+    )
     note = (
         f" {lock.table} is already locked {strongest.value} in this transaction, by "
         f"{taken_by}: this statement's own lock adds nothing to that one, but keeps it held "
