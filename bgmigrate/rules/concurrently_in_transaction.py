@@ -22,9 +22,22 @@ _OPENS_TRANSACTION = re.compile(r"(?i)(begin|start\s+transaction)\b")
 
 
 def check(op: Operation, ctx: Context) -> Iterator[Violation]:
-    if not _is_concurrent(op) or ctx.statement is None or not ctx.statement.in_transaction:
+    if not _is_concurrent(op) or ctx.statement is None:
         return
     refused = _refused_form(op)
+    if op.statement is not ctx.statement:
+        # Run by a DO block: a function's statements always run inside its transaction.
+        yield Violation(
+            message=(
+                "This statement runs inside a DO block, where PostgreSQL refuses it (ERROR: "
+                f"{refused} cannot be executed from a function): the migration fails at run "
+                "time."
+            ),
+            safe_alternative=lines(_own_migration(ctx), f"{op.statement.sql.strip()};"),
+        )
+        return
+    if not ctx.statement.in_transaction:
+        return
     yield Violation(
         message=(
             f"This statement runs in {_transaction_origin(ctx)}, where PostgreSQL refuses it "
@@ -115,6 +128,12 @@ users_email_idx;`) and run the migration again.""",
     visits=(CreateIndex, DropIndex, Reindex, DetachPartition),
     check=check,
     flagged=(
+        Example(
+            sql="DO $$\nBEGIN\n  CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n"
+            "END $$;",
+            line=3,
+            note="A DO block runs its statements in a transaction of its own, even in autocommit.",
+        ),
         Example(
             sql="BEGIN;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nCOMMIT;",
             line=2,
