@@ -59,6 +59,10 @@ class RunState:
     whose definition the run has seen."""
     index_tables: dict[str, Name] = field(default_factory=dict)
     """The table of each index the run created, by index key."""
+    index_shapes: dict[str, set[tuple[tuple[str, ...], bool, str | None]]] = field(
+        default_factory=dict
+    )
+    """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
     """Partitioned tables by key → their partitions (created or attached so far)."""
 
@@ -139,6 +143,17 @@ class Context:
         if column not in defaults:
             return None
         return defaults[column] or ""
+
+    def has_index_like(self, table: Name, like: CreateIndex) -> bool:
+        """True when the run already built on `table` an index of the same columns,
+        uniqueness and predicate as `like` (one a partitioned parent's index can adopt)."""
+        shape = (like.columns, like.unique, like.where_sql)
+        return shape in self.run.index_shapes.get(table.key, ())
+
+    def tables_indexed_like(self, like: CreateIndex) -> list[str]:
+        """The keys of the tables the run indexed as `like` does."""
+        shape = (like.columns, like.unique, like.where_sql)
+        return [key for key, shapes in self.run.index_shapes.items() if shape in shapes]
 
     def index_table(self, index: Name) -> Name | None:
         """The table of an index the run created, if it did."""
@@ -302,6 +317,8 @@ def _(op: DropTable, ctx: Context) -> None:
 
 @track.register
 def _(op: CreateIndex, ctx: Context) -> None:
+    shape = (op.columns, op.unique, op.where_sql)
+    ctx.run.index_shapes.setdefault(op.table.key, set()).add(shape)
     if op.name is not None:
         index = Name(op.name.name, op.name.schema or op.table.schema).key
         ctx.state.new_indexes.add(index)

@@ -27,6 +27,8 @@ def check(op: CreateIndex, ctx: Context) -> Iterator[Violation]:
     kind = "UNIQUE INDEX" if op.unique else "INDEX"
     index = f" {op.name}" if op.name is not None else ""
     columns = ", ".join(op.columns)
+    if partitions is not None and _adopts_existing(op, partitions, ctx):
+        return
     if partitions is not None:
         written = f"CREATE {kind}{index} on {op.table} ({columns})"
         yield _on_partitioned_parent(op, written, partitions)
@@ -41,6 +43,17 @@ def check(op: CreateIndex, ctx: Context) -> Iterator[Violation]:
         ),
         safe_alternative=_concurrently(op),
     )
+
+
+def _adopts_existing(op: CreateIndex, partitions: list[Name], ctx: Context) -> bool:
+    """True when every partition already has an index like this one, built earlier in the
+    run (the recipe's CONCURRENTLY step): PostgreSQL then attaches them and builds nothing.
+    When the run does not know the partitions (a function created them), indexes like it on
+    tables named after the parent (`events_2024` for `events`) stand for them."""
+    if partitions:
+        return all(ctx.has_index_like(partition, op) for partition in partitions)
+    prefix = Name(f"{op.table.name}_", op.table.schema).key
+    return any(key.startswith(prefix) for key in ctx.tables_indexed_like(op))
 
 
 def _on_partitioned_parent(op: CreateIndex, written: str, partitions: list[Name]) -> Violation:

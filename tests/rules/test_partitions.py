@@ -83,3 +83,37 @@ def test_creating_a_partition_of_an_existing_parent_needs_a_lock_timeout() -> No
     [(rule, line, message)] = _reported(sql)
     assert (rule, line) == ("require-lock-timeout", 1)
     assert message.startswith("This statement needs an ACCESS EXCLUSIVE lock on events")
+
+
+def test_a_parent_index_over_partition_indexes_built_before_is_not_reported() -> None:
+    # The recipe's middle step done first: PostgreSQL attaches the existing indexes.
+    sql = (
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS e24_kind ON events_2024 (kind);\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS e25_kind ON events_2025 (kind);\n"
+        "SET lock_timeout = '2s';\n"
+        "CREATE INDEX IF NOT EXISTS events_kind ON events (kind);"
+    )
+    assert _reported(sql) == []
+    # One partition left out: the parent's index still builds it.
+    [(rule, line, _)] = _reported(
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS e24_kind ON events_2024 (kind);\n"
+        "SET lock_timeout = '2s';\n"
+        "CREATE INDEX IF NOT EXISTS events_kind ON events (kind);"
+    )
+    assert (rule, line) == ("create-index-non-concurrently", 3)
+
+
+def test_with_partitions_made_by_a_function_indexes_on_tables_named_after_the_parent_count() -> (
+    None
+):
+    before = (
+        "CREATE TABLE wal (tenant_id uuid, at timestamptz) PARTITION BY HASH (tenant_id);\n"
+        "SELECT create_hash_partitions('wal', 2);"
+    )
+    sql = (
+        "CREATE INDEX CONCURRENTLY wal_0_at ON wal_0 (tenant_id, at);\n"
+        "CREATE INDEX CONCURRENTLY wal_1_at ON wal_1 (tenant_id, at);\n"
+        "SET lock_timeout = '2s';\n"
+        "CREATE INDEX wal_at ON wal (tenant_id, at);"
+    )
+    assert check_sql(sql, before=before).findings == []

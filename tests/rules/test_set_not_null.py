@@ -81,3 +81,32 @@ def test_an_unknown_column_gets_the_conditional_sentence() -> None:
         "SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN status SET NOT NULL;"
     )
     assert "so do its INSERTs that leave it out unless the column has a DEFAULT." in message
+
+
+def test_a_default_set_in_the_same_statement_or_transaction_counts() -> None:
+    before = "CREATE TABLE workers (id bigint PRIMARY KEY, max_runs int);"
+    same_statement = _set_not_null_message(
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE workers ALTER COLUMN max_runs SET NOT NULL,\n"
+        "  ALTER COLUMN max_runs SET DEFAULT 100;",
+        before=before,
+    )
+    assert (
+        "only its writes of an explicit NULL to max_runs fail (INSERTs that leave it out "
+        "get its DEFAULT 100)"
+    ) in same_statement
+    same_transaction = _set_not_null_message(
+        "BEGIN;\nSET LOCAL lock_timeout = '2s';\n"
+        "ALTER TABLE workers ALTER COLUMN max_runs SET NOT NULL;\n"
+        "ALTER TABLE workers ALTER COLUMN max_runs SET DEFAULT 100;\nCOMMIT;",
+        before=before,
+    )
+    assert "get its DEFAULT 100)" in same_transaction
+    # In autocommit the old version sees the column NOT NULL before the default lands.
+    later = _set_not_null_message(
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE workers ALTER COLUMN max_runs SET NOT NULL;\n"
+        "ALTER TABLE workers ALTER COLUMN max_runs SET DEFAULT 100;",
+        before=before,
+    )
+    assert "and so do its INSERTs that leave it out." in later
