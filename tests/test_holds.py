@@ -76,3 +76,14 @@ def test_a_first_long_statement_is_reported_as_before_without_a_note() -> None:
     )
     assert [(rule, line) for rule, line, _ in found] == [("create-index-non-concurrently", 3)]
     assert "already locked" not in found[0][2]
+
+
+def test_an_earlier_action_of_the_same_statement_is_its_own_lock() -> None:
+    found = _findings(
+        "SET lock_timeout = '2s';\nBEGIN;\n"
+        "ALTER TABLE tags DROP COLUMN id, ADD PRIMARY KEY (name);\nCOMMIT;"
+    )
+    [unique] = [
+        message for rule, _, message in found if rule == "add-unique-constraint-without-index"
+    ]
+    assert "already locked" not in unique

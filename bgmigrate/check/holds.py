@@ -55,7 +55,9 @@ def merge_long_hold(violation: Violation, op: Operation, ctx: Context) -> Violat
     holders = [
         earlier
         for mode, earlier in ctx.state.held.get((transaction, lock.table.key), ())
+        # An earlier action of the same statement is the statement's own lock.
         if _STRENGTH.index(mode) >= _STRENGTH.index(lock.mode)
+        and earlier.statement is not op.statement
     ]
     first = ctx.first_time(f"long-hold {transaction} {lock.table.key}")
     if not holders:
