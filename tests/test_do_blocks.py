@@ -91,3 +91,45 @@ def test_a_do_block_in_another_language_or_that_does_not_parse_is_left_alone() -
 def test_statements_in_a_single_quoted_body_are_read_at_the_do_statement() -> None:
     sql = "SET lock_timeout = '2s';\nDO 'BEGIN ALTER TABLE users DROP COLUMN \"it''s\"; END';"
     assert _located(sql) == [("drop-column", 2, 1)]
+
+
+FUNCTION = (
+    "SET lock_timeout = '2s';\n"
+    "CREATE OR REPLACE FUNCTION add_partition(target text, day date) RETURNS integer\n"
+    "LANGUAGE plpgsql AS $$\n"
+    "DECLARE\n"
+    "  child text := target || '_' || to_char(day, 'YYYYMMDD');\n"
+    "BEGIN\n"
+    "  EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING INDEXES)', child, target);\n"
+    "  EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES IN (%L)',\n"
+    "    target, child, day);\n"
+    "  ALTER TABLE users RENAME COLUMN email TO mail;\n"
+    "  RETURN 1;\n"
+    "END $$;\n"
+)
+
+
+def test_a_function_called_in_the_same_migration_is_checked_at_its_body_lines() -> None:
+    called = FUNCTION + "SELECT add_partition('events', current_date);\n" * 2
+    # Reported once (the first call), at the body's line; the partition the body creates
+    # is new, so attaching it is not reported.
+    assert _located(called) == [("rename-column", 10, 3)]
+
+
+def test_a_function_only_created_is_not_checked() -> None:
+    assert _located(FUNCTION) == []
+    assert _located(FUNCTION.replace("add_partition(target", "other(target") + "CALL x();") == []
+
+
+def test_a_procedure_called_runs_in_the_calls_transaction() -> None:
+    sql = (
+        "SET lock_timeout = '2s';\n"
+        "CREATE PROCEDURE reindex_users() LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n"
+        "END $$;\n"
+        "CALL reindex_users();"
+    )
+    [finding] = check_sql(sql).findings
+    assert (finding.rule, finding.location.line) == ("concurrently-in-transaction", 4)
+    assert finding.message.startswith("This statement runs inside a DO block or function")

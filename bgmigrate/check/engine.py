@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import field
 
+from bgmigrate.check.calls import with_called_bodies
 from bgmigrate.check.context import Context, RunState, UnitState, track
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.holds import merge_long_hold, record_locks
@@ -89,7 +90,11 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
             for p in unit.problems
             if (rule := dispatch.by_name.get(p.rule)) is not None
         ]
-        parsed = [(statement, parse_statement(statement)) for statement in unit.statements]
+        functions: dict[str, tuple[Operation, ...]] = {}
+        parsed = [
+            (statement, with_called_bodies(parse_statement(statement), functions))
+            for statement in unit.statements
+        ]
         ctx.operations = [op for _, operations in parsed for op in operations]
         for statement, operations in parsed:
             ctx.statement = statement

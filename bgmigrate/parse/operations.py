@@ -30,6 +30,7 @@ __all__ = [
     "AlterEnum",
     "AlterEnumAction",
     "AttachPartition",
+    "CallFunction",
     "ColumnDefault",
     "ColumnDefinition",
     "ConstraintKind",
@@ -239,6 +240,8 @@ class CreateObject(Operation):
     name: Name
     table: Name | None = None
     """The table a trigger or rule is created on, when there is one."""
+    body: tuple[Operation, ...] = ()
+    """For a PL/pgSQL function or procedure: the operations its body runs when called."""
 
 
 @value
@@ -485,6 +488,13 @@ class OtherAlterTable(Operation):
     table: Name
     action: str
     lock: str = "ACCESS EXCLUSIVE"
+
+
+@value
+class CallFunction(Operation):
+    """A function or procedure a statement calls: `SELECT f(…)`, `CALL p(…)`."""
+
+    name: Name
 
 
 @value

@@ -5,6 +5,9 @@ index builds), so the checker reads them like top-level statements. libpg_query'
 parser gives each embedded statement's text and the line it starts on; the text is found again
 in the body from that line, so that each statement is located at its own line and column.
 
+The body of a `CREATE FUNCTION … LANGUAGE plpgsql` is read the same way, for when the same
+migration calls the function (see `check.calls`).
+
 `EXECUTE` of a constant string, or of `format()` with a constant template, is read too: `%I`
 and `%L` arguments that are not constants become placeholders named after the argument
 (`"<tbl>"`), and a statement that does not parse once filled in is left unread. Such dynamic
@@ -15,14 +18,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from bgmigrate.parse.libpg_query import ParseError, parse_json, parse_plpgsql_json
 from bgmigrate.parse.pg_context import Context
 from bgmigrate.parse.pg_nodes import Node, constant_text, strings, unwrap
 from bgmigrate.source.unit import Statement
 
-__all__ = ["EmbeddedStatement", "do_block_statements"]
+__all__ = ["EmbeddedStatement", "do_block_statements", "function_body_statements"]
 
 # %[position$][flags][width]type, as format() reads it (width `*` forms are left unread).
 _FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?-?\d*([IsL%])")
@@ -41,18 +44,48 @@ class EmbeddedStatement:
 def do_block_statements(context: Context, fields: Node) -> list[EmbeddedStatement] | None:
     """The statements of a `DO` block in the order they are written, or None when the block
     is not PL/pgSQL or its body does not parse."""
-    options = {unwrap(node)[1]["defname"]: unwrap(node)[1] for node in fields.get("args", ())}
-    language = options.get("language", {}).get("arg", {}).get("String", {}).get("sval")
-    body_option = options.get("as")
-    if body_option is None or (language or "plpgsql").lower() != "plpgsql":
+    body_option, body = _body(fields.get("args", ()))
+    if body_option is None or body is None:
         return None
-    body = body_option["arg"]["String"]["sval"]
     delimiter = _unused_delimiter(body)
     wrapped = "CREATE FUNCTION do_block() RETURNS void LANGUAGE plpgsql AS "
     wrapped += f"{delimiter}{body}{delimiter}"
+    return _statements(context, wrapped, body_option, body)
+
+
+def function_body_statements(context: Context, fields: Node) -> list[EmbeddedStatement] | None:
+    """The statements a `CREATE FUNCTION … LANGUAGE plpgsql` body runs when called, or None
+    for another language or a body that does not parse. Parameters and variables used as
+    format() arguments become placeholders (`"<tablename>"`)."""
+    body_option, body = _body(fields.get("options", ()))
+    if body_option is None or body is None:
+        return None
+    return _statements(context, context.text.sql, body_option, body)
+
+
+def _body(options: Iterable[Node]) -> tuple[Node | None, str | None]:
+    """The `AS` option of a DO block or function and its PL/pgSQL text; (None, None) for
+    another language."""
+    by_name = {unwrap(node)[1]["defname"]: unwrap(node)[1] for node in options}
+    language = by_name.get("language", {}).get("arg", {}).get("String", {}).get("sval")
+    body_option = by_name.get("as")
+    if body_option is None or (language or "plpgsql").lower() != "plpgsql":
+        return None, None
+    argument = body_option["arg"]
+    if "List" in argument:  # CREATE FUNCTION: a list of one string (two for C functions)
+        items = argument["List"].get("items", ())
+        argument = items[0] if len(items) == 1 else {}
+    return body_option, argument.get("String", {}).get("sval")
+
+
+def _statements(
+    context: Context, function_sql: str, body_option: Node, body: str
+) -> list[EmbeddedStatement] | None:
     try:
-        functions = json.loads(parse_plpgsql_json(wrapped))
+        functions = json.loads(parse_plpgsql_json(function_sql))
     except ParseError:
+        return None
+    if len(functions) != 1:
         return None
     body_offset = _body_offset(context, body_option.get("arg_location", -1), body)
     located = _Body(context, body, body_offset)

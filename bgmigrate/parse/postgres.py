@@ -12,13 +12,15 @@ statement the grammar rejects becomes `SyntaxErrorOp`, located at the error.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bgmigrate.parse.libpg_query import ParseError, parse_json
 from bgmigrate.parse.operations import (
     AddDomainConstraint,
     AlterEnum,
     AlterEnumAction,
+    CallFunction,
     CreateIndex,
     CreateObject,
     CreateTable,
@@ -61,6 +63,9 @@ from bgmigrate.parse.pg_tables import (
 )
 from bgmigrate.parse.statement_text import StatementText
 from bgmigrate.source.unit import Statement
+
+if TYPE_CHECKING:
+    from bgmigrate.parse.plpgsql import EmbeddedStatement
 
 __all__ = ["parse_statement"]
 
@@ -348,21 +353,29 @@ def _select(context: Context, statement: Node) -> list[Operation]:
     if "intoClause" in statement:
         table = range_var_name(statement["intoClause"]["rel"])
         return [CreateTable(context.statement, context.whole, table, as_select=True)]
-    return _set_config(context, statement) or _unknown(context, "SelectStmt", statement)
+    known = _set_config(context, statement)
+    if known is not None:
+        return known
+    return _unknown(context, "SelectStmt", statement) + _called(context, statement)
 
 
 def _do(context: Context, statement: Node) -> list[Operation]:
     """A DO block: the operations of the statements it runs, each at its own place."""
     from bgmigrate.parse.plpgsql import do_block_statements
 
+    operations = _embedded_operations(do_block_statements(context, statement) or ())
+    return operations or _unknown(context, "DoStmt", statement)
+
+
+def _embedded_operations(embedded: Iterable[EmbeddedStatement]) -> list[Operation]:
     operations: list[Operation] = []
-    for inner in do_block_statements(context, statement) or ():
+    for inner in embedded:
         operations.extend(
             op
             for op in parse_statement(inner.statement, verbatim=inner.verbatim)
             if not isinstance(op, SyntaxErrorOp)  # dynamic SQL filled with placeholders
         )
-    return operations or _unknown(context, "DoStmt", statement)
+    return operations
 
 
 # -- types, settings, transactions ----------------------------------------------------------
@@ -434,9 +447,30 @@ def _creates(kind: str, name_of: Callable[[Node], Name], table_field: str | None
 
 
 def _create_function(context: Context, statement: Node) -> list[Operation]:
+    from bgmigrate.parse.plpgsql import function_body_statements
+
     kind = "procedure" if statement.get("is_procedure") else "function"
     name = qualified_name(strings(statement["funcname"]))
-    return [CreateObject(context.statement, context.whole, kind, name)]
+    body = _embedded_operations(function_body_statements(context, statement) or ())
+    return [CreateObject(context.statement, context.whole, kind, name, body=tuple(body))]
+
+
+def _call(context: Context, statement: Node) -> list[Operation]:
+    name = qualified_name(strings(statement["funccall"]["funcname"]))
+    return [CallFunction(context.statement, context.whole, name)]
+
+
+def _called(context: Context, statement: Node) -> list[Operation]:
+    """The functions a SELECT calls at the top of its select list (`SELECT f(…) FROM …`)."""
+    calls = (
+        target["ResTarget"].get("val", {}).get("FuncCall")
+        for target in statement.get("targetList", ())
+    )
+    return [
+        CallFunction(context.statement, context.whole, qualified_name(strings(call["funcname"])))
+        for call in calls
+        if call is not None
+    ]
 
 
 def _define(context: Context, statement: Node) -> list[Operation]:
@@ -474,6 +508,7 @@ _MAPPERS: dict[str, Mapper] = {
     "DeleteStmt": _update_or_delete("delete"),
     "InsertStmt": _insert,
     "DoStmt": _do,
+    "CallStmt": _call,
     "AlterEnumStmt": _alter_enum,
     "AlterDomainStmt": _alter_domain,
     "VariableSetStmt": _set,

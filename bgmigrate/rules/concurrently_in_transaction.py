@@ -26,12 +26,13 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
         return
     refused = _refused_form(op)
     if op.statement is not ctx.statement:
-        # Run by a DO block: a function's statements always run inside its transaction.
+        # Run by a DO block or a function: their statements always run in a transaction.
         yield Violation(
             message=(
-                "This statement runs inside a DO block, where PostgreSQL refuses it (ERROR: "
-                f"{refused} cannot be executed from a function): the migration fails at run "
-                "time."
+                "This statement runs inside a DO block or function, where PostgreSQL refuses "
+                "it (ERROR: "
+                f"{refused} cannot be executed from a function): the migration fails at "
+                "run time."
             ),
             safe_alternative=lines(_own_migration(ctx), f"{op.statement.sql.strip()};"),
         )
