@@ -6,20 +6,11 @@ on each relation the model names must be the mode the model gives it.
 
 from __future__ import annotations
 
+from test_parse_postgres import strongest_lock
+
 from bgmigrate.check.locks import table_locks
 from bgmigrate.parse.postgres import parse_statement
 from bgmigrate.source.unit import Location, Statement
-
-_LOCK_ORDER = [
-    "AccessShareLock",
-    "RowShareLock",
-    "RowExclusiveLock",
-    "ShareUpdateExclusiveLock",
-    "ShareLock",
-    "ShareRowExclusiveLock",
-    "ExclusiveLock",
-    "AccessExclusiveLock",
-]
 
 _SCHEMA = (
     "CREATE TABLE t (id int PRIMARY KEY, a int);"
@@ -65,12 +56,7 @@ def test_each_modelled_lock_is_the_one_postgresql_takes(fresh_db: str) -> None:
                 mismatches.append((sql, "no lock modelled", ""))
             connection.execute(sql)
             for lock in locks:
-                modes = connection.execute(
-                    "SELECT mode FROM pg_locks"
-                    " WHERE pid = pg_backend_pid() AND relation = %s::regclass",
-                    (str(lock.table),),
-                ).fetchall()
-                taken = max((mode for (mode,) in modes), key=_LOCK_ORDER.index)
+                taken = strongest_lock(connection, str(lock.table))
                 if taken != lock.mode.value.title().replace(" ", "") + "Lock":
                     mismatches.append((sql, lock.mode.value, taken))
             connection.rollback()

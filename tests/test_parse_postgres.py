@@ -436,6 +436,15 @@ _LOCK_ORDER = [
 ]
 
 
+def strongest_lock(connection, relation: str) -> str:
+    """The strongest lock this session holds on `relation`, as pg_locks names it."""
+    modes = connection.execute(
+        "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = %s::regclass",
+        (relation,),
+    ).fetchall()
+    return max((mode for (mode,) in modes), key=_LOCK_ORDER.index)
+
+
 def test_other_action_locks_match_what_postgresql_takes(fresh_db: str) -> None:
     import psycopg
 
@@ -474,12 +483,7 @@ def test_other_action_locks_match_what_postgresql_takes(fresh_db: str) -> None:
             (op,) = parse_statement(statement(sql))
             assert isinstance(op, OtherAlterTable)
             connection.execute(sql)
-            modes = connection.execute(
-                "SELECT mode FROM pg_locks"
-                " WHERE pid = pg_backend_pid() AND relation = %s::regclass",
-                (str(op.table),),
-            ).fetchall()
-            taken = max((mode for (mode,) in modes), key=_LOCK_ORDER.index)
+            taken = strongest_lock(connection, str(op.table))
             if taken != op.lock.title().replace(" ", "") + "Lock":
                 mismatches.append((sql, op.lock, taken))
             connection.rollback()
