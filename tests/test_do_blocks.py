@@ -32,7 +32,10 @@ def test_the_fixture_reports_every_risky_statement_of_the_block_at_its_line() ->
         "queries name email, and the new version's queries fail until the rename has run."
     )
     # The %I argument is a variable: an unknown table, named after it.
-    assert found[1][3].startswith("The current type of <target>.total is unknown")
+    assert found[1][3].startswith(
+        "The table of <target>.total is the format() argument target, which bgmigrate cannot "
+        "read, so the column's current type is unknown"
+    )
     # A constant %I argument is the table itself.
     assert found[2][3].startswith(
         "Changing accounts.seats from integer to bigint is not known to be binary-coercible"

@@ -87,6 +87,12 @@ class Name:
         """What two names that denote the same object share (the search path assumed public)."""
         return f"{self.schema or 'public'}.{self.name}"
 
+    @property
+    def computed(self) -> bool:
+        """True for a name dynamic SQL computes at run time: `"<target>"` stands for the
+        `format()` argument `target` (see `parse.plpgsql`)."""
+        return self.name.startswith("<") and self.name.endswith(">")
+
 
 @value
 class TypeName(Value):
