@@ -11,7 +11,7 @@ from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.holds import merge_long_hold, record_locks
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule, Violation
-from bgmigrate.parse.operations import Operation
+from bgmigrate.parse.operations import CreateObject, Operation
 from bgmigrate.source.unit import Location, Unit
 from bgmigrate.values import Value, frozen_value
 
@@ -90,7 +90,7 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
             for p in unit.problems
             if (rule := dispatch.by_name.get(p.rule)) is not None
         ]
-        functions: dict[str, tuple[Operation, ...]] = {}
+        functions: dict[str, CreateObject | None] = {}
         parsed = [
             (statement, with_called_bodies(parse_statement(statement), functions))
             for statement in unit.statements

@@ -246,8 +246,6 @@ class CreateObject(Operation):
     name: Name
     table: Name | None = None
     """The table a trigger or rule is created on, when there is one."""
-    body: tuple[Operation, ...] = ()
-    """For a PL/pgSQL function or procedure: the operations its body runs when called."""
 
 
 @value

@@ -67,7 +67,7 @@ from bgmigrate.source.unit import Statement
 if TYPE_CHECKING:
     from bgmigrate.parse.plpgsql import EmbeddedStatement
 
-__all__ = ["parse_statement"]
+__all__ = ["parse_function_body", "parse_statement"]
 
 Mapper = Callable[[Context, Node], list[Operation]]
 
@@ -447,12 +447,27 @@ def _creates(kind: str, name_of: Callable[[Node], Name], table_field: str | None
 
 
 def _create_function(context: Context, statement: Node) -> list[Operation]:
-    from bgmigrate.parse.plpgsql import function_body_statements
-
     kind = "procedure" if statement.get("is_procedure") else "function"
     name = qualified_name(strings(statement["funcname"]))
-    body = _embedded_operations(function_body_statements(context, statement) or ())
-    return [CreateObject(context.statement, context.whole, kind, name, body=tuple(body))]
+    return [CreateObject(context.statement, context.whole, kind, name)]
+
+
+def parse_function_body(created: CreateObject) -> list[Operation]:
+    """The operations the PL/pgSQL body of a function `created` runs when it is called
+    (parsed on demand: only a function the same migration calls needs it)."""
+    from bgmigrate.parse.plpgsql import function_body_statements
+
+    statement = created.statement
+    text = StatementText(statement)
+    for raw in json.loads(parse_json(statement.sql)).get("stmts", ()):
+        node_type, fields = unwrap(raw["stmt"])
+        if (
+            node_type == "CreateFunctionStmt"
+            and qualified_name(strings(fields["funcname"])) == created.name
+        ):
+            embedded = function_body_statements(Context(text, created.location), fields)
+            return _embedded_operations(embedded or ())
+    return []
 
 
 def _call(context: Context, statement: Node) -> list[Operation]:

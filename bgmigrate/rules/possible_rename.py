@@ -18,6 +18,10 @@ def check(op: AddColumn | DropColumn, ctx: Context) -> Iterator[Violation]:
     the add first), once per dropped column, paired with its best match only."""
     if ctx.is_new_table(op.table):
         return
+    # A pair is reported at its second operation: an add needs a drop before it, a drop an add.
+    earlier = ctx.state.dropped_columns if isinstance(op, AddColumn) else ctx.state.added_columns
+    if op.table.key not in earlier:
+        return
     operations = ctx.operations
     position = {id(other): index for index, other in enumerate(operations)}
     here = position.get(id(op))
