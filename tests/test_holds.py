@@ -87,3 +87,17 @@ def test_an_earlier_action_of_the_same_statement_is_its_own_lock() -> None:
         message for rule, _, message in found if rule == "add-unique-constraint-without-index"
     ]
     assert "already locked" not in unique
+
+
+def test_a_drop_index_holds_its_tables_lock_when_the_run_created_the_index() -> None:
+    result = check_sql(
+        "BEGIN;\nSET LOCAL lock_timeout = '2s';\nDROP INDEX users_email_idx;\n"
+        "CREATE INDEX users_email_lower_idx ON users (lower(email));\nCOMMIT;",
+        before="CREATE TABLE users (id bigint PRIMARY KEY, email text);\n"
+        "CREATE INDEX users_email_idx ON users (email);",
+    )
+    [build] = [f for f in result.findings if f.rule == "create-index-non-concurrently"]
+    assert (
+        "users is already locked ACCESS EXCLUSIVE in this transaction, by line 3 (DROP INDEX "
+        in (build.message)
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from bgmigrate.check.context import Context
 from bgmigrate.check.locks import LockMode, TableLock, table_locks
 from bgmigrate.check.rule import Violation
-from bgmigrate.parse.operations import Operation
+from bgmigrate.parse.operations import DropIndex, Operation
 
 __all__ = ["merge_long_hold", "record_locks"]
 
@@ -40,7 +40,9 @@ def record_locks(op: Operation, ctx: Context) -> None:
     if transaction is None:
         return
     for lock in table_locks(op):
-        ctx.state.held.setdefault((transaction, lock.table.key), []).append((lock.mode, op))
+        # DROP INDEX names the index: its lock is on the table, when the run knows it.
+        table = (ctx.index_table(lock.table) if isinstance(op, DropIndex) else None) or lock.table
+        ctx.state.held.setdefault((transaction, table.key), []).append((lock.mode, op))
 
 
 def merge_long_hold(violation: Violation, op: Operation, ctx: Context) -> Violation | None:
