@@ -191,6 +191,16 @@ ALTER INDEX events_kind_idx ATTACH PARTITION events_2024_events_kind_idx;
             line=3,
         ),
         Example(
+            sql="BEGIN;\nSET LOCAL lock_timeout = '2s';\n"
+            "ALTER TABLE users ADD COLUMN nickname text;\n"
+            "CREATE INDEX users_nickname_idx ON users (nickname);\n"
+            "CREATE INDEX users_email_idx ON users (email);\nCOMMIT;",
+            line=4,
+            note="The ADD COLUMN's ACCESS EXCLUSIVE lock is held through the first build, "
+            "reads included; the second build on the same table and transaction is not "
+            "reported again.",
+        ),
+        Example(
             sql="SET lock_timeout = '2s';\nCREATE INDEX events_kind_idx ON events (kind);",
             before="CREATE TABLE events (id bigint, kind text, at date) PARTITION BY RANGE (at);\n"
             "CREATE TABLE events_2024 PARTITION OF events\n"
