@@ -108,7 +108,7 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
                             continue
                         location = violation.location or op.location
                         unit_findings.append(
-                            _finding(rule, violation, unit, location, statement.sql)
+                            _finding(rule, violation, unit, location, op.statement.sql)
                         )
                 track(op, ctx)
                 record_locks(op, ctx)
