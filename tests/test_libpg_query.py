@@ -201,3 +201,20 @@ def test_without_the_c_functions_the_checker_goes_through_pglast() -> None:
     expected = _finding_lines(FALLBACK_SQL)
     assert len(expected) >= 4
     assert printed.splitlines() == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+        "IF true THEN ALTER TABLE t ADD c int; END IF; EXECUTE format('DROP TABLE %I', 't'); "
+        "END $$",
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN ALTER TABLE t END $$",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 'é€'; END $$",
+    ],
+)
+def test_the_plpgsql_parser_answers_alike_both_ways(text: str) -> None:
+    library = _c_library()
+    assert _outcome(library.parse_plpgsql_json, text) == _outcome(
+        libpg_query._pglast_parse_plpgsql_json, text
+    )

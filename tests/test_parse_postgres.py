@@ -13,6 +13,7 @@ from bgmigrate.parse.operations import (
     AlterColumnType,
     AlterEnum,
     AlterEnumAction,
+    AttachPartition,
     ColumnDefault,
     ColumnDefinition,
     ConstraintKind,
@@ -20,6 +21,7 @@ from bgmigrate.parse.operations import (
     CreateObject,
     CreateTable,
     DataChange,
+    DetachPartition,
     DropColumn,
     DropConstraint,
     DropDefault,
@@ -397,17 +399,28 @@ def test_other_actions_carry_the_lock_they_take(action: str, label: str, lock: s
     assert op == OtherAlterTable(stmt, whole, T, label, lock)
 
 
-def test_partition_attach_and_detach_locks() -> None:
+def test_partition_attach_and_detach_name_both_tables() -> None:
     op, stmt, whole = single("ALTER TABLE p ATTACH PARTITION p2 FOR VALUES IN (2, 3)")
-    assert op == OtherAlterTable(
-        stmt, whole, Name("p"), "ATTACH PARTITION", "SHARE UPDATE EXCLUSIVE"
-    )
+    assert op == AttachPartition(stmt, whole, Name("p"), Name("p2"))
+    op, stmt, whole = single("ALTER INDEX p_idx ATTACH PARTITION s.p2_idx")
+    assert op == AttachPartition(stmt, whole, Name("p_idx"), Name("p2_idx", "s"), index=True)
     op, stmt, whole = single("ALTER TABLE p DETACH PARTITION p1")
-    assert op == OtherAlterTable(stmt, whole, Name("p"), "DETACH PARTITION", "ACCESS EXCLUSIVE")
+    assert op == DetachPartition(stmt, whole, Name("p"), Name("p1"))
     op, stmt, whole = single("ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY")
-    assert op == OtherAlterTable(
-        stmt, whole, Name("p"), "DETACH PARTITION", "SHARE UPDATE EXCLUSIVE"
-    )
+    assert op == DetachPartition(stmt, whole, Name("p"), Name("p1"), concurrently=True)
+    op, stmt, whole = single("ALTER TABLE p DETACH PARTITION p1 FINALIZE")
+    assert op == DetachPartition(stmt, whole, Name("p"), Name("p1"), finalize=True)
+
+
+def test_partitioned_tables_partitions_and_indexes_on_only_the_parent() -> None:
+    op = single("CREATE TABLE p (id int) PARTITION BY LIST (id)")[0]
+    assert isinstance(op, CreateTable) and op.partitioned and op.partition_of is None
+    op = single("CREATE TABLE p1 PARTITION OF s.p FOR VALUES IN (1)")[0]
+    assert isinstance(op, CreateTable) and op.partition_of == Name("p", "s")
+    op = single("CREATE INDEX p_idx ON ONLY p (id)")[0]
+    assert isinstance(op, CreateIndex) and op.only
+    op = single("CREATE INDEX p_idx ON p (id)")[0]
+    assert isinstance(op, CreateIndex) and not op.only
 
 
 # Locks as pg_locks names them, weakest first.
@@ -421,6 +434,15 @@ _LOCK_ORDER = [
     "ExclusiveLock",
     "AccessExclusiveLock",
 ]
+
+
+def strongest_lock(connection, relation: str) -> str:
+    """The strongest lock this session holds on `relation`, as pg_locks names it."""
+    modes = connection.execute(
+        "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = %s::regclass",
+        (relation,),
+    ).fetchall()
+    return max((mode for (mode,) in modes), key=_LOCK_ORDER.index)
 
 
 def test_other_action_locks_match_what_postgresql_takes(fresh_db: str) -> None:
@@ -442,8 +464,6 @@ def test_other_action_locks_match_what_postgresql_takes(fresh_db: str) -> None:
         "ALTER TABLE t ALTER CONSTRAINT fk DEFERRABLE",
         "ALTER TABLE t ALTER COLUMN a ADD GENERATED ALWAYS AS IDENTITY",
         "ALTER TABLE t INHERIT parent",
-        "ALTER TABLE p ATTACH PARTITION p2 FOR VALUES IN (2)",
-        "ALTER TABLE p DETACH PARTITION p1",
     ]
     mismatches = []
     with psycopg.connect(fresh_db) as connection:
@@ -463,12 +483,7 @@ def test_other_action_locks_match_what_postgresql_takes(fresh_db: str) -> None:
             (op,) = parse_statement(statement(sql))
             assert isinstance(op, OtherAlterTable)
             connection.execute(sql)
-            modes = connection.execute(
-                "SELECT mode FROM pg_locks"
-                " WHERE pid = pg_backend_pid() AND relation = %s::regclass",
-                (str(op.table),),
-            ).fetchall()
-            taken = max((mode for (mode,) in modes), key=_LOCK_ORDER.index)
+            taken = strongest_lock(connection, str(op.table))
             if taken != op.lock.title().replace(" ", "") + "Lock":
                 mismatches.append((sql, op.lock, taken))
             connection.rollback()
@@ -628,7 +643,6 @@ def test_drop_table_and_other_objects() -> None:
         ("DROP MATERIALIZED VIEW s.mv", "materialized view", (Name("mv", "s"),), False),
         ("DROP TYPE s.mood CASCADE", "type", (Name("mood", "s"),), True),
         ("DROP FUNCTION f(int), g", "function", (Name("f"), Name("g")), False),
-        ("DROP TRIGGER tr ON t", "trigger", (Name("tr"),), False),
         ("DROP SCHEMA app", "schema", (Name("app"),), False),
         ("DROP SEQUENCE q", "sequence", (Name("q"),), False),
         ("DROP EXTENSION citext", "extension", (Name("citext"),), False),
@@ -636,6 +650,8 @@ def test_drop_table_and_other_objects() -> None:
     for sql, kind, names, cascade in cases:
         op, stmt, whole = single(sql)
         assert op == DropObject(stmt, whole, kind, names, cascade), sql
+    op, stmt, whole = single("DROP TRIGGER tr ON s.t")
+    assert op == DropObject(stmt, whole, "trigger", (Name("tr"),), table=Name("t", "s"))
 
 
 def test_truncate() -> None:

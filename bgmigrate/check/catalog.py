@@ -54,7 +54,7 @@ def catalog_table(*, color: bool) -> str:
 
 def explain_json(rule: Rule) -> str:
     body = _summary(rule) | {
-        "why": rule.why,
+        "why": rule.documented_why,
         "safe_alternative": rule.safe_alternative,
         "plan_command": rule.plan_command,
         "flagged": [_example(e) for e in rule.flagged],
@@ -82,7 +82,7 @@ def explain_markdown(rule: Rule, *, heading: str = "#") -> str:
         f"*{rule.category.value}* · default severity **{rule.severity.value}**",
         rule.summary,
         f"{heading}# Why it matters",
-        rule.why.strip(),
+        rule.documented_why,
         f"{heading}# Flagged",
         *(_example_markdown(e) for e in rule.flagged),
         f"{heading}# Use instead",

@@ -13,15 +13,20 @@ from dataclasses import dataclass, field
 from functools import partial, singledispatch
 from typing import TypeVar
 
+from bgmigrate.check.locks import LockMode
 from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
     AlterColumnType,
+    AttachPartition,
+    ColumnDefinition,
     ConstraintKind,
     CreateIndex,
     CreateObject,
     CreateTable,
+    DetachPartition,
     DropColumn,
+    DropDefault,
     DropIndex,
     DropTable,
     InlineConstraint,
@@ -30,6 +35,7 @@ from bgmigrate.parse.operations import (
     RenameColumn,
     RenameObject,
     RenameTable,
+    SetDefault,
     SetGuc,
     Transaction,
     TransactionAction,
@@ -53,6 +59,17 @@ class RunState:
     """NOT VALID `CHECK (col IS NOT NULL)` constraints: (table key, name) → column."""
     validated_not_null: dict[str, set[str]] = field(default_factory=dict)
     """Columns proven non-null (NOT NULL, or a validated CHECK), by table key."""
+    defaults: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    """Column defaults by table key → column → the DEFAULT's SQL (None: none), for the columns
+    whose definition the run has seen."""
+    index_tables: dict[str, Name] = field(default_factory=dict)
+    """The table of each index the run created, by index key."""
+    index_shapes: dict[str, set[tuple[tuple[str, ...], bool, str | None]]] = field(
+        default_factory=dict
+    )
+    """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
+    partitions: dict[str, list[Name]] = field(default_factory=dict)
+    """Partitioned tables by key → their partitions (created or attached so far)."""
 
     def prove_not_null(self, table: Name, column: str) -> None:
         self.validated_not_null.setdefault(table.key, set()).add(column)
@@ -96,6 +113,19 @@ class UnitState:
             forget()
         del created[kept:]
 
+    held: dict[tuple[object, str], list[tuple[LockMode, Operation]]] = field(default_factory=dict)
+    """(transaction, table key) → the locks earlier statements of that transaction hold on
+    the table, and who took them (see `check.holds`)."""
+
+    @classmethod
+    def after(cls, earlier: UnitState) -> UnitState:
+        """The state of a unit deployed together with `earlier`'s: what that created is new."""
+        return cls(
+            new_tables=set(earlier.new_tables),
+            new_indexes=set(earlier.new_indexes),
+            new_objects=set(earlier.new_objects),
+        )
+
 
 @dataclass
 class Context:
@@ -106,6 +136,9 @@ class Context:
     run: RunState
     state: UnitState
     statement: Statement | None = None
+    operations: list[Operation] = field(default_factory=list)
+    """Every operation of the unit, later ones included, for the rules whose verdict depends
+    on what comes after (possible-rename: a dropped name added back)."""
 
     @property
     def phase(self) -> Phase:
@@ -127,6 +160,37 @@ class Context:
         if self.is_new_table(op.table):
             return []
         return [c for c in op.column.constraints if c.kind in kinds]
+
+    def column_default(self, table: Name, column: str) -> str | None:
+        """The DEFAULT of a column the run has seen defined ('' when it has none), or None
+        when the run does not know the column."""
+        defaults = self.run.defaults.get(table.key, {})
+        if column not in defaults:
+            return None
+        return defaults[column] or ""
+
+    def has_index_like(self, table: Name, like: CreateIndex) -> bool:
+        """True when the run already built on `table` an index of the same columns,
+        uniqueness and predicate as `like` (one a partitioned parent's index can adopt)."""
+        shape = (like.columns, like.unique, like.where_sql)
+        return shape in self.run.index_shapes.get(table.key, ())
+
+    def tables_indexed_like(self, like: CreateIndex) -> list[str]:
+        """The keys of the tables the run indexed as `like` does."""
+        shape = (like.columns, like.unique, like.where_sql)
+        return [key for key, shapes in self.run.index_shapes.items() if shape in shapes]
+
+    def index_table(self, index: Name) -> Name | None:
+        """The table of an index the run created, if it did."""
+        return self.run.index_tables.get(index.key)
+
+    def partitions(self, table: Name) -> list[Name] | None:
+        """The partitions of a table the run created as partitioned; None for any other."""
+        return self.run.partitions.get(table.key)
+
+    def is_plain_table(self, table: Name) -> bool:
+        """True when the run created the table, and not as a partitioned one."""
+        return table.key in self.run.columns and table.key not in self.run.partitions
 
     def is_new_index(self, index: Name) -> bool:
         return index.key in self.state.new_indexes
@@ -187,6 +251,24 @@ def _(op: CreateTable, ctx: Context) -> None:
     ctx.state.created(ctx.state.new_tables, op.table.key, op.statement.transaction)
     ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
     ctx.run.validated_not_null[op.table.key] = {c.name for c in op.columns if c.not_null}
+    ctx.run.defaults[op.table.key] = {c.name: _default_sql(c) for c in op.columns}
+    if op.partitioned:
+        ctx.run.partitions[op.table.key] = []
+    if op.partition_of is not None:
+        ctx.run.partitions.get(op.partition_of.key, []).append(op.table)
+
+
+@track.register
+def _(op: AttachPartition, ctx: Context) -> None:
+    if not op.index:
+        ctx.run.partitions.get(op.table.key, []).append(op.partition)
+
+
+@track.register
+def _(op: DetachPartition, ctx: Context) -> None:
+    partitions = ctx.run.partitions.get(op.table.key, [])
+    if op.partition in partitions:
+        partitions.remove(op.partition)
 
 
 @track.register
@@ -195,6 +277,25 @@ def _(op: AddColumn, ctx: Context) -> None:
     if op.column.not_null:
         ctx.run.prove_not_null(op.table, op.column.name)
     ctx.state.added_columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
+    ctx.run.defaults.setdefault(op.table.key, {})[op.column.name] = _default_sql(op.column)
+
+
+def _default_sql(column: ColumnDefinition) -> str | None:
+    """A column's DEFAULT, None when it has none (`DEFAULT NULL` fills nothing either)."""
+    if column.default is None or column.default.sql.strip().upper() == "NULL":
+        return None
+    return column.default.sql
+
+
+@track.register
+def _(op: SetDefault, ctx: Context) -> None:
+    sql = None if op.default.sql.strip().upper() == "NULL" else op.default.sql
+    ctx.run.defaults.setdefault(op.table.key, {})[op.column] = sql
+
+
+@track.register
+def _(op: DropDefault, ctx: Context) -> None:
+    ctx.run.defaults.setdefault(op.table.key, {})[op.column] = None
 
 
 @track.register
@@ -235,14 +336,18 @@ def _(op: RenameTable, ctx: Context) -> None:
 def _(op: DropTable, ctx: Context) -> None:
     for table in op.tables:
         ctx.run.columns.pop(table.key, None)
+        ctx.run.partitions.pop(table.key, None)
         ctx.state.new_tables.discard(table.key)
 
 
 @track.register
 def _(op: CreateIndex, ctx: Context) -> None:
+    shape = (op.columns, op.unique, op.where_sql)
+    ctx.run.index_shapes.setdefault(op.table.key, set()).add(shape)
     if op.name is not None:
-        key = Name(op.name.name, op.name.schema or op.table.schema).key
-        ctx.state.created(ctx.state.new_indexes, key, op.statement.transaction)
+        index = Name(op.name.name, op.name.schema or op.table.schema).key
+        ctx.state.created(ctx.state.new_indexes, index, op.statement.transaction)
+        ctx.run.index_tables[index] = op.table
 
 
 @track.register

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import field
 
+from bgmigrate.check.calls import with_called_bodies
 from bgmigrate.check.context import Context, RunState, UnitState, track
 from bgmigrate.check.finding import Finding, Severity
+from bgmigrate.check.holds import merge_long_hold, record_locks
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule, Violation
-from bgmigrate.parse.operations import Operation
+from bgmigrate.parse.operations import CreateObject, Operation
 from bgmigrate.source.unit import Location, Unit
 from bgmigrate.values import Value, frozen_value
 
@@ -31,6 +33,9 @@ class CheckSettings(Value):
     """The active rules, already selected and with their severities overridden."""
     report: Callable[[Unit], bool] = field(default=lambda unit: True)
     """Units whose findings are reported; the others only give context (`--since`)."""
+    change: Callable[[Unit], bool] = field(default=lambda unit: False)
+    """Units of the change being checked (added since `--since`): they deploy together, so
+    what one of them creates is new, empty and unused, to the ones after it."""
 
 
 def select_rules(
@@ -72,24 +77,42 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
 
     dispatch = _Dispatch(settings.rules)
     run = RunState()
+    change = UnitState()
+    """What the change's units so far created: new to its next unit."""
     checked: list[CheckedUnit] = []
     findings: list[Finding] = []
     for unit in units:
-        ctx = Context(unit=unit, pg_version=settings.pg_version, run=run, state=UnitState())
+        in_change = settings.change(unit)
+        state = UnitState.after(change) if in_change else UnitState()
+        ctx = Context(unit=unit, pg_version=settings.pg_version, run=run, state=state)
         unit_findings = [
             _finding(rule, Violation(p.message), unit, p.location, "")
             for p in unit.problems
             if (rule := dispatch.by_name.get(p.rule)) is not None
         ]
-        for statement in unit.statements:
+        functions: dict[str, CreateObject | None] = {}
+        parsed = [
+            (statement, with_called_bodies(parse_statement(statement), functions))
+            for statement in unit.statements
+        ]
+        ctx.operations = [op for _, operations in parsed for op in operations]
+        for statement, operations in parsed:
             ctx.statement = statement
-            for op in parse_statement(statement):
+            for op in operations:
                 for rule in dispatch.rules_for(op):
-                    for violation in rule.check(op, ctx):
+                    for found in rule.check(op, ctx):
+                        violation = (
+                            merge_long_hold(found, op, ctx) if rule.lengthens_lock else found
+                        )
+                        if violation is None:
+                            continue
                         location = violation.location or op.location
-                        written = statement.written or statement.sql
+                        written = op.statement.written or op.statement.sql
                         unit_findings.append(_finding(rule, violation, unit, location, written))
                 track(op, ctx)
+                record_locks(op, ctx)
+        if in_change:
+            change = state
         reported = _suppress(unit, unit_findings, dispatch) if settings.report(unit) else []
         findings.extend(reported)
         checked.append(CheckedUnit.of(unit, keep_text=bool(reported)))

@@ -76,3 +76,23 @@ class Rule(Value):
     passing: tuple[Example, ...] = field(default=())
     plan_command: str | None = None
     """The `bgmigrate plan …` form that does this change safely, when there is one."""
+    lengthens_lock: bool = False
+    """Its findings are about a lock held through a scan, a rewrite or an index build: one
+    per table and transaction (`check.holds`)."""
+
+    @property
+    def documented_why(self) -> str:
+        """`why` as `explain` and docs/rules.md print it: with the held-lock paragraph for
+        the rules whose findings are merged per table and transaction."""
+        if not self.lengthens_lock:
+            return self.why.strip()
+        return f"{self.why.strip()}\n\n{_HELD_LOCK_WHY}"
+
+
+_HELD_LOCK_WHY = """\
+Inside a transaction, locks are held until COMMIT. When an earlier statement of the same
+transaction already holds a lock as strong on the table (an `ALTER TABLE`, another index
+build), this statement takes no new lock: it keeps that one held for its whole duration, and
+the message names the statements that took it. Such findings come once per table and
+transaction, at the first statement that makes the hold long; the statements of a `DO` block
+count as one transaction."""

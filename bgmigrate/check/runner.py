@@ -55,9 +55,9 @@ def run_check(options: CheckOptions) -> CheckResult:
             severity={rule: Severity(level) for rule, level in config.severity.items()},
         )
         reading = _Reading(options, config, cwd)
-        report = _reported(options.since, cwd) if options.since else _everything
+        report, change = _reported(options.since, cwd) if options.since else (_everything, _none)
         pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
-        settings = CheckSettings(pg_version=pg_version, rules=rules, report=report)
+        settings = CheckSettings(pg_version=pg_version, rules=rules, report=report, change=change)
         result = check_units(reading.units(), settings)
         result.layouts = [(_display(path, cwd), name) for path, name in reading.found.layouts]
         result.skipped = reading.skipped
@@ -79,6 +79,10 @@ def read_units(options: CheckOptions) -> Iterator[Unit]:
 
 def _everything(unit: Unit) -> bool:
     return True
+
+
+def _none(unit: Unit) -> bool:
+    return False
 
 
 class _Reading:
@@ -166,8 +170,12 @@ def _resolved(path: Path) -> Path:
     return path.resolve()
 
 
-def _reported(since: str, cwd: Path) -> Callable[[Unit], bool]:
+def _reported(since: str, cwd: Path) -> tuple[Callable[[Unit], bool], Callable[[Unit], bool]]:
+    """The units to report (added or changed since the ref), and those of the change (added)."""
     from bgmigrate.source.git import changed_since
 
-    changed = changed_since(since, cwd)
-    return lambda unit: (cwd / unit.path).resolve() in changed
+    changes = changed_since(since, cwd)
+    return (
+        lambda unit: (cwd / unit.path).resolve() in changes.changed,
+        lambda unit: (cwd / unit.path).resolve() in changes.added,
+    )

@@ -20,7 +20,15 @@ from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
 from os import path as os_path
 from typing import NamedTuple
 
-__all__ = ["ParseError", "Tokens", "byte_to_char_table", "keyword_category", "parse_json", "scan"]
+__all__ = [
+    "ParseError",
+    "Tokens",
+    "byte_to_char_table",
+    "keyword_category",
+    "parse_json",
+    "parse_plpgsql_json",
+    "scan",
+]
 
 
 class ParseError(Exception):
@@ -77,6 +85,13 @@ class _ParseResult(ctypes.Structure):
     )
 
 
+class _PlpgsqlParseResult(ctypes.Structure):
+    _fields_ = (
+        ("plpgsql_funcs", ctypes.c_void_p),
+        ("error", ctypes.c_void_p),
+    )
+
+
 class _ScanTokensResult(ctypes.Structure):
     # `tokens` points at n_tokens structs of four C ints: start, end (byte offsets, end
     # exclusive), token and keyword kind.
@@ -101,6 +116,11 @@ class _CLibrary:
         self._parse.argtypes, self._parse.restype = (ctypes.c_char_p,), _ParseResult
         self._free_parse = library.pg_query_free_parse_result
         self._free_parse.argtypes, self._free_parse.restype = (_ParseResult,), None
+        self._parse_plpgsql = library.pg_query_parse_plpgsql
+        self._parse_plpgsql.argtypes = (ctypes.c_char_p,)
+        self._parse_plpgsql.restype = _PlpgsqlParseResult
+        self._free_plpgsql = library.pg_query_free_plpgsql_parse_result
+        self._free_plpgsql.argtypes, self._free_plpgsql.restype = (_PlpgsqlParseResult,), None
         self._scan = library.pg_query_scan_tokens
         self._scan.argtypes, self._scan.restype = (ctypes.c_char_p,), _ScanTokensResult
         self._free_scan = library.pg_query_free_scan_tokens_result
@@ -120,6 +140,15 @@ class _CLibrary:
             return ctypes.string_at(result.parse_tree).decode("utf-8")
         finally:
             self._free_parse(result)
+
+    def parse_plpgsql_json(self, text: str) -> str:
+        result = self._parse_plpgsql(text.encode("utf-8"))
+        try:
+            if result.error is not None:
+                raise _parse_error(text, result.error)
+            return ctypes.string_at(result.plpgsql_funcs).decode("utf-8")
+        finally:
+            self._free_plpgsql(result)
 
     def scan(self, text: str) -> Tokens:
         result = self._scan(text.encode("utf-8"))
@@ -215,6 +244,13 @@ def _pglast_parse_json(text: str) -> str:
         return parse_sql_json(text)
 
 
+def _pglast_parse_plpgsql_json(text: str) -> str:
+    from pglast.parser import parse_plpgsql_json
+
+    with _pglast_errors():
+        return parse_plpgsql_json(text)
+
+
 def _pglast_scan(text: str) -> Tokens:
     from pglast.parser import scan as pglast_scan
 
@@ -238,7 +274,14 @@ def _pglast_keyword_category(word: str) -> str:
     return tokens[0].kind if tokens else "NO_KEYWORD"
 
 
-def _backend() -> tuple[Callable[[str], str], Callable[[str], Tokens], Callable[[str], str]]:
+class _Backend(NamedTuple):
+    parse_json: Callable[[str], str]
+    parse_plpgsql_json: Callable[[str], str]
+    scan: Callable[[str], Tokens]
+    keyword_category: Callable[[str], str]
+
+
+def _backend() -> _Backend:
     extension = _pglast_extension()
     if extension is not None:
         try:
@@ -246,11 +289,18 @@ def _backend() -> tuple[Callable[[str], str], Callable[[str], Tokens], Callable[
         except (OSError, AttributeError):
             pass
         else:
-            return library.parse_json, library.scan, library.keyword_category
-    return _pglast_parse_json, _pglast_scan, _pglast_keyword_category
+            return _Backend(
+                library.parse_json,
+                library.parse_plpgsql_json,
+                library.scan,
+                library.keyword_category,
+            )
+    return _Backend(
+        _pglast_parse_json, _pglast_parse_plpgsql_json, _pglast_scan, _pglast_keyword_category
+    )
 
 
-_parse_json, _scan, _keyword_category = _backend()
+_parse_json, _parse_plpgsql_json, _scan, _keyword_category = _backend()
 
 
 def parse_json(text: str) -> str:
@@ -258,6 +308,12 @@ def parse_json(text: str) -> str:
     text's UTF-8 bytes); ParseError when the grammar rejects it, UnicodeEncodeError when
     `text` holds a lone surrogate."""
     return _parse_json(text)
+
+
+def parse_plpgsql_json(text: str) -> str:
+    """The PL/pgSQL trees of the `CREATE FUNCTION … LANGUAGE plpgsql` statements in `text`, as
+    libpg_query's JSON (a list of `PLpgSQL_function`); ParseError when a body is rejected."""
+    return _parse_plpgsql_json(text)
 
 
 def scan(text: str) -> Tokens:

@@ -29,6 +29,8 @@ __all__ = [
     "AlterColumnType",
     "AlterEnum",
     "AlterEnumAction",
+    "AttachPartition",
+    "CallFunction",
     "ColumnDefault",
     "ColumnDefinition",
     "ConstraintKind",
@@ -36,6 +38,7 @@ __all__ = [
     "CreateObject",
     "CreateTable",
     "DataChange",
+    "DetachPartition",
     "DropColumn",
     "DropConstraint",
     "DropDefault",
@@ -83,6 +86,12 @@ class Name:
     def key(self) -> str:
         """What two names that denote the same object share (the search path assumed public)."""
         return f"{self.schema or 'public'}.{self.name}"
+
+    @property
+    def computed(self) -> bool:
+        """True for a name dynamic SQL computes at run time: `"<target>"` stands for the
+        `format()` argument `target` (see `parse.plpgsql`)."""
+        return self.name.startswith("<") and self.name.endswith(">")
 
 
 @value
@@ -223,6 +232,10 @@ class CreateTable(Operation):
     if_not_exists: bool = False
     as_select: bool = False
     """CREATE TABLE … AS / SELECT INTO: a new table filled by a query."""
+    partitioned: bool = False
+    """`PARTITION BY`: a partitioned parent, whose rows live in its partitions."""
+    partition_of: Name | None = None
+    """`PARTITION OF parent`: the parent it becomes a partition of (locked while it does)."""
 
 
 @value
@@ -242,6 +255,8 @@ class DropObject(Operation):
     kind: str
     names: tuple[Name, ...]
     cascade: bool = False
+    table: Name | None = None
+    """The table of a dropped trigger, policy or rule."""
 
 
 @value
@@ -383,6 +398,9 @@ class CreateIndex(Operation):
     if_not_exists: bool = False
     where_sql: str | None = None
     method: str = "btree"
+    only: bool = False
+    """`ON ONLY parent`: an index of the partitioned parent alone, without building one on
+    any partition (invalid until every partition's index is attached)."""
 
 
 @value
@@ -476,6 +494,33 @@ class OtherAlterTable(Operation):
     table: Name
     action: str
     lock: str = "ACCESS EXCLUSIVE"
+
+
+@value
+class CallFunction(Operation):
+    """A function or procedure a statement calls: `SELECT f(…)`, `CALL p(…)`."""
+
+    name: Name
+
+
+@value
+class AttachPartition(Operation):
+    """`ALTER TABLE parent ATTACH PARTITION child …`, or `ALTER INDEX parent_index ATTACH
+    PARTITION child_index` (`index` True)."""
+
+    table: Name
+    partition: Name
+    index: bool = False
+
+
+@value
+class DetachPartition(Operation):
+    """`ALTER TABLE parent DETACH PARTITION child [CONCURRENTLY | FINALIZE]`."""
+
+    table: Name
+    partition: Name
+    concurrently: bool = False
+    finalize: bool = False
 
 
 @value

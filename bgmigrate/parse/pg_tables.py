@@ -12,10 +12,12 @@ from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
     AlterColumnType,
+    AttachPartition,
     ColumnDefault,
     ColumnDefinition,
     ConstraintKind,
     CreateTable,
+    DetachPartition,
     DropColumn,
     DropConstraint,
     DropDefault,
@@ -150,6 +152,9 @@ _TABLE_OBJECTS = frozenset({"OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"})
 # A foreign table has no local rows: nothing is scanned, rewritten or validated, so of its
 # actions only a dropped column still matters beyond the lock (the old version's queries).
 _FOREIGN_TABLE_TYPED = frozenset({"AT_DropColumn"})
+_PARTITION_ACTIONS = frozenset(
+    {"AT_AttachPartition", "AT_DetachPartition", "AT_DetachPartitionFinalize"}
+)
 
 
 def constraint_kind(contype: str) -> ConstraintKind | None:
@@ -279,8 +284,17 @@ def create_table(context: Context, statement: Node) -> list[Operation]:
         columns=tuple(columns),
         constraints=tuple(constraints),
         if_not_exists=statement.get("if_not_exists", False),
+        partitioned="partspec" in statement,
+        partition_of=_partition_parent(statement),
     )
     return [table]
+
+
+def _partition_parent(statement: Node) -> Name | None:
+    if "partbound" not in statement:
+        return None
+    parents = statement.get("inhRelations", ())
+    return range_var_name(parents[0]["RangeVar"]) if parents else None
 
 
 class _AlterTable:
@@ -330,11 +344,22 @@ class _AlterTable:
     def operation(self, index: int, objtype: str) -> Operation:
         command = self.commands[index]
         subtype = command["subtype"]
+        if subtype in _PARTITION_ACTIONS and objtype in (*_TABLE_OBJECTS, "OBJECT_INDEX"):
+            return self._partition(index, subtype, command, objtype)
         foreign = objtype == "OBJECT_FOREIGN_TABLE"
         if objtype in _TABLE_OBJECTS and (not foreign or subtype in _FOREIGN_TABLE_TYPED):
             return self._table_action(index, command)
         label = f"ALTER {kind_name(objtype).upper()} {_LABELS.get(subtype, subtype)}"
         return self._other(index, subtype, label, command)
+
+    def _partition(self, index: int, subtype: str, command: Node, objtype: str) -> Operation:
+        partition = command["def"]["PartitionCmd"]
+        name = range_var_name(partition["name"])
+        located = (self.context.statement, self.location(index), self.table)
+        if subtype == "AT_AttachPartition":
+            return AttachPartition(*located, name, index=objtype == "OBJECT_INDEX")
+        finalize = subtype == "AT_DetachPartitionFinalize"
+        return DetachPartition(*located, name, partition.get("concurrent", False), finalize)
 
     def _other(self, index: int, subtype: str, label: str, command: Node) -> OtherAlterTable:
         lock = _LOCKS.get(subtype, ACCESS_EXCLUSIVE)

@@ -12,13 +12,15 @@ statement the grammar rejects becomes `SyntaxErrorOp`, located at the error.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from bgmigrate.parse.libpg_query import ParseError, parse_json
 from bgmigrate.parse.operations import (
     AddDomainConstraint,
     AlterEnum,
     AlterEnumAction,
+    CallFunction,
     CreateIndex,
     CreateObject,
     CreateTable,
@@ -62,7 +64,10 @@ from bgmigrate.parse.pg_tables import (
 from bgmigrate.parse.statement_text import StatementText
 from bgmigrate.source.unit import Statement
 
-__all__ = ["parse_statement"]
+if TYPE_CHECKING:
+    from bgmigrate.parse.plpgsql import EmbeddedStatement
+
+__all__ = ["parse_function_body", "parse_statement"]
 
 Mapper = Callable[[Context, Node], list[Operation]]
 
@@ -95,9 +100,10 @@ _TABLE_SCOPED = frozenset(
 )
 
 
-def parse_statement(statement: Statement) -> list[Operation]:
-    """The operations of one statement, in the order it performs them."""
-    text = StatementText(statement)
+def parse_statement(statement: Statement, *, verbatim: bool = True) -> list[Operation]:
+    """The operations of one statement, in the order it performs them. `verbatim` False when
+    the statement's text is not the file's (see `StatementText`)."""
+    text = StatementText(statement, verbatim=verbatim)
     try:
         tree = json.loads(parse_json(statement.sql))
     except ParseError as error:
@@ -211,6 +217,7 @@ def _create_index(context: Context, statement: Node) -> list[Operation]:
         if_not_exists=statement.get("if_not_exists", False),
         where_sql=where,
         method=statement.get("accessMethod", "btree"),
+        only=not relation.get("inh", False),
     )
     return [index]
 
@@ -228,8 +235,11 @@ def _reindex(context: Context, statement: Node) -> list[Operation]:
 def _drop(context: Context, statement: Node) -> list[Operation]:
     remove = statement["removeType"]
     objects = statement.get("objects", ())
+    table = None
     if remove in _TABLE_SCOPED:
-        names = tuple(Name(strings(node["List"]["items"])[-1]) for node in objects)
+        paths = [strings(node["List"]["items"]) for node in objects]
+        names = tuple(Name(path[-1]) for path in paths)
+        table = qualified_name(paths[0][:-1]) if paths and len(paths[0]) > 1 else None
     else:
         names = tuple(object_name(node) for node in objects)
     cascade = statement.get("behavior") == "DROP_CASCADE"
@@ -240,7 +250,7 @@ def _drop(context: Context, statement: Node) -> list[Operation]:
     if remove == "OBJECT_INDEX":
         concurrently = statement.get("concurrent", False)
         return [DropIndex(*located, names, concurrently, if_exists, cascade)]
-    return [DropObject(*located, kind_name(remove), names, cascade)]
+    return [DropObject(*located, kind_name(remove), names, cascade, table)]
 
 
 def _rename(context: Context, statement: Node) -> list[Operation]:
@@ -343,7 +353,29 @@ def _select(context: Context, statement: Node) -> list[Operation]:
     if "intoClause" in statement:
         table = range_var_name(statement["intoClause"]["rel"])
         return [CreateTable(context.statement, context.whole, table, as_select=True)]
-    return _set_config(context, statement) or _unknown(context, "SelectStmt", statement)
+    known = _set_config(context, statement)
+    if known is not None:
+        return known
+    return _unknown(context, "SelectStmt", statement) + _called(context, statement)
+
+
+def _do(context: Context, statement: Node) -> list[Operation]:
+    """A DO block: the operations of the statements it runs, each at its own place."""
+    from bgmigrate.parse.plpgsql import do_block_statements
+
+    operations = _embedded_operations(do_block_statements(context, statement) or ())
+    return operations or _unknown(context, "DoStmt", statement)
+
+
+def _embedded_operations(embedded: Iterable[EmbeddedStatement]) -> list[Operation]:
+    operations: list[Operation] = []
+    for inner in embedded:
+        operations.extend(
+            op
+            for op in parse_statement(inner.statement, verbatim=inner.verbatim)
+            if not isinstance(op, SyntaxErrorOp)  # dynamic SQL filled with placeholders
+        )
+    return operations
 
 
 # -- types, settings, transactions ----------------------------------------------------------
@@ -421,6 +453,42 @@ def _create_function(context: Context, statement: Node) -> list[Operation]:
     return [CreateObject(context.statement, context.whole, kind, name)]
 
 
+def parse_function_body(created: CreateObject) -> list[Operation]:
+    """The operations the PL/pgSQL body of a function `created` runs when it is called
+    (parsed on demand: only a function the same migration calls needs it)."""
+    from bgmigrate.parse.plpgsql import function_body_statements
+
+    statement = created.statement
+    text = StatementText(statement)
+    for raw in json.loads(parse_json(statement.sql)).get("stmts", ()):
+        node_type, fields = unwrap(raw["stmt"])
+        if (
+            node_type == "CreateFunctionStmt"
+            and qualified_name(strings(fields["funcname"])) == created.name
+        ):
+            embedded = function_body_statements(Context(text, created.location), fields)
+            return _embedded_operations(embedded or ())
+    return []
+
+
+def _call(context: Context, statement: Node) -> list[Operation]:
+    name = qualified_name(strings(statement["funccall"]["funcname"]))
+    return [CallFunction(context.statement, context.whole, name)]
+
+
+def _called(context: Context, statement: Node) -> list[Operation]:
+    """The functions a SELECT calls at the top of its select list (`SELECT f(…) FROM …`)."""
+    calls = (
+        target["ResTarget"].get("val", {}).get("FuncCall")
+        for target in statement.get("targetList", ())
+    )
+    return [
+        CallFunction(context.statement, context.whole, qualified_name(strings(call["funcname"])))
+        for call in calls
+        if call is not None
+    ]
+
+
 def _define(context: Context, statement: Node) -> list[Operation]:
     name = qualified_name(strings(statement.get("defnames")))
     return [CreateObject(context.statement, context.whole, kind_name(statement["kind"]), name)]
@@ -455,6 +523,8 @@ _MAPPERS: dict[str, Mapper] = {
     "UpdateStmt": _update_or_delete("update"),
     "DeleteStmt": _update_or_delete("delete"),
     "InsertStmt": _insert,
+    "DoStmt": _do,
+    "CallStmt": _call,
     "AlterEnumStmt": _alter_enum,
     "AlterDomainStmt": _alter_domain,
     "VariableSetStmt": _set,

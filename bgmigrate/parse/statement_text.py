@@ -41,10 +41,12 @@ class StatementText:
     # access (Python < 3.12), which costs more than parsing a short statement.
     __slots__ = ("_byte_to_char", "_is_file_text", "_lines", "_tokens", "sql", "statement")
 
-    def __init__(self, statement: Statement) -> None:
+    def __init__(self, statement: Statement, *, verbatim: bool = True) -> None:
+        """`verbatim` False: the text is not written in the file as it is (dynamic SQL that a
+        DO block runs), so every span of it is reported at the statement's location."""
         self.statement = statement
         self.sql = statement.sql
-        self._is_file_text = not statement.path.endswith(_RENDERED_FROM)
+        self._is_file_text = verbatim and not statement.path.endswith(_RENDERED_FROM)
         self._byte_to_char: list[int] | None = None
         self._tokens: tuple[list[int], list[int], list[str]] | None = None
         self._lines: LineIndex | None = None

@@ -108,6 +108,7 @@ reported.""",
 For a new column, add it without the inline CHECK first, then do the two steps above.""",
     visits=(AddConstraint, AddColumn),
     check=check,
+    lengthens_lock=True,
     flagged=(
         Example(
             sql="SET lock_timeout = '2s';\n"

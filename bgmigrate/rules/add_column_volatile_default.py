@@ -70,6 +70,7 @@ UPDATE users SET public_id = gen_random_uuid()
 steps (add `--not-null` to finish with a NOT NULL constraint).""",
     visits=(AddColumn,),
     check=check,
+    lengthens_lock=True,
     plan_command='bgmigrate plan add-column TABLE.COLUMN TYPE --backfill "EXPR"',
     flagged=(
         Example(

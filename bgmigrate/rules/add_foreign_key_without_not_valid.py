@@ -70,8 +70,8 @@ def _inline(op: AddColumn, constraint: InlineConstraint) -> Violation:
             f"Adding {op.table}.{column} with an inline REFERENCES "
             f"{_target(parent, constraint.referenced_columns)} locks {parent} against "
             f"{_BLOCKED} (SHARE ROW EXCLUSIVE) and {op.table} against all reads and writes "
-            "(ACCESS EXCLUSIVE), and an inline REFERENCES cannot be NOT VALID: with a non-NULL "
-            "DEFAULT, every existing row is checked while both locks are held."
+            f"(ACCESS EXCLUSIVE), and an inline REFERENCES cannot be NOT VALID: "
+            f"{_checked(op, parent)}"
         ),
         safe_alternative=lines(
             _plan(op.table, (column,), parent, constraint.referenced_columns),
@@ -80,6 +80,21 @@ def _inline(op: AddColumn, constraint: InlineConstraint) -> Violation:
             plain_add_column(op),
             not_valid_then_validate(op.table, name, add),
         ),
+    )
+
+
+def _checked(op: AddColumn, parent: Name) -> str:
+    """What the inline foreign key checks: every existing row when the column gets a value,
+    nothing when it is NULL everywhere (then only the locks' wait matters)."""
+    default = op.column.default
+    if default is not None and default.sql.strip().upper() != "NULL":
+        return (
+            f"with DEFAULT {default.sql}, every existing row is checked while both locks are held."
+        )
+    return (
+        f"{op.column.name} is NULL in every existing row, so nothing is checked, but while "
+        f"the statement waits for both locks, every query on {op.table} and every write to "
+        f"{parent} queues behind it."
     )
 
 
@@ -135,6 +150,7 @@ continue. Foreign keys on tables created in the same migration are not reported 
 `bgmigrate plan add-foreign-key orders.user_id users.id` writes both migrations.""",
     visits=(AddConstraint, AddColumn),
     check=check,
+    lengthens_lock=True,
     plan_command="bgmigrate plan add-foreign-key TABLE.COLUMN REF_TABLE.COLUMN",
     flagged=(
         Example(

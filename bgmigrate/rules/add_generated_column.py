@@ -112,6 +112,7 @@ up to date by a trigger and backfilled in batches, or, on PostgreSQL 18, a VIRTU
 column.""",
     visits=(AddColumn,),
     check=check,
+    lengthens_lock=True,
     flagged=(
         Example(
             sql="SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN number bigserial;",

@@ -26,7 +26,7 @@ def check(op: AddColumn, ctx: Context) -> Iterator[Violation]:
         message=(
             f"Adding {target} as NOT NULL without a DEFAULT fails on a table that has rows "
             f"(NotNullViolation), and where it succeeds it breaks the version still running "
-            f"(blue): its INSERTs into {op.table} do not name {column.name} and are rejected."
+            f"(blue): its INSERTs into {op.table} that do not name {column.name} are rejected."
         ),
         safe_alternative=(
             f"Add it nullable (`ALTER TABLE {table} ADD COLUMN {name} {type_sql};`), "

@@ -130,6 +130,7 @@ For a PRIMARY KEY, make its columns NOT NULL first (`bgmigrate plan set-not-null
 `bgmigrate plan add-unique users.email` writes these migrations.""",
     visits=(AddConstraint, AddColumn),
     check=check,
+    lengthens_lock=True,
     plan_command="bgmigrate plan add-unique TABLE.COLUMN",
     flagged=(
         Example(

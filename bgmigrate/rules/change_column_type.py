@@ -45,6 +45,12 @@ def _rewrite_reason(op: AlterColumnType, old: TypeName | None) -> str | None:
             "analyse USING expressions, and one that computes a value rewrites the table; "
             f"assume it does. {rewrite}"
         )
+    if old is None and op.table.computed:
+        return (
+            f"The table of {target} is the format() argument {op.table.name[1:-1]}, which "
+            "bgmigrate cannot read, so the column's current type is unknown and changing it to "
+            f"{op.new_type} cannot be shown to be binary-coercible; assume a rewrite. {rewrite}"
+        )
     if old is None:
         return (
             f"The current type of {target} is unknown (no earlier CREATE TABLE or ADD COLUMN in "

@@ -10,9 +10,9 @@ from bgmigrate.check.finding import Category, Severity
 from bgmigrate.check.rule import Example, Rule, Violation
 from bgmigrate.parse.operations import (
     CreateIndex,
+    DetachPartition,
     DropIndex,
     Operation,
-    OtherAlterTable,
     Reindex,
 )
 from bgmigrate.rules.recipes import lines
@@ -23,9 +23,23 @@ _CHAINS = re.compile(r"(?is)(?:commit|end|rollback|abort)\b.*\band\s+chain\b")
 
 
 def check(op: Operation, ctx: Context) -> Iterator[Violation]:
-    if not _is_concurrent(op) or ctx.statement is None or not ctx.statement.in_transaction:
+    if not _is_concurrent(op) or ctx.statement is None:
         return
     refused = _refused_form(op)
+    if op.statement is not ctx.statement:
+        # Run by a DO block or a function: their statements always run in a transaction.
+        yield Violation(
+            message=(
+                "This statement runs inside a DO block or function, where PostgreSQL refuses "
+                "it (ERROR: "
+                f"{refused} cannot be executed from a function): the migration fails at "
+                "run time."
+            ),
+            safe_alternative=lines(_own_migration(ctx), f"{op.statement.sql.strip()};"),
+        )
+        return
+    if not ctx.statement.in_transaction:
+        return
     yield Violation(
         message=(
             f"This statement runs in {_transaction_origin(ctx)}, where PostgreSQL refuses it "
@@ -37,10 +51,7 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
 
 
 def _is_concurrent(op: Operation) -> bool:
-    if isinstance(op, OtherAlterTable):
-        # The front end tells a concurrent detach by the weaker lock it takes.
-        return op.action == "DETACH PARTITION" and op.lock == "SHARE UPDATE EXCLUSIVE"
-    return isinstance(op, (CreateIndex, DropIndex, Reindex)) and op.concurrently
+    return isinstance(op, (CreateIndex, DropIndex, Reindex, DetachPartition)) and op.concurrently
 
 
 def _refused_form(op: Operation) -> str:
@@ -140,9 +151,15 @@ with op.get_context().autocommit_block():
 
 If the build fails midway it leaves an INVALID index: drop it (`DROP INDEX CONCURRENTLY
 users_email_idx;`) and run the migration again.""",
-    visits=(CreateIndex, DropIndex, Reindex, OtherAlterTable),
+    visits=(CreateIndex, DropIndex, Reindex, DetachPartition),
     check=check,
     flagged=(
+        Example(
+            sql="DO $$\nBEGIN\n  CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n"
+            "END $$;",
+            line=3,
+            note="A DO block runs its statements in a transaction of its own, even in autocommit.",
+        ),
         Example(
             sql="BEGIN;\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\nCOMMIT;",
             line=2,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from bgmigrate.check.context import Context
 from bgmigrate.check.finding import Category, Severity
 from bgmigrate.check.rule import Example, Rule, Violation
-from bgmigrate.parse.operations import DropColumn
+from bgmigrate.parse.operations import AddColumn, DropColumn
 from bgmigrate.source.unit import Phase
 
 
@@ -15,6 +15,24 @@ def check(op: DropColumn, ctx: Context) -> Iterator[Violation]:
     if ctx.phase is Phase.CONTRACT or ctx.is_new_table(op.table):
         return
     target = f"{op.table}.{op.column}"
+    added_back = _added_back(op, ctx)
+    if added_back is not None:
+        retyped = f" as {added_back.column.type}" if added_back.column.type else ""
+        yield Violation(
+            message=(
+                f"Dropping {target} and adding it back{retyped} (line "
+                f"{added_back.location.line}) in this {ctx.phase.value} unit erases every value "
+                f"of {op.column}: the version still running (blue) finds its column empty, and "
+                "its writes fail if they do not fit the new definition."
+            ),
+            safe_alternative=(
+                f"To change {target}'s type, keep the data: `bgmigrate plan retype {target} "
+                "NEW_TYPE` adds a new column kept in sync, backfills it and swaps them; to "
+                "discard the values on purpose, do it in a unit tagged "
+                "`-- bgmigrate: phase=contract`."
+            ),
+        )
+        return
     yield Violation(
         message=(
             f"Dropping {target} in this {ctx.phase.value} unit breaks the version still running (blue): its SELECTs, "
@@ -26,6 +44,21 @@ def check(op: DropColumn, ctx: Context) -> Iterator[Violation]:
             f"retired: `bgmigrate plan drop {target}`."
         ),
     )
+
+
+def _added_back(op: DropColumn, ctx: Context) -> AddColumn | None:
+    """The ADD COLUMN of the same name that follows the drop in the unit, if there is one."""
+    here = next((i for i, other in enumerate(ctx.operations) if other is op), None)
+    if here is None:
+        return None
+    for later in ctx.operations[here + 1 :]:
+        if (
+            isinstance(later, AddColumn)
+            and later.table.key == op.table.key
+            and later.column.name == op.column
+        ):
+            return later
+    return None
 
 
 RULE = Rule(
@@ -57,6 +90,13 @@ yourself rather than with `CASCADE`. `bgmigrate plan drop users.legacy_flag` wri
     check=check,
     plan_command="bgmigrate plan drop TABLE.COLUMN",
     flagged=(
+        Example(
+            sql="SET lock_timeout = '2s';\n"
+            'ALTER TABLE "UserOAuth" DROP COLUMN "refreshToken",\n'
+            '  ADD COLUMN "refreshToken" bytea;',
+            line=2,
+            note="A type change by drop and add keeps the name and loses every value.",
+        ),
         Example(
             sql="SET lock_timeout = '2s';\nALTER TABLE users DROP COLUMN legacy_flag;",
             before="CREATE TABLE users (id bigint PRIMARY KEY, legacy_flag boolean);",

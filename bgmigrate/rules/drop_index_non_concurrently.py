@@ -18,10 +18,14 @@ def check(op: DropIndex, ctx: Context) -> Iterator[Violation]:
     if not existing:
         return
     guard = "IF EXISTS " if op.if_exists else ""
+    tables = {ctx.index_table(name) for name in existing}
+    known = next(iter(tables)) if len(tables) == 1 else None
+    table = f"its table, {known}" if known is not None else "the index's table"
+    those = str(known) if known is not None else "that table"
     yield Violation(
         message=(
-            f"DROP INDEX {', '.join(map(str, existing))} takes an ACCESS EXCLUSIVE lock on the "
-            "index's table: all reads and writes to that table, from both app versions, are "
+            f"DROP INDEX {', '.join(map(str, existing))} takes an ACCESS EXCLUSIVE lock on "
+            f"{table}: all reads and writes to {those}, from both app versions, are "
             "blocked while it waits for running queries to finish and while the index is removed."
         ),
         safe_alternative=lines(

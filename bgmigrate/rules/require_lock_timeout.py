@@ -21,7 +21,7 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
     if not locks or not ctx.first_time(NAME):
         return
     lock = locks[0]
-    table = _locked(op, lock)
+    table = _locked(op, lock, ctx)
     yield Violation(
         message=(
             f"This statement needs {_article(lock)} {lock.mode.value} lock on {table} and no "
@@ -34,12 +34,16 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
     )
 
 
-def _locked(op: Operation, lock: TableLock) -> str:
-    """The locked table, in words: DROP INDEX and REINDEX INDEX name the index, not its table."""
+def _locked(op: Operation, lock: TableLock, ctx: Context) -> str:
+    """The locked table, in words: DROP INDEX and REINDEX INDEX name the index, not its table
+    (which the run knows when it created the index)."""
     names_index = isinstance(op, DropIndex) or (
         isinstance(op, Reindex) and op.target_kind == "index"
     )
-    return f"the table of index {lock.table}" if names_index else str(lock.table)
+    if not names_index:
+        return str(lock.table)
+    table = ctx.index_table(lock.table)
+    return f"the table of index {lock.table}" if table is None else str(table)
 
 
 def _article(lock: TableLock) -> str:

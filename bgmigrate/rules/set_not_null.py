@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from bgmigrate.check.context import Context
 from bgmigrate.check.finding import Category, Severity
 from bgmigrate.check.rule import Example, Rule, Violation
-from bgmigrate.parse.operations import SetNotNull
+from bgmigrate.parse.operations import SetDefault, SetNotNull
 from bgmigrate.rules.recipes import constraint_name, identifier, qualified
 
 # PostgreSQL 12 taught SET NOT NULL to skip its scan when a valid CHECK constraint implies it.
@@ -37,11 +37,50 @@ def check(op: SetNotNull, ctx: Context) -> Iterator[Violation]:
         message = (
             f"SET NOT NULL on {target} scans all of {op.table} under an ACCESS EXCLUSIVE lock: "
             f"the version still running (blue) cannot read or write {op.table} during the "
-            "scan, and the old version's writes of NULL fail afterwards. No validated "
+            f"scan, and afterwards {_failing_writes(op, ctx)}. No validated "
             f"CHECK ({op.column} IS NOT NULL) precedes it in this run."
         )
         safe = _check_recipe(op)
     yield Violation(message=message, safe_alternative=safe)
+
+
+def _failing_writes(op: SetNotNull, ctx: Context) -> str:
+    """Which of the old version's writes fail once the column is NOT NULL: with a DEFAULT,
+    only explicit NULLs; without one, also the INSERTs that leave the column out."""
+    default = _default_set_with(op, ctx) or ctx.column_default(op.table, op.column)
+    if default:
+        return (
+            f"only its writes of an explicit NULL to {op.column} fail (INSERTs that leave it "
+            f"out get its DEFAULT {default})"
+        )
+    if default == "":
+        return f"its writes of NULL to {op.column} fail, and so do its INSERTs that leave it out"
+    return (
+        f"its writes of NULL to {op.column} fail, and so do its INSERTs that leave it out "
+        "unless the column has a DEFAULT"
+    )
+
+
+def _default_set_with(op: SetNotNull, ctx: Context) -> str | None:
+    """The DEFAULT a later action of the same statement, or a later statement of the same
+    transaction, gives the column: nobody sees the column NOT NULL without it."""
+    here = next((i for i, other in enumerate(ctx.operations) if other is op), None)
+    if here is None:
+        return None
+    for later in ctx.operations[here + 1 :]:
+        together = later.statement is op.statement or (
+            op.statement.transaction is not None
+            and later.statement.transaction == op.statement.transaction
+        )
+        if not together:
+            return None
+        if (
+            isinstance(later, SetDefault)
+            and later.table.key == op.table.key
+            and later.column == op.column
+        ):
+            return None if later.default.sql.strip().upper() == "NULL" else later.default.sql
+    return None
 
 
 def _check_recipe(op: SetNotNull) -> str:

@@ -100,6 +100,7 @@ the same migration are empty and used by nobody: they are not reported.""",
   trigger and switch over, or schedule a maintenance window.""",
     visits=(TableRewrite,),
     check=check,
+    lengthens_lock=True,
     flagged=(
         Example(
             sql="SET lock_timeout = '2s';\nVACUUM FULL users;",

@@ -4,26 +4,43 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 from bgmigrate.source.errors import SourceError
 
-__all__ = ["changed_since"]
+__all__ = ["Changes", "changed_since"]
 
 
-def changed_since(ref: str, cwd: Path) -> set[Path]:
-    """Files added or changed since `ref`: committed, staged, unstaged, and untracked ones
-    (resolved absolute paths). A ref git does not know is an error naming it."""
+class Changes(NamedTuple):
+    """Files a change touches, as resolved absolute paths."""
+
+    changed: set[Path]
+    """Added or changed: the files whose findings are reported."""
+    added: set[Path]
+    """Added (or untracked): migrations that deploy together, as one change."""
+
+
+def changed_since(ref: str, cwd: Path) -> Changes:
+    """Files added or changed since `ref`: committed, staged, unstaged, and untracked ones.
+    A ref git does not know is an error naming it."""
     not_a_repo = f"--since needs a git repository; {cwd} is not in one"
     top = _git(["rev-parse", "--show-toplevel"], cwd, what=not_a_repo).strip()
     unknown = f"--since: git does not know the ref {ref!r} (fetch it first in CI: a shallow "
     unknown += "clone lacks the base branch)"
     _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd, what=unknown)
-    changed = _git(["diff", "--name-only", "--diff-filter=ACMR", ref, "--"], cwd)
+    status = _git(["diff", "--name-status", "--diff-filter=ACMR", ref, "--"], cwd)
     untracked = _git(["ls-files", "--others", "--exclude-standard", "--full-name"], cwd)
     root = Path(top)
-    return {
-        (root / name).resolve() for name in (*changed.splitlines(), *untracked.splitlines()) if name
-    }
+    changed: set[Path] = set()
+    added: set[Path] = set()
+    for line in status.splitlines():
+        letter, *names = line.split("\t")
+        path = (root / names[-1]).resolve()  # a rename or copy lists the new name last
+        changed.add(path)
+        if letter.startswith("A"):
+            added.add(path)
+    new = {(root / name).resolve() for name in untracked.splitlines() if name}
+    return Changes(changed | new, added | new)
 
 
 def _git(args: list[str], cwd: Path, *, what: str | None = None) -> str:

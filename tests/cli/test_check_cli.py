@@ -195,6 +195,42 @@ def test_since_reports_only_changed_files_but_reads_earlier_ones(project: Path) 
     assert len(report["units"]) == 3
 
 
+def test_since_checks_the_added_migrations_as_one_change(project: Path) -> None:
+    write(project / "migrations/1_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n")
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", ".")
+    _git(project, "commit", "-q", "-m", "base")
+    _git(project, "checkout", "-q", "-b", "feature")
+    # The branch adds a table in one migration (committed) and indexes, retypes and
+    # constrains it in the next (untracked): both deploy together, the table is empty.
+    write(
+        project / "migrations/2_orders.sql",
+        "SET lock_timeout = '2s';\n"
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id int, note text);\n",
+    )
+    _git(project, "add", ".")
+    _git(project, "commit", "-q", "-m", "orders")
+    write(
+        project / "migrations/3_orders_more.sql",
+        "SET lock_timeout = '2s';\n"
+        "CREATE INDEX orders_user_idx ON orders (user_id);\n"
+        "ALTER TABLE orders ALTER COLUMN user_id TYPE bigint;\n"
+        "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users;\n"
+        "CREATE INDEX users_id_idx ON users (id);\n",
+    )
+    result = run(["check", "migrations", "--since", "main", "--format", "json"], project)
+    report = json.loads(result.output)
+    assert [(f["path"], f["line"], f["rule"]) for f in report["findings"]] == [
+        # An index on the table that existed before the change still counts.
+        ("migrations/3_orders_more.sql", 6, "create-index-non-concurrently"),
+    ]
+    # Without --since each file is a deploy of its own: the table already exists.
+    result = run(["check", "migrations/3_orders_more.sql", "migrations/2_orders.sql"], project)
+    assert "create-index-non-concurrently" in result.output
+    assert "change-column-type" in result.output
+
+
 def test_since_with_an_unknown_ref_exits_two(project: Path) -> None:
     write(project / "m.sql", SAFE)
     _git(project, "init", "-q", "-b", "main")

@@ -73,3 +73,40 @@ def test_an_add_pairs_with_a_dropped_column_not_yet_reported() -> None:
         (5, "bgmigrate plan rename users.email contact"),
         (6, "bgmigrate plan rename users.name display_name"),
     ]
+
+
+def test_a_column_dropped_and_added_back_under_its_name_is_no_rename() -> None:
+    # A type change written as drop and add: the new `name` is not a rename of `name`, and
+    # `nickname`, added alongside, is not one either.
+    sql = (
+        "-- bgmigrate: phase=contract\n"
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE users DROP COLUMN name;\n"
+        "ALTER TABLE users ADD COLUMN nickname text;\n"
+        "ALTER TABLE users ADD COLUMN name text;"
+    )
+    assert _unsuppressed(sql) == []
+
+
+def test_with_several_candidates_only_the_closest_name_is_paired() -> None:
+    sql = (
+        "-- bgmigrate: phase=contract\n"
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE users ADD COLUMN contact text;\n"
+        "ALTER TABLE users ADD COLUMN email_address text;\n"
+        "ALTER TABLE users DROP COLUMN email;"
+    )
+    [finding] = [f for f in check_sql(sql, before=USERS).findings if not f.suppressed]
+    assert (finding.rule, finding.location.line) == ("possible-rename", 5)
+    assert finding.message.startswith("This unit drops users.email and adds users.email_address")
+
+
+def test_equally_close_candidates_give_no_verdict() -> None:
+    sql = (
+        "-- bgmigrate: phase=contract\n"
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE users ADD COLUMN pqr text;\n"
+        "ALTER TABLE users ADD COLUMN xyz text;\n"
+        "ALTER TABLE users DROP COLUMN name;"
+    )
+    assert _unsuppressed(sql) == []

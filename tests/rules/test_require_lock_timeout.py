@@ -63,3 +63,37 @@ def test_foreign_key_of_a_new_table_locks_the_existing_table_it_references() -> 
     )
     [finding] = _findings(sql)
     assert "SHARE ROW EXCLUSIVE lock on orders" in finding.message
+
+
+def test_drop_index_names_the_table_when_the_run_created_the_index() -> None:
+    [drop, timeout] = check_sql(
+        "DROP INDEX users_email_idx;",
+        before="CREATE TABLE users (id bigint PRIMARY KEY, email text);\n"
+        "CREATE INDEX users_email_idx ON users (email);",
+    ).findings
+    assert (timeout.rule, drop.rule) == ("require-lock-timeout", "drop-index-non-concurrently")
+    assert timeout.message.startswith(
+        "This statement needs an ACCESS EXCLUSIVE lock on users and no lock_timeout is set"
+    )
+    assert drop.message.startswith(
+        "DROP INDEX users_email_idx takes an ACCESS EXCLUSIVE lock on its table, users: all "
+        "reads and writes to users, from both app versions"
+    )
+
+
+def test_lands_on_the_first_statement_of_the_complete_lock_model() -> None:
+    cases = {
+        "DROP TRIGGER users_audit ON users;": "an ACCESS EXCLUSIVE lock on users",
+        "ALTER TABLE users DISABLE TRIGGER users_audit;": "a SHARE ROW EXCLUSIVE lock on users",
+        "ALTER TABLE users REPLICA IDENTITY FULL;": "an ACCESS EXCLUSIVE lock on users",
+        "ALTER INDEX events_idx ATTACH PARTITION events_2024_idx;": (
+            "an ACCESS EXCLUSIVE lock on events_2024_idx"
+        ),
+        "ALTER TABLE users RENAME CONSTRAINT a TO b;": "an ACCESS EXCLUSIVE lock on users",
+    }
+    for statement, lock in cases.items():
+        first = "CREATE TABLE notes (id bigint PRIMARY KEY);\nCOMMENT ON TABLE notes IS 'n';\n"
+        sql = first + statement
+        [finding] = [f for f in check_sql(sql).findings if f.rule == "require-lock-timeout"]
+        assert finding.location.line == 3, statement
+        assert finding.message.startswith(f"This statement needs {lock} and no"), statement
