@@ -1,0 +1,56 @@
+"""Every command reports a bad command, option or argument the same way: one line, exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bgmigrate import __version__
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bgmigrate", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_version_prints_the_package_version() -> None:
+    result = _cli("--version")
+    expected = (0, f"bgmigrate {__version__}\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == expected
+
+
+def test_the_version_has_one_source() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    source = pyproject["tool"]["setuptools"]["dynamic"]["version"]
+    assert source == {"attr": "bgmigrate.__version__"}
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        # The wall as the user hit it: three lines of usage instead of the nearest command.
+        (["plan", "renmae", "users.email", "x"], "Did you mean 'rename'?"),
+        (["chek", "migrations"], "Did you mean 'check'?"),
+        (["rules", "--format", "xml"], "'text', 'json'"),
+        (["plan", "rename", "users.email"], "Missing argument 'new_name'"),
+        (["status", "--bogus"], "No such option: --bogus"),
+        (["--bogus"], "No such option: --bogus"),
+    ],
+)
+def test_a_bad_command_option_or_argument_is_one_line_naming_the_choice(
+    args: list[str], named: str
+) -> None:
+    result = _cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("bgmigrate: error: ")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert named in result.stderr
+    assert "--help` lists the choices" in result.stderr
