@@ -54,3 +54,26 @@ def test_a_bad_command_option_or_argument_is_one_line_naming_the_choice(
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert named in result.stderr
     assert "--help` lists the choices" in result.stderr
+
+
+
+def _command_paths() -> list[list[str]]:
+    from typer.main import get_command
+
+    from bgmigrate.cli.app import app
+    from bgmigrate.cli.execute import app as execute_app
+    from bgmigrate.cli.plan import app as plan_app
+
+    plan = get_command(plan_app).commands  # type: ignore[attr-defined]
+    executing = [info.name or info.callback.__name__ for info in execute_app.registered_commands]
+    top = get_command(app).commands  # type: ignore[attr-defined]
+    return [[name] for name in [*top, *executing]] + [["plan", name] for name in plan]
+
+
+def test_every_command_help_has_an_example_of_itself() -> None:
+    paths = _command_paths()
+    assert ["plan", "rename"] in paths and ["apply"] in paths and ["check"] in paths
+    for path in paths:
+        result = _cli(*path, "--help")
+        assert result.returncode == 0, path
+        assert f"  bgmigrate {' '.join(path)} " in result.stdout, path
