@@ -56,7 +56,6 @@ def test_a_bad_command_option_or_argument_is_one_line_naming_the_choice(
     assert "--help` lists the choices" in result.stderr
 
 
-
 def _command_paths() -> list[list[str]]:
     from typer.main import get_command
 
