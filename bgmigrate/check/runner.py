@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from bgmigrate.check.engine import CheckSettings, SelectionError, check_units, select_rules
@@ -54,20 +54,30 @@ def run_check(options: CheckOptions) -> CheckResult:
             ignore=(*config.ignore, *options.ignore),
             severity={rule: Severity(level) for rule, level in config.severity.items()},
         )
-        units = _read_units(options, config, cwd)
-        report = _reported(options.since, cwd) if options.since else _everything
+        notes: list[str] = []
+        units = _read_units(options, config, cwd, notes)
+        report = _Reported(options.since, cwd) if options.since else _everything
         pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
         settings = CheckSettings(pg_version=pg_version, rules=rules, report=report)
-        return check_units(units, settings)
+        result = check_units(units, settings)
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
+    if isinstance(report, _Reported) and not report.any:
+        notes.append(
+            f"no migration changed since {options.since}: nothing to report "
+            f"({len(result.units)} read)"
+        )
+    result.notes.extend(notes)
+    return result
 
 
 def _everything(unit: Unit) -> bool:
     return True
 
 
-def _read_units(options: CheckOptions, config: Config, cwd: Path) -> Iterator[Unit]:
+def _read_units(
+    options: CheckOptions, config: Config, cwd: Path, notes: list[str]
+) -> Iterator[Unit]:
     """The units in migration order. Paths are resolved now, so that a bad one fails before
     anything is checked; files are read one at a time as the engine asks for them."""
     from bgmigrate.source import discover
@@ -80,10 +90,18 @@ def _read_units(options: CheckOptions, config: Config, cwd: Path) -> Iterator[Un
         if config.alembic_ini:
             alembic_projects.append(config.root / config.alembic_ini)
     else:
-        raise SourceError(
-            "nothing to check: give migration paths (`bgmigrate check migrations/`) or set "
-            "`paths` under [tool.bgmigrate] in pyproject.toml"
+        from bgmigrate.source.wellknown import find_well_known
+
+        found_here = find_well_known(cwd)
+        paths = [str(directory) for directory in found_here.directories]
+        alembic_projects.extend(found_here.alembic_inis)
+        chosen = ", ".join(_display(p, cwd) for p in (*found_here.alembic_inis, *map(Path, paths)))
+        notes.append(
+            f"checking {chosen} (found with no path given; name paths, or set `paths` under "
+            "[tool.bgmigrate], to choose)"
         )
+    alembic_projects.extend(_alembic_configs(paths))
+    paths = [p for p in paths if not _is_alembic_config(p)]
     found = discover([p for p in paths if p != STDIN])
     return _units(options, config, cwd, STDIN in paths, found, alembic_projects)
 
@@ -113,6 +131,26 @@ def _units(
             yield unit
 
 
+def _is_alembic_config(path: str) -> bool:
+    return path.endswith(".ini")
+
+
+def _alembic_configs(paths: list[str]) -> list[Path]:
+    """The `alembic.ini` files among the paths: each names an Alembic project to check."""
+    from bgmigrate.source.alembic.project import find_project
+
+    configs = [Path(p) for p in paths if _is_alembic_config(p)]
+    for config in configs:
+        if not config.is_file():
+            raise SourceError(f"{config} does not exist: check the path.")
+        if find_project(config) is None:
+            raise SourceError(
+                f"{config} names no Alembic revisions: its script_location (or "
+                "version_locations) must be a directory with a versions/ folder."
+            )
+    return configs
+
+
 def _absolute(path: str, cwd: Path) -> Path:
     candidate = Path(path)
     return candidate if candidate.is_absolute() else cwd / candidate
@@ -138,8 +176,17 @@ def _resolved(path: Path) -> Path:
     return path.resolve()
 
 
-def _reported(since: str, cwd: Path) -> Callable[[Unit], bool]:
-    from bgmigrate.source.git import changed_since
+class _Reported:
+    """`--since`: reports the units changed since the ref, and remembers whether any was."""
 
-    changed = changed_since(since, cwd)
-    return lambda unit: (cwd / unit.path).resolve() in changed
+    def __init__(self, since: str, cwd: Path) -> None:
+        from bgmigrate.source.git import changed_since
+
+        self.changed = changed_since(since, cwd)
+        self.cwd = cwd
+        self.any = False
+
+    def __call__(self, unit: Unit) -> bool:
+        reported = (self.cwd / unit.path).resolve() in self.changed
+        self.any = self.any or reported
+        return reported

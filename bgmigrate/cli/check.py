@@ -148,6 +148,8 @@ def run(argv: Sequence[str]) -> int:
         result = run_check(options)
     except CheckProblem as problem:
         fail(str(problem))
+    for note in result.notes:
+        sys.stderr.write(f"bgmigrate: {note}\n")
     color = sys.stdout.isatty() if arguments.color is None else arguments.color
     rendered = FORMATS[arguments.format](result, CATALOG, color=color)
     sys.stdout.write(rendered if rendered.endswith("\n") or not rendered else rendered + "\n")
