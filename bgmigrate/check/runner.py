@@ -103,6 +103,7 @@ def _read_units(
     alembic_projects.extend(_alembic_configs(paths))
     paths = [p for p in paths if not _is_alembic_config(p)]
     found = discover([p for p in paths if p != STDIN])
+    _fail_on_empty_directories(paths, found)
     return _units(options, config, cwd, STDIN in paths, found, alembic_projects)
 
 
@@ -129,6 +130,17 @@ def _units(
         for unit in alembic_units([*alembic_projects, *found.alembic_revisions]):
             unit.path = _display(Path(unit.path), cwd)
             yield unit
+
+
+def _fail_on_empty_directories(paths: list[str], found: Discovered) -> None:
+    """A CI gate pointed at the wrong directory must not pass on nothing."""
+    files = (*found.sql_files, *found.alembic_revisions)
+    for path in map(Path, paths):
+        if path.is_dir() and not any(file.is_relative_to(path) for file in files):
+            raise SourceError(
+                f"{path} holds no migrations (.sql files or Alembic revisions): check the "
+                "path (or the config's paths)."
+            )
 
 
 def _is_alembic_config(path: str) -> bool:

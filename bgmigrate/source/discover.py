@@ -47,12 +47,6 @@ def discover(paths: Sequence[str | Path]) -> Discovered:
         path = Path(given)
         if path.is_dir():
             found = _search_directory(path)
-            if not found:
-                # A CI gate pointed at the wrong directory must not pass on nothing.
-                raise SourceError(
-                    f"{path} holds no migrations (.sql files or Alembic revisions): check the "
-                    "path (or the config's paths)."
-                )
         elif path.is_file():
             found = [path]
             if not _is_sql_file(path) and not _is_revision_file(path):
