@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=list(FORMATS),
         default="text",
-        help="text (default), json, sarif, github or gitlab.",
+        help="text (default), json, sarif, github, gitlab, or markdown (a pull-request "
+        "comment or $GITHUB_STEP_SUMMARY).",
     )
     parser.add_argument(
         "--pg-version",
