@@ -25,6 +25,7 @@ KEYS = {
     "severity",
     "assume_in_transaction",
     "alembic_ini",
+    "lock_timeout_set_by_runner",
 }
 
 
@@ -43,6 +44,10 @@ class Config(Value):
     severity: dict[str, str] = field(default_factory=dict)
     assume_in_transaction: bool = False
     alembic_ini: str | None = None
+    lock_timeout_set_by_runner: bool | tuple[str, ...] = False
+    """The migration runner sets lock_timeout for every migration (true), or for those under
+    these paths (relative to the config's folder): a `SET lock_timeout` is then in force from
+    each file's first statement."""
     source: Path | None = None
     """The file the settings came from; relative paths in it are relative to its folder."""
 
@@ -121,6 +126,7 @@ def _parse(table: dict[str, Any], path: Path) -> Config:
         severity=dict(severity),
         assume_in_transaction=_bool(table, "assume_in_transaction", path),
         alembic_ini=table.get("alembic_ini"),
+        lock_timeout_set_by_runner=_bool_or_paths(table, "lock_timeout_set_by_runner", path),
         source=path,
     )
 
@@ -139,3 +145,12 @@ def _bool(table: dict[str, Any], key: str, path: Path) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{path}: {key!r} must be true or false")
     return value
+
+
+def _bool_or_paths(table: dict[str, Any], key: str, path: Path) -> bool | tuple[str, ...]:
+    value = table.get(key, False)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{path}: {key!r} must be true, false, or a list of paths")

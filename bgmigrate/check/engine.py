@@ -31,6 +31,14 @@ class CheckSettings(Value):
     """The active rules, already selected and with their severities overridden."""
     report: Callable[[Unit], bool] = field(default=lambda unit: True)
     """Units whose findings are reported; the others only give context (`--since`)."""
+    lock_timeout_set_by_runner: Callable[[Unit], bool] = field(default=lambda unit: False)
+    """Units whose runner sets lock_timeout before running them (the config's
+    `lock_timeout_set_by_runner`): they start with it in force."""
+
+
+def _unit_state(unit: Unit, settings: CheckSettings) -> UnitState:
+    # The runner's session setting is in force until the unit itself changes it.
+    return UnitState(lock_timeout_session=settings.lock_timeout_set_by_runner(unit))
 
 
 def select_rules(
@@ -75,7 +83,9 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
     checked: list[CheckedUnit] = []
     findings: list[Finding] = []
     for unit in units:
-        ctx = Context(unit=unit, pg_version=settings.pg_version, run=run, state=UnitState())
+        ctx = Context(
+            unit=unit, pg_version=settings.pg_version, run=run, state=_unit_state(unit, settings)
+        )
         unit_findings = [
             _finding(rule, Violation(p.message), unit, p.location, "")
             for p in unit.problems

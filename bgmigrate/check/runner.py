@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bgmigrate.check.engine import CheckSettings, SelectionError, check_units, select_rules
@@ -58,7 +58,12 @@ def run_check(options: CheckOptions) -> CheckResult:
         units = _read_units(options, config, cwd, notes)
         report = _Reported(options.since, cwd) if options.since else _everything
         pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
-        settings = CheckSettings(pg_version=pg_version, rules=rules, report=report)
+        settings = CheckSettings(
+            pg_version=pg_version,
+            rules=rules,
+            report=report,
+            lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
+        )
         result = check_units(units, settings)
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
@@ -73,6 +78,21 @@ def run_check(options: CheckOptions) -> CheckResult:
 
 def _everything(unit: Unit) -> bool:
     return True
+
+
+def _nothing(unit: Unit) -> bool:
+    return False
+
+
+def _runner_sets_lock_timeout(config: Config, cwd: Path) -> Callable[[Unit], bool]:
+    """The config's `lock_timeout_set_by_runner`: every unit, none, or those under its paths."""
+    declared = config.lock_timeout_set_by_runner
+    if isinstance(declared, bool):
+        return _everything if declared else _nothing
+    folders = [(config.root / folder).resolve() for folder in declared]
+    return lambda unit: any(
+        (cwd / unit.path).resolve().is_relative_to(folder) for folder in folders
+    )
 
 
 def _read_units(
