@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="SQL files, Alembic revisions or projects, directories; '-' reads SQL from stdin. "
-        "Default: `paths` from the config.",
+        help="SQL files, Alembic revisions or projects (alembic.ini), directories; '-' reads "
+        "SQL from stdin. Default: `paths` from the config, else the migrations found where "
+        "tools put them (alembic.ini, migrations/, db/migrations/ …).",
     )
     parser.add_argument(
         "--format",

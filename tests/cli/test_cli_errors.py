@@ -76,3 +76,12 @@ def test_every_command_help_has_an_example_of_itself() -> None:
         result = _cli(*path, "--help")
         assert result.returncode == 0, path
         assert f"  bgmigrate {' '.join(path)} " in result.stdout, path
+
+
+def test_every_command_has_an_example_in_the_docs() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    docs = "\n".join(
+        path.read_text(encoding="utf-8") for path in [repo / "README.md", *repo.glob("docs/*.md")]
+    )
+    for path in _command_paths():
+        assert f"bgmigrate {' '.join(path)} " in docs, path
