@@ -169,9 +169,11 @@ def _is_alembic_config(path: str) -> bool:
 
 def _alembic_configs(paths: list[str]) -> list[Path]:
     """The `alembic.ini` files among the paths: each names an Alembic project to check."""
+    configs = [Path(p) for p in paths if _is_alembic_config(p)]
+    if not configs:
+        return []  # the pre-commit path: no Alembic module imported
     from bgmigrate.source.alembic.project import find_project
 
-    configs = [Path(p) for p in paths if _is_alembic_config(p)]
     for config in configs:
         if not config.is_file():
             raise SourceError(f"{config} does not exist: check the path.")
