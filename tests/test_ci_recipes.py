@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from git_helpers import git
 
 REPO = Path(__file__).resolve().parent.parent
 CI_DOC = REPO / "docs/ci.md"
@@ -26,32 +27,21 @@ def _yaml_block(marker: str) -> dict:
     return yaml.safe_load(block)
 
 
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout
-
-
 def _pull_request(tmp_path: Path, change: dict[str, str]) -> Path:
     """A clone of a repository whose `main` holds one migration, on a branch adding `change`."""
     upstream = tmp_path / "upstream"
     (upstream / "migrations").mkdir(parents=True)
     (upstream / "migrations/0001_create.sql").write_text(CREATE, encoding="utf-8")
-    _git(upstream, "init", "-q", "-b", "main")
-    _git(upstream, "add", ".")
-    _git(upstream, "commit", "-q", "-m", "base")
+    git(upstream, "init", "-q", "-b", "main")
+    git(upstream, "add", ".")
+    git(upstream, "commit", "-q", "-m", "base")
     checkout = tmp_path / "checkout"
-    _git(tmp_path, "clone", "-q", str(upstream), str(checkout))
-    _git(checkout, "checkout", "-q", "-b", "feature")
+    git(tmp_path, "clone", "-q", str(upstream), str(checkout))
+    git(checkout, "checkout", "-q", "-b", "feature")
     for name, text in change.items():
         (checkout / name).write_text(text, encoding="utf-8")
-    _git(checkout, "add", ".")
-    _git(checkout, "commit", "-q", "--allow-empty", "-m", "change")
+    git(checkout, "add", ".")
+    git(checkout, "commit", "-q", "--allow-empty", "-m", "change")
     return checkout
 
 
@@ -151,7 +141,7 @@ def test_github_recipe_fails_every_report_step_when_bgmigrate_cannot_check(
 ) -> None:
     # The wall: `… --format sarif > f || true` uploaded an empty report and passed.
     checkout = _pull_request(tmp_path, {"migrations/0002_rename.sql": RENAME})
-    _git(checkout, "mv", "migrations", "schema")  # no well-known place, no config
+    git(checkout, "mv", "migrations", "schema")  # no well-known place, no config
     env = _environment(tmp_path, GITHUB_STEP_SUMMARY=str(tmp_path / "s.md"))
     assert [code for _, code in _run_github_job(checkout, env)] == [2, 2, 2]
 

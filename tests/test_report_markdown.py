@@ -30,29 +30,27 @@ def test_angle_brackets_are_escaped_in_prose_but_not_in_code() -> None:
     assert "Set `x = <value>` for &lt;stdin&gt;." in text
 
 
-def test_a_large_change_stays_under_githubs_comment_limit_and_counts_the_rest() -> None:
+def _one_finding_per_file(count: int, folder: str, message: str) -> str:
+    """The Markdown report of `count` files with one rename-column finding each."""
     result = sample_result()
-    template = result.findings[0]
     findings = [
-        replace(template, path=f"migrations/{n:04d}_rename.sql", message="x" * 900)
-        for n in range(400)
+        replace(result.findings[0], path=f"{folder}/{n:05d}_rename.sql", message=message)
+        for n in range(count)
     ]
-    text = render(CheckResult(result.units, findings), catalog(), color=False)
+    return render(CheckResult(result.units, findings), catalog(), color=False)
+
+
+def test_a_large_change_stays_under_githubs_comment_limit_and_counts_the_rest() -> None:
+    text = _one_finding_per_file(400, "migrations", "x" * 900)
     assert len(text) <= LIMIT
     shown = text.count("`rename-column`, line 2:")
     assert 40 < shown < 400
     assert f"**{400 - shown} more findings in {400 - shown} more files not shown**" in text
-    assert f"- `migrations/{shown:04d}_rename.sql`: 1 finding" in text
+    assert f"- `migrations/{shown:05d}_rename.sql`: 1 finding" in text
     assert text.endswith(f"<sub>bgmigrate {__version__}, PostgreSQL 16</sub>\n")
 
 
 def test_thousands_of_files_left_out_are_summarised_within_the_limit() -> None:
-    result = sample_result()
-    template = result.findings[0]
-    findings = [
-        replace(template, path=f"migrations/{'deep/' * 20}{n:05d}_rename.sql", message="x" * 500)
-        for n in range(5000)
-    ]
-    text = render(CheckResult(result.units, findings), catalog(), color=False)
+    text = _one_finding_per_file(5000, "migrations" + "/deep" * 20, "x" * 500)
     assert len(text) <= LIMIT
     assert "more files\n" in text  # "- … and N more files"

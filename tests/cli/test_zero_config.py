@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from git_helpers import git
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 RENAME = "SET lock_timeout = '2s';\nALTER TABLE users RENAME COLUMN email TO email_address;\n"
@@ -21,15 +22,6 @@ def _check(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         capture_output=True,
         text=True,
-    )
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
     )
 
 
@@ -56,7 +48,7 @@ def test_no_path_finds_a_well_known_directory_and_says_so(tmp_path: Path, direct
 def test_no_path_in_a_subdirectory_finds_them_at_the_repository_root(tmp_path: Path) -> None:
     _write(tmp_path / "migrations/0001_rename.sql", RENAME)
     (tmp_path / "app/models").mkdir(parents=True)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     result = _check("--format", "json", cwd=tmp_path / "app/models")
     assert result.returncode == 1
     assert str(tmp_path.resolve() / "migrations") in result.stderr
@@ -98,9 +90,9 @@ def test_an_explicit_empty_directory_exits_two(tmp_path: Path) -> None:
 
 def test_since_with_no_migration_changed_is_a_success_saying_so(tmp_path: Path) -> None:
     _write(tmp_path / "migrations/0001_rename.sql", RENAME)
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _git(tmp_path, "add", ".")
-    _git(tmp_path, "commit", "-q", "-m", "base")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
     result = _check("--since", "main", "--format", "sarif", cwd=tmp_path)
     assert result.returncode == 0
     assert json.loads(result.stdout)["runs"][0]["results"] == []

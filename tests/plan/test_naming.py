@@ -127,12 +127,8 @@ def test_an_empty_or_new_directory_gets_the_default_numbering(tmp_path: Path) ->
     assert NamingScheme().files(SLUGS)[0] == ["01_rename-users-email_expand.sql"]
 
 
-def test_plan_out_writes_after_the_existing_migrations(pg_dsn: str, tmp_path: Path) -> None:
-    name = "bgmigrate_naming"
-    with psycopg.connect(pg_dsn, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    dsn = psycopg.conninfo.make_conninfo(pg_dsn, dbname=name)
+def test_plan_out_writes_after_the_existing_migrations(fresh_db: str, tmp_path: Path) -> None:
+    dsn = fresh_db
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text)")
     migrations = tmp_path / "migrations"
