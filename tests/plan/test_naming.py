@@ -109,6 +109,7 @@ def test_goose_files_get_their_markers_and_fenced_multi_line_statements(tmp_path
     assert text == (
         "-- +goose Up\n-- +goose NO TRANSACTION\nSET lock_timeout = '2s';\n"
         "-- +goose StatementBegin\nDO $$\nBEGIN\n  PERFORM 1;\nEND\n$$;\n-- +goose StatementEnd\n"
+        "\n-- +goose Down\n"
     )
 
 

@@ -62,7 +62,9 @@ class NamingScheme:
     def wrap(self, text: str) -> str:
         """A rendered migration's text with the layout's markers."""
         if self.layout == "goose":
-            return f"{_GOOSE_UP}\n-- +goose NO TRANSACTION\n{_goose_statements(text)}"
+            # The Down section stays empty: `bgmigrate rollback` undoes a phase.
+            body = _goose_statements(text)
+            return f"{_GOOSE_UP}\n-- +goose NO TRANSACTION\n{body}\n-- +goose Down\n"
         if self.layout == "dbmate":
             return f"{_DBMATE_UP} transaction:false\n{text}\n-- migrate:down\n"
         return text
