@@ -12,7 +12,7 @@ from bgmigrate import __version__
 from bgmigrate.cli.catalog import register as register_catalog
 from bgmigrate.cli.check import SUMMARY as CHECK_SUMMARY
 from bgmigrate.cli.check import run as run_check
-from bgmigrate.cli.errors import fail
+from bgmigrate.cli.errors import fail, nearest_choice
 
 __all__ = ["app", "mount_plan_and_execute", "run_app"]
 
@@ -69,6 +69,10 @@ def options(
 register_catalog(app)
 
 
+def _options(context: typer.Context) -> list[str]:
+    return [name for param in context.command.params for name in getattr(param, "opts", [])]
+
+
 def run_app(argv: Sequence[str]) -> int:
     """Run a typer command; a bad command, option or argument is one line on stderr, exit 2.
 
@@ -86,7 +90,12 @@ def run_app(argv: Sequence[str]) -> int:
             sys.stdout.write(message + "\n")
             return 2
         command = context.command_path
-        fail(f"{command}: {message} (`{command} --help` lists the choices, with an example)")
+        # click names the nearest command and options itself; a choice gets it here.
+        named = "Did you mean" in message or "Possible options" in message
+        near = "" if named else nearest_choice(message, _options(context))
+        if near:
+            message = message.rstrip(".")
+        fail(f"{command}: {message}{near} (`{command} --help` lists the choices, with an example)")
     except typer.Abort:
         fail("aborted", code=1)
     return code if isinstance(code, int) else 0

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bgmigrate.check.report import FORMATS
-from bgmigrate.cli.errors import fail
+from bgmigrate.cli.errors import fail, nearest_choice
 
 __all__ = ["SUMMARY", "run"]
 
@@ -37,7 +37,8 @@ _EXAMPLES = """examples:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, as for every other failure (exit code 2): argparse would print the usage.
-        fail(f"{message} (`{self.prog} --help` lists the options)")
+        near = nearest_choice(message, list(self._option_string_actions))
+        fail(f"{message}{near} (`{self.prog} --help` lists the options)")
 
 
 def _pg_version(text: str) -> int:
