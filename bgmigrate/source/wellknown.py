@@ -17,7 +17,7 @@ from bgmigrate.source.errors import SourceError
 from bgmigrate.source.git import repository_root
 from bgmigrate.values import Value, frozen_value
 
-__all__ = ["ALEMBIC_INI", "WELL_KNOWN_DIRECTORIES", "WellKnown", "find_well_known"]
+__all__ = ["ALEMBIC_INI", "WELL_KNOWN_DIRECTORIES", "NothingFound", "WellKnown", "find_well_known"]
 
 ALEMBIC_INI = "alembic.ini"
 WELL_KNOWN_DIRECTORIES = (
@@ -48,11 +48,21 @@ def find_well_known(cwd: Path) -> WellKnown:
             return found
         looked.append(str(folder))
     names = ", ".join([ALEMBIC_INI, *(f"{d}/" for d in WELL_KNOWN_DIRECTORIES)])
-    raise SourceError(
-        f"nothing to check: no migrations found in {' or '.join(looked)} (looked for {names}); "
-        "give the path (`bgmigrate check db/schema/`) or set `paths` under [tool.bgmigrate] "
-        "in pyproject.toml"
-    )
+    raise NothingFound(f"no migrations found in {' or '.join(looked)} (looked for {names})")
+
+
+class NothingFound(SourceError):
+    """No migrations where tools put them; the message says where it looked."""
+
+    def __str__(self) -> str:
+        return (
+            f"nothing to check: {self.args[0]}; give the path (`bgmigrate check db/schema/`) "
+            "or set `paths` under [tool.bgmigrate] in pyproject.toml"
+        )
+
+    @property
+    def where(self) -> str:
+        return str(self.args[0])
 
 
 def _folders(cwd: Path) -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -99,3 +100,19 @@ def test_since_with_no_migration_changed_is_a_success_saying_so(tmp_path: Path) 
     assert result.stderr.splitlines()[-1] == (
         "bgmigrate: no migration changed since main: nothing to report (1 read)"
     )
+
+
+def test_plan_with_no_schema_source_replays_the_migrations_it_finds(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "sql_app/migrations", tmp_path / "migrations")
+    result = subprocess.run(
+        [sys.executable, "-m", "bgmigrate", "plan", "rename", "users.email", "email_address"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "bgmigrate: replaying migrations for the schema (found with no source given)\n"
+    )
+    assert 'operation = "rename-column"' in result.stdout
