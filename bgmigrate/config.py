@@ -26,6 +26,7 @@ KEYS = {
     "assume_in_transaction",
     "alembic_ini",
     "layouts",
+    "lock_timeout_set_by_runner",
 }
 
 
@@ -47,6 +48,11 @@ class Config(Value):
     layouts: dict[str, str] = field(default_factory=dict)
     """Directory (relative to the config file) → the layout that reads it, where detection
     would guess otherwise."""
+
+    lock_timeout_set_by_runner: bool | tuple[str, ...] = False
+    """The migration runner sets lock_timeout for every migration (true), or for those under
+    these paths (relative to the config's folder): a `SET lock_timeout` is then in force from
+    each file's first statement."""
     source: Path | None = None
     """The file the settings came from; relative paths in it are relative to its folder."""
 
@@ -126,6 +132,7 @@ def _parse(table: dict[str, Any], path: Path) -> Config:
         assume_in_transaction=_bool(table, "assume_in_transaction", path),
         alembic_ini=table.get("alembic_ini"),
         layouts=_layouts(table, path),
+        lock_timeout_set_by_runner=_bool_or_paths(table, "lock_timeout_set_by_runner", path),
         source=path,
     )
 
@@ -159,3 +166,12 @@ def _layouts(table: dict[str, Any], path: Path) -> dict[str, str]:
                 f"{', '.join(sorted([*LAYOUTS, PLAIN]))})"
             )
     return dict(value)
+
+
+def _bool_or_paths(table: dict[str, Any], key: str, path: Path) -> bool | tuple[str, ...]:
+    value = table.get(key, False)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{path}: {key!r} must be true, false, or a list of paths")

@@ -5,7 +5,7 @@ from bgmigrate.check.report import FORMATS
 
 
 def test_registry_holds_the_formats_the_cli_documents():
-    assert sorted(FORMATS) == ["github", "gitlab", "json", "sarif", "text"]
+    assert sorted(FORMATS) == ["github", "gitlab", "json", "markdown", "sarif", "text"]
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

@@ -95,8 +95,6 @@ def explain_markdown(rule: Rule, *, heading: str = "#") -> str:
 
 def _example_markdown(example: Example) -> str:
     circumstances = []
-    if example.before:
-        circumstances.append("after an earlier migration:\n\n```sql\n" + example.before + "\n```")
     if example.pg_version:
         circumstances.append(f"PostgreSQL {example.pg_version}")
     if example.phase:
@@ -104,7 +102,13 @@ def _example_markdown(example: Example) -> str:
     if example.assume_in_transaction:
         circumstances.append("with the runner wrapping the file in a transaction")
     text = f"```{example.language}\n{example.sql.strip()}\n```"
-    if circumstances:
+    if example.before:
+        # The earlier migration's block ends its paragraph: a fence closes on a line of its
+        # own, so the lead-in to the example is a sentence after it.
+        earlier = "after this earlier migration:\n\n```sql\n" + example.before + "\n```"
+        lead = "When " + ", ".join([*circumstances, earlier]) if circumstances else earlier
+        text = f"{lead[0].upper()}{lead[1:]}\n\nthis migration:\n\n{text}"
+    elif circumstances:
         text = "When " + ", ".join(circumstances) + ":\n\n" + text
     if example.note:
         text += f"\n\n{example.note}"

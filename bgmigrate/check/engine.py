@@ -36,6 +36,9 @@ class CheckSettings(Value):
     change: Callable[[Unit], bool] = field(default=lambda unit: False)
     """Units of the change being checked (added since `--since`): they deploy together, so
     what one of them creates is new, empty and unused, to the ones after it."""
+    lock_timeout_set_by_runner: Callable[[Unit], bool] = field(default=lambda unit: False)
+    """Units whose runner sets lock_timeout before running them (the config's
+    `lock_timeout_set_by_runner`): they start with it in force."""
 
 
 def select_rules(
@@ -84,6 +87,8 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
     for unit in units:
         in_change = settings.change(unit)
         state = UnitState.after(change) if in_change else UnitState()
+        # The runner's session setting is in force until the unit itself changes it.
+        state.lock_timeout_session = settings.lock_timeout_set_by_runner(unit)
         ctx = Context(unit=unit, pg_version=settings.pg_version, run=run, state=state)
         unit_findings = [
             _finding(rule, Violation(p.message), unit, p.location, "")

@@ -41,6 +41,10 @@ class CheckResult:
     skipped: list[Skipped] = field(default_factory=list)
     """The files and parts of files not checked, each with its reason."""
 
+    notes: list[str] = field(default_factory=list)
+    """What the run chose on the user's behalf (where it found migrations, that nothing
+    changed since `--since`), one line each, for stderr: not part of any report."""
+
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if not f.suppressed and f.severity is severity)
 

@@ -12,6 +12,7 @@ from bgmigrate.check.engine import CheckSettings, SelectionError, check_units, s
 from bgmigrate.check.finding import Severity
 from bgmigrate.check.result import CheckResult
 from bgmigrate.config import Config, ConfigError, load_config
+from bgmigrate.source.discover import Discovered
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value
@@ -54,16 +55,29 @@ def run_check(options: CheckOptions) -> CheckResult:
             ignore=(*config.ignore, *options.ignore),
             severity={rule: Severity(level) for rule, level in config.severity.items()},
         )
-        reading = _Reading(options, config, cwd)
-        report, change = _reported(options.since, cwd) if options.since else (_everything, _none)
+        notes: list[str] = []
+        reading = _Reading(options, config, cwd, notes)
+        report = _Reported(options.since, cwd) if options.since else None
         pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
-        settings = CheckSettings(pg_version=pg_version, rules=rules, report=report, change=change)
+        settings = CheckSettings(
+            pg_version=pg_version,
+            rules=rules,
+            report=report or _everything,
+            change=report.added if report else _nothing,
+            lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
+        )
         result = check_units(reading.units(), settings)
         result.layouts = [(_display(path, cwd), name) for path, name in reading.found.layouts]
         result.skipped = reading.skipped
-        return result
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
+    if report is not None and not report.any:
+        notes.append(
+            f"no migration changed since {options.since}: nothing to report "
+            f"({len(result.units)} read)"
+        )
+    result.notes.extend(notes)
+    return result
 
 
 def read_units(options: CheckOptions) -> Iterator[Unit]:
@@ -72,7 +86,7 @@ def read_units(options: CheckOptions) -> Iterator[Unit]:
     cwd = options.cwd or Path.cwd()
     try:
         config = load_config(options.config_file, start=cwd)
-        return _Reading(options, config, cwd).units()
+        return _Reading(options, config, cwd, []).units()
     except (ConfigError, SourceError) as error:
         raise CheckProblem(str(error)) from error
 
@@ -81,8 +95,19 @@ def _everything(unit: Unit) -> bool:
     return True
 
 
-def _none(unit: Unit) -> bool:
+def _nothing(unit: Unit) -> bool:
     return False
+
+
+def _runner_sets_lock_timeout(config: Config, cwd: Path) -> Callable[[Unit], bool]:
+    """The config's `lock_timeout_set_by_runner`: every unit, none, or those under its paths."""
+    declared = config.lock_timeout_set_by_runner
+    if isinstance(declared, bool):
+        return _everything if declared else _nothing
+    folders = [(config.root / folder).resolve() for folder in declared]
+    return lambda unit: any(
+        (cwd / unit.path).resolve().is_relative_to(folder) for folder in folders
+    )
 
 
 class _Reading:
@@ -90,7 +115,7 @@ class _Reading:
     resolved first, so that a bad one fails before anything is checked; files are read one at
     a time as the engine asks for them."""
 
-    def __init__(self, options: CheckOptions, config: Config, cwd: Path) -> None:
+    def __init__(self, options: CheckOptions, config: Config, cwd: Path, notes: list[str]) -> None:
         from bgmigrate.source import discover
 
         self.options, self.config, self.cwd = options, config, cwd
@@ -102,13 +127,22 @@ class _Reading:
             if config.alembic_ini:
                 self.alembic_projects.append(config.root / config.alembic_ini)
         else:
-            raise SourceError(
-                "nothing to check: give migration paths (`bgmigrate check migrations/`) or set "
-                "`paths` under [tool.bgmigrate] in pyproject.toml"
+            from bgmigrate.source.wellknown import find_well_known
+
+            found_here = find_well_known(cwd)
+            paths = [str(directory) for directory in found_here.directories]
+            self.alembic_projects.extend(found_here.alembic_inis)
+            chosen = [*found_here.alembic_inis, *map(Path, paths)]
+            notes.append(
+                f"checking {', '.join(_display(p, cwd) for p in chosen)} (found with no path "
+                "given; name paths, or set `paths` under [tool.bgmigrate], to choose)"
             )
+        self.alembic_projects.extend(_alembic_configs(paths))
+        paths = [p for p in paths if not _is_alembic_config(p)]
         self.stdin = STDIN in paths
         layouts = {config.root / directory: name for directory, name in config.layouts.items()}
         self.found = discover([p for p in paths if p != STDIN], layouts)
+        _fail_on_empty_directories(paths, self.found)
         self.skipped = [
             replace(skipped, path=_display(Path(skipped.path), cwd))
             for skipped in self.found.skipped
@@ -145,6 +179,40 @@ class _Reading:
                 yield unit
 
 
+def _fail_on_empty_directories(paths: list[str], found: Discovered) -> None:
+    """A CI gate pointed at the wrong directory must not pass on nothing. A directory whose
+    files were all left out (down migrations, other engines) was read: its report says so."""
+    files = (*found.sql_files, *found.alembic_revisions, *(Path(s.path) for s in found.skipped))
+    for path in map(Path, paths):
+        if path.is_dir() and not any(file.is_relative_to(path) for file in files):
+            raise SourceError(
+                f"{path} holds no migrations (.sql files or Alembic revisions): check the "
+                "path (or the config's paths)."
+            )
+
+
+def _is_alembic_config(path: str) -> bool:
+    return path.endswith(".ini")
+
+
+def _alembic_configs(paths: list[str]) -> list[Path]:
+    """The `alembic.ini` files among the paths: each names an Alembic project to check."""
+    configs = [Path(p) for p in paths if _is_alembic_config(p)]
+    if not configs:
+        return []  # the pre-commit path: no Alembic module imported
+    from bgmigrate.source.alembic.project import find_project
+
+    for config in configs:
+        if not config.is_file():
+            raise SourceError(f"{config} does not exist: check the path.")
+        if find_project(config) is None:
+            raise SourceError(
+                f"{config} names no Alembic revisions: its script_location (or "
+                "version_locations) must be a directory with a versions/ folder."
+            )
+    return configs
+
+
 def _absolute(path: str, cwd: Path) -> Path:
     candidate = Path(path)
     return candidate if candidate.is_absolute() else cwd / candidate
@@ -170,12 +238,22 @@ def _resolved(path: Path) -> Path:
     return path.resolve()
 
 
-def _reported(since: str, cwd: Path) -> tuple[Callable[[Unit], bool], Callable[[Unit], bool]]:
-    """The units to report (added or changed since the ref), and those of the change (added)."""
-    from bgmigrate.source.git import changed_since
+class _Reported:
+    """`--since`: reports the units changed since the ref, and remembers whether any was."""
 
-    changes = changed_since(since, cwd)
-    return (
-        lambda unit: (cwd / unit.path).resolve() in changes.changed,
-        lambda unit: (cwd / unit.path).resolve() in changes.added,
-    )
+    def __init__(self, since: str, cwd: Path) -> None:
+        from bgmigrate.source.git import changed_since
+
+        self.changes = changed_since(since, cwd)
+        self.cwd = cwd
+        self.any = False
+
+    def __call__(self, unit: Unit) -> bool:
+        reported = (self.cwd / unit.path).resolve() in self.changes.changed
+        self.any = self.any or reported
+        return reported
+
+    def added(self, unit: Unit) -> bool:
+        """Whether the unit belongs to the change: migrations added since the ref deploy
+        together, so what one creates is new to the next."""
+        return (self.cwd / unit.path).resolve() in self.changes.added

@@ -9,7 +9,8 @@ from bgmigrate.cli.errors import UsageError, fail
 
 __all__ = ["main"]
 
-CATALOG_COMMANDS = frozenset({"rules", "explain"})
+# Commands that need neither the planner nor the executor imported.
+LIGHT_COMMANDS = frozenset({"rules", "explain", "--version"})
 
 
 def main() -> None:
@@ -22,12 +23,11 @@ def main() -> None:
 
             code = run(sys.argv[2:])
         else:
-            from bgmigrate.cli.app import app, mount_plan_and_execute
+            from bgmigrate.cli.app import mount_plan_and_execute, run_app
 
-            if command not in CATALOG_COMMANDS:
+            if command not in LIGHT_COMMANDS:
                 mount_plan_and_execute()
-            app(standalone_mode=True)
-            code = 0
+            code = run_app(sys.argv[1:])
     except UsageError as error:
         fail(str(error))
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bgmigrate.check.report import FORMATS
-from bgmigrate.cli.errors import fail
+from bgmigrate.cli.errors import fail, nearest_choice
 
 __all__ = ["SUMMARY", "run"]
 
@@ -37,7 +37,8 @@ _EXAMPLES = """examples:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, as for every other failure (exit code 2): argparse would print the usage.
-        fail(f"{message} (`{self.prog} --help` lists the options)")
+        near = nearest_choice(message, list(self._option_string_actions))
+        fail(f"{message}{near} (`{self.prog} --help` lists the options)")
 
 
 def _pg_version(text: str) -> int:
@@ -62,14 +63,16 @@ def _parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="SQL files, Alembic revisions or projects, directories; '-' reads SQL from stdin. "
-        "Default: `paths` from the config.",
+        help="SQL files, Alembic revisions or projects (alembic.ini), directories; '-' reads "
+        "SQL from stdin. Default: `paths` from the config, else the migrations found where "
+        "tools put them (alembic.ini, migrations/, db/migrations/ …).",
     )
     parser.add_argument(
         "--format",
         choices=list(FORMATS),
         default="text",
-        help="text (default), json, sarif, github or gitlab.",
+        help="text (default), json, sarif, github, gitlab, or markdown (a pull-request "
+        "comment or $GITHUB_STEP_SUMMARY).",
     )
     parser.add_argument(
         "--pg-version",
@@ -148,6 +151,8 @@ def run(argv: Sequence[str]) -> int:
         result = run_check(options)
     except CheckProblem as problem:
         fail(str(problem))
+    for note in result.notes:
+        sys.stderr.write(f"bgmigrate: {note}\n")
     color = sys.stdout.isatty() if arguments.color is None else arguments.color
     rendered = FORMATS[arguments.format](result, CATALOG, color=color)
     sys.stdout.write(rendered if rendered.endswith("\n") or not rendered else rendered + "\n")

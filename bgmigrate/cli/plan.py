@@ -73,7 +73,8 @@ SchemaFrom = Annotated[
         "--schema-from",
         help="Replay these migrations (SQL files or a directory of them, an Alembic project or "
         "its alembic.ini) or a pg_dump --schema-only file into a throwaway PostgreSQL. "
-        "Repeatable. Default: `paths` (and `alembic_ini`) from the config.",
+        "Repeatable. Default: `paths` (and `alembic_ini`) from the config, else the "
+        "migrations found where tools put them (alembic.ini, migrations/ …).",
         show_default=False,
     ),
 ]
@@ -202,12 +203,7 @@ class _Run:
             paths.append(config.root / config.alembic_ini)
         if paths:
             return schema_from_paths(paths), None
-        fail(
-            "no schema to plan against: give --dsn URL (or set DATABASE_URL) to read a "
-            "database, or --schema-from PATH to replay a migrations directory or a "
-            "`pg_dump --schema-only` file, or set `paths` (or `alembic_ini`) under "
-            "[tool.bgmigrate] in pyproject.toml"
-        )
+        return schema_from_paths(_well_known_migrations()), None
 
     def _write(self, files: list[RenderedFile], *, directory: bool) -> None:
         if self.out is None:
@@ -227,6 +223,26 @@ class _Run:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.out.write_text(file.text, encoding="utf-8")
         sys.stdout.write(f"{self.out}\n")
+
+
+def _well_known_migrations() -> list[Path]:
+    """With no schema source given: the migrations where tools put them, as `check` finds
+    them, said in one line on stderr."""
+    from bgmigrate.source.wellknown import NothingFound, find_well_known
+
+    try:
+        found = find_well_known(Path.cwd())
+    except NothingFound as nothing:
+        fail(
+            f"no schema to plan against ({nothing.where}): give --dsn URL (or set "
+            "DATABASE_URL) to read a database, or --schema-from PATH to replay a migrations "
+            "directory or a `pg_dump --schema-only` file, or set `paths` (or `alembic_ini`) "
+            "under [tool.bgmigrate] in pyproject.toml"
+        )
+    paths = [*found.alembic_inis, *found.directories]
+    chosen = ", ".join(os.path.relpath(path) for path in paths)
+    sys.stderr.write(f"bgmigrate: replaying {chosen} for the schema (found with no source given)\n")
+    return paths
 
 
 Build = Callable[["Schema"], "PlanOperation"]

@@ -45,6 +45,12 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {_USER_NAMESPACE}
 """
 
+_TYPES = """
+SELECT n.nspname, t.typname
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype <> 'p' AND t.typisdefined
+"""
+
 _COLUMNS = """
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
@@ -334,6 +340,7 @@ def _read(connection: Any, source: str) -> Schema:
         relations=relations,
         server_version=server_version,
         source=source,
+        types=frozenset(QualifiedName(schema, name) for schema, name in rows(_TYPES)),
     )
 
 

@@ -9,9 +9,11 @@ name schema-qualified, so the planner can carry them over verbatim or rewritten.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bgmigrate.parse.operations import TypeName
 from bgmigrate.plan.identifiers import QualifiedName, quote_ident
 
 __all__ = [
@@ -190,8 +192,10 @@ class Table:
             if column.name == name:
                 return column
         names = [column.name for column in self.columns]
-        hint = _case_hint(name, names) or f" (it has {', '.join(map(quote_ident, names))})"
-        raise SchemaLookupError(f"table {self.name} has no column {name!r}{hint}")
+        meant = _did_you_mean(name, names)
+        listing = f"it has {', '.join(map(quote_ident, names))}"
+        hint = f"{meant} {listing}" if meant else listing
+        raise SchemaLookupError(f"table {self.name} has no column {name!r} ({hint})")
 
     def has_column(self, name: str) -> bool:
         return any(column.name == name for column in self.columns)
@@ -225,6 +229,10 @@ class Schema:
     """`server_version_num` of the database it was read from."""
     source: str = ""
     """Where the schema came from, for messages: a DSN without password, or a path."""
+    types: frozenset[QualifiedName] = frozenset()
+    """Every type the database has (built-in and user-defined: enums, domains, composites),
+    by schema and internal name (`pg_catalog.int8`). Empty when not read: then any type
+    passes."""
 
     @property
     def major_version(self) -> int:
@@ -266,11 +274,46 @@ class Schema:
     def _source_hint(self) -> str:
         return f" read from {self.source}" if self.source else ""
 
+    def check_type(self, written: str, parsed: TypeName) -> None:
+        """Refuse a type the database does not have, as PostgreSQL would (`biggint`), naming
+        the nearest one it has."""
+        if not self.types or parsed.name.startswith("_"):
+            return
+        if parsed.schema is not None:
+            known = QualifiedName(parsed.schema, parsed.name) in self.types
+        else:
+            known = any(name.name == parsed.name for name in self.types)
+        if known:
+            return
+        spellings = {
+            str(TypeName(name.name, None if name.schema in _SEARCHED else name.schema))
+            for name in self.types
+            if not name.name.startswith("_")
+        }
+        base = written.split("(")[0].split("[")[0].strip()
+        near = difflib.get_close_matches(base.lower(), sorted(spellings), n=1)
+        hint = f": did you mean {near[0]}?" if near else ""
+        raise SchemaLookupError(
+            f"type {written!r} does not exist in the schema{self._source_hint()}{hint}"
+        )
+
+
+_SEARCHED = ("pg_catalog", DEFAULT_SCHEMA)
+"""The schemas PostgreSQL's default search_path finds an unqualified name in."""
+
 
 def _case_hint(name: str, candidates: list[str]) -> str:
+    """` (did you mean …?)`: the same name in another case (which needs quotes), else the
+    nearest name; empty when none is near."""
+    meant = _did_you_mean(name, candidates)
+    return f" ({meant})" if meant else ""
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
     matches = [candidate for candidate in candidates if candidate.lower() == name.lower()]
-    if not matches:
-        return ""
-    return (
-        f" (did you mean {quote_ident(matches[0])}? quote names with capitals: '\"{matches[0]}\"')"
-    )
+    if matches:
+        return (
+            f"did you mean {quote_ident(matches[0])}? quote names with capitals: '\"{matches[0]}\"'"
+        )
+    near = difflib.get_close_matches(name, candidates, n=1)
+    return f"did you mean {quote_ident(near[0])}?" if near else ""

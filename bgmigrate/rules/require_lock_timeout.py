@@ -12,6 +12,11 @@ from bgmigrate.parse.operations import DropIndex, Operation, Reindex
 from bgmigrate.rules.recipes import lines
 
 NAME = "require-lock-timeout"
+RUNNER_HINT = (
+    "If your runner sets lock_timeout itself (the connection's options=-c lock_timeout=…, "
+    "the migration tool's config, `bgmigrate apply`), declare it once: "
+    "`lock_timeout_set_by_runner = true` under [tool.bgmigrate] (or a list of the paths it runs)."
+)
 
 
 def check(op: Operation, ctx: Context) -> Iterator[Violation]:
@@ -28,7 +33,8 @@ def check(op: Operation, ctx: Context) -> Iterator[Violation]:
             "lock_timeout is "
             f"set: while it waits behind any running query or open transaction on {table}, "
             f"{lock.mode.blocks} on it from both app versions queue behind it, for as long "
-            "as the wait lasts. Reported once per migration, at the first such statement."
+            "as the wait lasts. Reported once per migration, at the first such statement. "
+            f"{RUNNER_HINT}"
         ),
         safe_alternative=_set_timeout(ctx),
     )
@@ -78,7 +84,13 @@ the wait: the statement fails fast and the migration can be retried.
 
 Reported once per migration, at the first statement that takes such a lock on an existing
 table with no `SET lock_timeout` (or `SET LOCAL lock_timeout` in the same transaction block)
-before it. Tables created in the same migration and `CONCURRENTLY` statements do not count.""",
+before it. Tables created in the same migration and `CONCURRENTLY` statements do not count.
+
+A runner that sets `lock_timeout` outside the files (the connection string's
+`options=-c lock_timeout=2s`, the migration tool's config, `bgmigrate apply`, an Alembic
+`env.py` that runs `SET lock_timeout`) counts when the config says so:
+`lock_timeout_set_by_runner = true` under `[tool.bgmigrate]`, or a list of the paths whose
+runner does (`["db/goose"]`). An `env.py`'s setting is read without being declared.""",
     safe_alternative="""\
 Set a short lock timeout at the top of the migration and retry on timeout:
 

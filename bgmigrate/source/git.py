@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
 from bgmigrate.source.errors import SourceError
 
-__all__ = ["Changes", "changed_since"]
+__all__ = ["Changes", "changed_since", "repository_root"]
+
+
+@functools.lru_cache(maxsize=256)
+def repository_root(cwd: Path) -> Path | None:
+    """The top level of the git work tree holding `cwd` (resolved), or None outside one or
+    without git."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    top = done.stdout.strip()
+    return Path(top).resolve() if done.returncode == 0 and top else None
 
 
 class Changes(NamedTuple):

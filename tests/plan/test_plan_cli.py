@@ -76,7 +76,9 @@ def test_set_not_null_of_an_already_required_column_is_exit_2(dsn, project):
 def test_a_missing_column_is_exit_2_naming_the_columns(dsn, project):
     result = run("rename", "users.mail", "x", "--dsn", dsn)
     assert result.exit_code == 2
-    assert "table public.users has no column 'mail' (it has id, email," in result.stderr
+    assert "table public.users has no column 'mail' (did you mean email? it has id, email," in (
+        result.stderr
+    )
 
 
 def test_blockers_are_listed_and_exit_1_with_the_plan_written(dsn, project):

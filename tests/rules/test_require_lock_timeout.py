@@ -97,3 +97,51 @@ def test_lands_on_the_first_statement_of_the_complete_lock_model() -> None:
         [finding] = [f for f in check_sql(sql).findings if f.rule == "require-lock-timeout"]
         assert finding.location.line == 3, statement
         assert finding.message.startswith(f"This statement needs {lock} and no"), statement
+
+def _check_project(root, config: str) -> list[tuple[str, str]]:
+    from bgmigrate.check.runner import CheckOptions, run_check
+
+    (root / "pyproject.toml").write_text(f"[tool.bgmigrate]\n{config}\n", encoding="utf-8")
+    for folder in ("goose", "flyway"):
+        (root / folder).mkdir()
+        (root / folder / "0001_add.sql").write_text(
+            "ALTER TABLE users ADD COLUMN nickname text;\n", encoding="utf-8"
+        )
+    (root / "flyway" / "0002_reset.sql").write_text(
+        "SET lock_timeout = 0;\nALTER TABLE users ADD COLUMN bio text;\n", encoding="utf-8"
+    )
+    result = run_check(CheckOptions(paths=("goose", "flyway"), cwd=root))
+    return [(f.path, f.message) for f in result.findings if f.rule == RULE]
+
+
+def test_without_the_declaration_a_runner_set_timeout_is_reported_saying_how_to_declare_it(
+    tmp_path,
+) -> None:
+    # The wall: every migration warned, with no way to say the runner sets it.
+    found = _check_project(tmp_path, "pg_version = 16")
+    assert [path for path, _ in found] == [
+        "goose/0001_add.sql",
+        "flyway/0001_add.sql",
+        "flyway/0002_reset.sql",
+    ]
+    assert "`lock_timeout_set_by_runner = true` under [tool.bgmigrate]" in found[0][1]
+
+
+def test_lock_timeout_set_by_runner_true_covers_every_migration(tmp_path) -> None:
+    found = _check_project(tmp_path, "lock_timeout_set_by_runner = true")
+    # A migration that turns the runner's timeout off is still reported.
+    assert [path for path, _ in found] == ["flyway/0002_reset.sql"]
+
+
+def test_lock_timeout_set_by_runner_paths_cover_only_those_migrations(tmp_path) -> None:
+    found = _check_project(tmp_path, 'lock_timeout_set_by_runner = ["goose"]')
+    assert [path for path, _ in found] == ["flyway/0001_add.sql", "flyway/0002_reset.sql"]
+
+
+def test_lock_timeout_set_by_runner_of_the_wrong_type_is_a_config_error(tmp_path) -> None:
+    import pytest
+
+    from bgmigrate.check.runner import CheckProblem
+
+    with pytest.raises(CheckProblem, match="'lock_timeout_set_by_runner' must be true, false"):
+        _check_project(tmp_path, 'lock_timeout_set_by_runner = "yes"')

@@ -7,7 +7,7 @@ cope with findings whose rule is not in it. `color` asks for terminal colours; o
 `text` has any. Adding a format is adding its module and one line to `_MODULES`.
 
 A format's module is imported when it is asked for: a pre-commit run renders one format and
-should not import the other four.
+should not import the others.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ _MODULES = {
     "sarif": "sarif",
     "github": "github",
     "gitlab": "gitlab",
+    "markdown": "markdown",
 }
 
 

@@ -1,23 +1,34 @@
-"""How CI formats name a file: relative to the repository, with forward slashes."""
+"""How CI formats name a file: relative to the repository's root, with forward slashes."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-__all__ = ["repository_path"]
+from bgmigrate.source.git import repository_root
+
+__all__ = ["report_root", "repository_path"]
+
+
+def report_root(path: str | None = None) -> Path:
+    """What CI tools resolve file names against: the top level of the git work tree holding
+    `path` (else the working directory), else the working directory."""
+    cwd = Path.cwd()
+    directory = Path(os.path.realpath(cwd / path)).parent if path else cwd
+    return repository_root(directory) or repository_root(cwd) or cwd.resolve()
 
 
 def repository_path(path: str) -> str:
-    """`path` as a POSIX path relative to the working directory when it lies under it.
+    """`path` (as the report names it: relative to the working directory, or absolute) as a
+    POSIX path relative to the root of its repository when it lies in one.
 
     GitHub annotations, SARIF and GitLab Code Quality resolve file names against the
-    checkout, where the CI job runs; an absolute path (`bgmigrate check $PWD/migrations`)
-    would not match any file there. A path outside the working directory stays absolute.
+    checkout's root, whatever directory the job ran bgmigrate in; a path relative to a
+    subdirectory, or absolute (`bgmigrate check $PWD/migrations`), would match no file
+    there. A path outside any repository and the working directory stays absolute.
     """
-    given = Path(path)
-    if given.is_absolute():
-        try:
-            return given.relative_to(Path.cwd()).as_posix()
-        except ValueError:
-            return given.as_posix()
-    return given.as_posix()
+    absolute = Path(os.path.realpath(Path.cwd() / path))
+    try:
+        return absolute.relative_to(report_root(path)).as_posix()
+    except ValueError:
+        return absolute.as_posix()

@@ -23,7 +23,7 @@ from bgmigrate import __version__
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.report.annotation import annotation_message
 from bgmigrate.check.report.fingerprint import fingerprints
-from bgmigrate.check.report.paths import repository_path
+from bgmigrate.check.report.paths import report_root, repository_path
 from bgmigrate.check.result import CheckResult
 from bgmigrate.check.rule import Rule
 
@@ -57,12 +57,21 @@ def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> st
                         "rules": descriptors,
                     }
                 },
+                # Where %SRCROOT% is: viewers that know the checkout resolve the relative
+                # URIs against it anyway; the others (and a local SARIF viewer) need it.
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri(result)}},
                 "columnKind": "unicodeCodePoints",
                 "results": _results(result.findings, rule_index),
             }
         ],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def _root_uri(result: CheckResult) -> str:
+    """The repository root the relative URIs are under, as a directory URI (ending in /)."""
+    first = result.findings[0].path if result.findings else None
+    return report_root(first).as_uri().rstrip("/") + "/"
 
 
 def _descriptor(finding: Finding, rule: Rule | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.report.layout import StyledText, cell_width
+from bgmigrate.check.report.summary import summary_line
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import SkipReason
@@ -34,8 +35,6 @@ _SEVERITY_STYLE = {
     Severity.WARNING: "bold yellow",
     Severity.INFO: "bold cyan",
 }
-_NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
-_PLURALS = {"error": "errors", "warning": "warnings", "info": "info", "unit": "units"}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as `source.lines` counts lines
 
 
@@ -158,20 +157,10 @@ def _reading(result: CheckResult) -> Iterator[str]:
 
 
 def _summary(result: CheckResult) -> StyledText:
-    counts = [(result.count(severity), _NOUNS[severity]) for severity in Severity]
-    problems = [_counted(count, noun) for count, noun in counts if count]
-    units = _counted(len(result.units), "unit")
-    line = f"{', '.join(problems)} in {units}" if problems else f"No problems in {units}"
-    if result.suppressed:
-        line += f" ({result.suppressed} suppressed)"
     if result.count(Severity.ERROR):
         style = "bold red"
-    elif problems:
+    elif any(not finding.suppressed for finding in result.findings):
         style = "bold yellow"
     else:
         style = "bold green"
-    return StyledText().append(line, style)
-
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun if count == 1 else _PLURALS[noun]}"
+    return StyledText().append(summary_line(result), style)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bgmigrate.plan import steps
-from bgmigrate.plan.expressions import check_expression, check_type, is_volatile
+from bgmigrate.plan.expressions import check_expression, check_type, is_volatile, parse_type
 from bgmigrate.plan.identifiers import quote_ident
+from bgmigrate.plan.literals import check_constant_fits
 from bgmigrate.plan.model import Backfill, PlanError, Step
 from bgmigrate.plan.operations.base import (
     Draft,
@@ -54,8 +55,13 @@ class AddColumn:
                 "ACCESS EXCLUSIVE. Add a nullable integer column, a sequence with "
                 "--default \"nextval('…')\", and --backfill the same expression"
             )
+        parsed = parse_type(type_sql)
+        schema.check_type(type_sql, parsed)
         default = check_expression(self.default, "--default") if self.default else None
         backfill = check_expression(self.backfill, "--backfill") if self.backfill else None
+        for value, what in ((default, "--default"), (backfill, "--backfill")):
+            if value is not None:
+                check_constant_fits(value, parsed, what)
         if default and backfill:
             raise PlanError(
                 "give --default (the value of new rows; a constant one also fills the existing "

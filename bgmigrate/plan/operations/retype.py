@@ -57,6 +57,7 @@ class Retype:
         new_type = check_type(self.new_type)
         using = check_expression(self.using, "--using") if self.using is not None else None
         old_parsed, new_parsed = parse_type(column.type), parse_type(new_type)
+        schema.check_type(new_type, new_parsed)
         where = f"{table.name}.{quote_ident(column.name)}"
         if same_type(old_parsed, new_parsed) and using is None:
             raise PlanError(f"{where} is already of type {column.type}")

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bgmigrate.plan import steps
-from bgmigrate.plan.expressions import check_expression
+from bgmigrate.plan.expressions import check_expression, parse_type
 from bgmigrate.plan.identifiers import quote_ident
+from bgmigrate.plan.literals import check_constant_fits
 from bgmigrate.plan.model import Backfill, PlanError
 from bgmigrate.plan.operations.base import (
     Draft,
@@ -45,6 +46,8 @@ class SetNotNull:
         if column.not_null:
             raise PlanError(f"{where} is already NOT NULL")
         value = check_expression(self.backfill, "--backfill") if self.backfill else None
+        if value is not None:
+            check_constant_fits(value, parse_type(column.type), "--backfill")
         draft = Draft(
             id=plan_id("set-not-null", table.name.name, column.name),
             operation=self.name,

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from bgmigrate.plan.model import Plan, PlanPhase
+from bgmigrate.plan.render.naming import detect_scheme
 from bgmigrate.plan.render.output import RenderedFile
 from bgmigrate.plan.render.script import LOCK_TIMEOUT, ScriptBlock, phase_script
 
@@ -57,8 +58,24 @@ def render_phase(plan: Plan, phase: PlanPhase) -> str:
 
 
 def render(plan: Plan, out: Path | None = None) -> list[RenderedFile]:
+    """One file per db phase, named and marked after the migrations already in `out`."""
     db_phases = [phase for phase in plan.phases if phase.is_db]
-    return [
-        RenderedFile(f"{number:02d}_{plan.id}_{phase.name}.sql", render_phase(plan, phase))
-        for number, phase in enumerate(db_phases, start=1)
-    ]
+    scheme = detect_scheme(out)
+    paths = scheme.files([f"{plan.id}_{phase.name}" for phase in db_phases])
+    files = []
+    for phase, (path, *companions) in zip(db_phases, paths, strict=True):
+        files.append(RenderedFile(path, scheme.wrap(render_phase(plan, phase))))
+        files.extend(RenderedFile(name, _rollback_note(plan, phase)) for name in companions)
+    return files
+
+
+def _rollback_note(plan: Plan, phase: PlanPhase) -> str:
+    return (
+        "\n".join(
+            _comment(
+                f"Plan {plan.id}, phase {phase.name}: roll it back with `bgmigrate rollback PLAN "
+                f"--phase {phase.name}`, which knows what the phase did."
+            )
+        )
+        + "\n"
+    )
