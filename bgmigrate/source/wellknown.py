@@ -4,8 +4,8 @@ working directory up to the repository root.
 An `alembic.ini` whose `script_location` holds revisions is an Alembic project; otherwise
 the conventional migration directories that hold migrations are checked. The first folder
 (the working directory, then each parent up to git's top level) with any of them wins, so a
-service's own migrations win over a monorepo's. Tool layouts add their markers to
-`WELL_KNOWN_DIRECTORIES`.
+service's own migrations win over a monorepo's. Each directory found is then read by the
+layout it holds (goose, Flyway, Prisma…), as a path given on the command line would be.
 """
 
 from __future__ import annotations
@@ -27,7 +27,12 @@ WELL_KNOWN_DIRECTORIES = (
     "database/migrations",
     "sql/migrations",
     "src/main/resources/db/migration",  # Flyway's default location
+    "src/main/resources/db/changelog",  # Liquibase's, in a Spring Boot project
+    "prisma/migrations",
+    "supabase/migrations",
 )
+# A sqitch project is the folder of its plan: the plan orders `deploy/`, next to it.
+SQITCH_PLAN = "sqitch.plan"
 
 
 @frozen_value
@@ -47,7 +52,7 @@ def find_well_known(cwd: Path) -> WellKnown:
         if found.directories or found.alembic_inis:
             return found
         looked.append(str(folder))
-    names = ", ".join([ALEMBIC_INI, *(f"{d}/" for d in WELL_KNOWN_DIRECTORIES)])
+    names = ", ".join([ALEMBIC_INI, *(f"{d}/" for d in WELL_KNOWN_DIRECTORIES), SQITCH_PLAN])
     raise NothingFound(f"no migrations found in {' or '.join(looked)} (looked for {names})")
 
 
@@ -83,6 +88,8 @@ def _in_folder(folder: Path) -> WellKnown:
     if ini.is_file() and find_project(ini) is not None:
         # An Alembic project's migrations are its revisions, wherever its directories are.
         return WellKnown(alembic_inis=(ini,))
+    if (folder / SQITCH_PLAN).is_file() and _holds_migrations(folder):
+        return WellKnown(directories=(folder,))
     directories = tuple(
         folder / name
         for name in WELL_KNOWN_DIRECTORIES

@@ -116,3 +116,28 @@ def test_plan_with_no_schema_source_replays_the_migrations_it_finds(tmp_path: Pa
         "bgmigrate: replaying migrations for the schema (found with no source given)\n"
     )
     assert 'operation = "rename-column"' in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("project", "directory"),
+    [
+        ("goose", "db/migrations"),
+        ("prisma", "prisma/migrations"),
+        ("supabase", "supabase/migrations"),
+        ("liquibase", "src/main/resources/db/changelog"),
+        ("sqitch", "."),
+    ],
+)
+def test_no_path_finds_a_tool_project_and_reads_it_by_its_layout(
+    tmp_path: Path, project: str, directory: str
+) -> None:
+    shutil.copytree(FIXTURES / "layouts" / project, tmp_path / project)
+    root = tmp_path / project
+    found = _check("--format", "json", cwd=root)
+    named = _check(directory, "--format", "json", cwd=root)
+    assert found.returncode == named.returncode == 1, found.stderr
+    report, expected = json.loads(found.stdout), json.loads(named.stdout)
+    assert report["findings"] == expected["findings"]
+    assert report["skipped"] == expected["skipped"]
+    assert report["layouts"] == expected["layouts"] != []
+    assert found.stderr.startswith(f"bgmigrate: checking {directory} (found with no path given")
