@@ -98,6 +98,7 @@ def test_lands_on_the_first_statement_of_the_complete_lock_model() -> None:
         assert finding.location.line == 3, statement
         assert finding.message.startswith(f"This statement needs {lock} and no"), statement
 
+
 def _check_project(root, config: str) -> list[tuple[str, str]]:
     from bgmigrate.check.runner import CheckOptions, run_check
 
