@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from bgmigrate.plan.introspect import SchemaSourceError, introspect
 from bgmigrate.plan.schema import Schema
+from bgmigrate.source.reading import UNREADABLE_FILE
 from bgmigrate.source.templates import substitute_templates
 from bgmigrate.source.transactions import transaction_blocks
 from bgmigrate.source.unit import Statement, Unit, UnitKind
@@ -40,6 +41,8 @@ _ROLE_STATEMENT = re.compile(
     r"^\s*(GRANT|REVOKE|ALTER\s.+\sOWNER\s+TO\s)", re.IGNORECASE | re.DOTALL
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# The problems that leave a migration unread (`syntax-error`: a changelog that does not parse).
+_NOTHING_READ = frozenset({UNREADABLE_FILE, "syntax-error"})
 
 
 def schema_from_paths(paths: Sequence[Path], *, server_dsn: str | None = None) -> Schema:
@@ -127,7 +130,6 @@ def _migrations(directory: Path) -> list[Unit]:
     """The directory's SQL migrations, in migration order, as `check` reads them."""
     from bgmigrate.check.runner import CheckOptions, CheckProblem, read_units
     from bgmigrate.source.errors import SourceError
-    from bgmigrate.source.reading import UNREADABLE_FILE
 
     try:
         units = [
@@ -139,7 +141,8 @@ def _migrations(directory: Path) -> list[Unit]:
         raise SchemaSourceError(f"schema source {directory}: {error}") from None
     for unit in units:
         for problem in unit.problems:
-            if problem.rule == UNREADABLE_FILE:  # replaying the rest would build a wrong schema
+            # A file not read, or a changelog not parsed: the rest would replay to a wrong schema.
+            if not unit.statements and problem.rule in _NOTHING_READ:
                 raise SchemaSourceError(f"schema source {unit.path}: {problem.message}")
     return units
 

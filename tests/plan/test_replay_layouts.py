@@ -332,3 +332,13 @@ def test_trace_schema_from_runs_the_next_migration_on_the_forward_schema(
     assert result.exit_code == 0, result.stderr
     statements = json.loads(result.stdout)["statements"]
     assert [(s["sql"], s["error"]) for s in statements] == [(NEXT_MIGRATION[tool][:-1], None)]
+
+
+def test_a_changelog_that_does_not_parse_stops_the_replay(tmp_path, pg_dsn):
+    history = _history(tmp_path, "liquibase")
+    master = history / "db.changelog-master.xml"
+    master.write_text(master.read_text().replace("</databaseChangeLog>", ""))
+    with pytest.raises(
+        SchemaSourceError, match=r"db\.changelog-master\.xml: Liquibase cannot read this changelog"
+    ):
+        schema_from_paths([history], server_dsn=pg_dsn)
