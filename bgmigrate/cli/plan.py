@@ -192,7 +192,7 @@ class _Run:
             schema = introspect(self.dsn)
             return schema, schema.major_version
         if self.schema_from:
-            return schema_from_paths(self.schema_from), None
+            return schema_from_paths(self.schema_from, config_file=self.config_file), None
         environment = os.environ.get("DATABASE_URL")
         if environment:
             schema = introspect(environment)
@@ -201,7 +201,7 @@ class _Run:
         if config.alembic_ini:
             paths.append(config.root / config.alembic_ini)
         if paths:
-            return schema_from_paths(paths), None
+            return schema_from_paths(paths, config_file=self.config_file), None
         fail(
             "no schema to plan against: give --dsn URL (or set DATABASE_URL) to read a "
             "database, or --schema-from PATH to replay a migrations directory or a "

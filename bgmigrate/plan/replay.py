@@ -45,25 +45,31 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _NOTHING_READ = frozenset({UNREADABLE_FILE, "syntax-error"})
 
 
-def schema_from_paths(paths: Sequence[Path], *, server_dsn: str | None = None) -> Schema:
+def schema_from_paths(
+    paths: Sequence[Path], *, server_dsn: str | None = None, config_file: Path | None = None
+) -> Schema:
     """Replay `paths` in order into a new database and introspect it. The database lives on
     `server_dsn`'s server when given (it is dropped afterwards), else on an embedded PostgreSQL
-    started for the purpose."""
-    with replayed_database(paths, server_dsn=server_dsn) as dsn:
+    started for the purpose. Directories are read as `check` reads them with `config_file`
+    (default: the nearest config)."""
+    with replayed_database(paths, server_dsn=server_dsn, config_file=config_file) as dsn:
         return introspect(dsn, source=", ".join(str(path) for path in paths))
 
 
 @contextlib.contextmanager
-def replayed_database(paths: Sequence[Path], *, server_dsn: str | None = None) -> Iterator[str]:
+def replayed_database(
+    paths: Sequence[Path], *, server_dsn: str | None = None, config_file: Path | None = None
+) -> Iterator[str]:
     """A new database with `paths` replayed into it, in order, rows included; yields its DSN.
     It lives on `server_dsn`'s server when given (and is dropped afterwards), else on an
-    embedded PostgreSQL started for the purpose."""
+    embedded PostgreSQL started for the purpose. Directories are read as `check` reads them
+    with `config_file` (default: the nearest config)."""
     for path in paths:
         if not path.exists():
             raise SchemaSourceError(f"schema source {path}: no such file or directory")
     with _scratch_database(server_dsn) as dsn:
         for path in paths:
-            _replay(path, dsn)
+            _replay(path, dsn, config_file)
         yield dsn
 
 
@@ -106,7 +112,7 @@ def replay_units(units: Iterable[Unit], dsn: str) -> None:
                 connection.execute("COMMIT")
 
 
-def _replay(path: Path, dsn: str) -> None:
+def _replay(path: Path, dsn: str, config_file: Path | None) -> None:
     from bgmigrate.source.alembic import ReplayError, find_project, replay_alembic
 
     if path.suffix != ".sql" and find_project(path) is not None:
@@ -118,7 +124,7 @@ def _replay(path: Path, dsn: str) -> None:
     if path.is_file():
         replay_files([path], dsn)
         return
-    units = _migrations(path)
+    units = _migrations(path, config_file)
     if not units:
         raise SchemaSourceError(
             f"schema source {path}: no .sql migrations and no Alembic project found there"
@@ -126,7 +132,7 @@ def _replay(path: Path, dsn: str) -> None:
     replay_units(units, dsn)
 
 
-def _migrations(directory: Path) -> list[Unit]:
+def _migrations(directory: Path, config_file: Path | None) -> list[Unit]:
     """The directory's SQL migrations, in migration order, as `check` reads them."""
     from bgmigrate.check.runner import CheckOptions, CheckProblem, read_units
     from bgmigrate.source.errors import SourceError
@@ -134,7 +140,7 @@ def _migrations(directory: Path) -> list[Unit]:
     try:
         units = [
             unit
-            for unit in read_units(CheckOptions(paths=(str(directory),)))
+            for unit in read_units(CheckOptions(paths=(str(directory),), config_file=config_file))
             if unit.kind is UnitKind.SQL
         ]
     except (CheckProblem, SourceError) as error:

@@ -342,3 +342,35 @@ def test_a_changelog_that_does_not_parse_stops_the_replay(tmp_path, pg_dsn):
         SchemaSourceError, match=r"db\.changelog-master\.xml: Liquibase cannot read this changelog"
     ):
         schema_from_paths([history], server_dsn=pg_dsn)
+
+
+def test_plan_reads_the_history_with_the_config_it_is_given(tmp_path, monkeypatch):
+    """`assume_in_transaction`: the runner wraps each plain file, as `check` assumes."""
+    history = tmp_path / "migrations"
+    history.mkdir()
+    (history / "1_users.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text);\n")
+    (history / "2_index.sql").write_text(
+        "CREATE INDEX CONCURRENTLY users_email ON users (email);\n"
+    )
+    config = tmp_path / "settings" / "bgmigrate.toml"
+    config.parent.mkdir()
+    config.write_text("assume_in_transaction = true\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    plain = _cli("plan", "rename", "users.email", "mail", "--schema-from", str(history))
+    assert plain.exit_code == 0, plain.stderr
+    wrapped = _cli(
+        "plan",
+        "rename",
+        "users.email",
+        "mail",
+        "--schema-from",
+        str(history),
+        "--config",
+        str(config),
+    )
+    assert wrapped.exit_code == 2
+    assert (
+        "2_index.sql:1 failed: CREATE INDEX CONCURRENTLY cannot run inside a transaction block"
+        in (wrapped.stderr)
+    )
