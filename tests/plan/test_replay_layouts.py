@@ -374,3 +374,18 @@ def test_plan_reads_the_history_with_the_config_it_is_given(tmp_path, monkeypatc
         "2_index.sql:1 failed: CREATE INDEX CONCURRENTLY cannot run inside a transaction block"
         in (wrapped.stderr)
     )
+
+
+def test_a_dump_in_a_plain_directory_replays_without_its_meta_commands_and_roles(tmp_path, pg_dsn):
+    (tmp_path / "0_schema.sql").write_text(
+        "\\restrict abc123\n"
+        "CREATE TABLE public.users (id integer NOT NULL, email text);\n"
+        "ALTER TABLE public.users OWNER TO someone_else;\n"
+        "\\unrestrict abc123\n"
+    )
+    (tmp_path / "1_phone.sql").write_text(
+        "BEGIN;\nALTER TABLE users ADD COLUMN phone text;\n"
+        "GRANT SELECT ON users TO app_reader;\nCOMMIT;\n"
+    )
+    schema = schema_from_paths([tmp_path], server_dsn=pg_dsn)
+    assert [column.name for column in _table(schema, "users").columns] == ["id", "email", "phone"]
