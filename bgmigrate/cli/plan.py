@@ -71,8 +71,9 @@ SchemaFrom = Annotated[
     list[Path] | None,
     typer.Option(
         "--schema-from",
-        help="Replay these migrations (SQL files or a directory of them, an Alembic project or "
-        "its alembic.ini) or a pg_dump --schema-only file into a throwaway PostgreSQL. "
+        help="Replay these migrations (a directory, read as `check` reads it: the tool's order, "
+        "forward parts only; SQL files; an Alembic project or its alembic.ini) or a pg_dump "
+        "--schema-only file into a throwaway PostgreSQL. "
         "Repeatable. Default: `paths` (and `alembic_ini`) from the config.",
         show_default=False,
     ),
