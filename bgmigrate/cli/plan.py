@@ -71,10 +71,11 @@ SchemaFrom = Annotated[
     list[Path] | None,
     typer.Option(
         "--schema-from",
-        help="Replay these migrations (SQL files or a directory of them, an Alembic project or "
-        "its alembic.ini) or a pg_dump --schema-only file into a throwaway PostgreSQL. "
-        "Repeatable. Default: `paths` (and `alembic_ini`) from the config, else the "
-        "migrations found where tools put them (alembic.ini, migrations/ …).",
+        help="Replay these migrations (a directory, read as `check` reads it: the tool's order, "
+        "forward parts only; SQL files; an Alembic project or its alembic.ini) or a pg_dump "
+        "--schema-only file into a throwaway PostgreSQL. Repeatable. Default: `paths` (and "
+        "`alembic_ini`) from the config, else the migrations found where tools put them "
+        "(alembic.ini, migrations/ …).",
         show_default=False,
     ),
 ]
@@ -193,7 +194,7 @@ class _Run:
             schema = introspect(self.dsn)
             return schema, schema.major_version
         if self.schema_from:
-            return schema_from_paths(self.schema_from), None
+            return schema_from_paths(self.schema_from, config_file=self.config_file), None
         environment = os.environ.get("DATABASE_URL")
         if environment:
             schema = introspect(environment)
@@ -202,8 +203,8 @@ class _Run:
         if config.alembic_ini:
             paths.append(config.root / config.alembic_ini)
         if paths:
-            return schema_from_paths(paths), None
-        return schema_from_paths(_well_known_migrations()), None
+            return schema_from_paths(paths, config_file=self.config_file), None
+        return schema_from_paths(_well_known_migrations(), config_file=self.config_file), None
 
     def _write(self, files: list[RenderedFile], *, directory: bool) -> None:
         if self.out is None:

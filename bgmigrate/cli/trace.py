@@ -115,7 +115,12 @@ def trace(
         old = read_queries(old_queries) if old_queries else []
         new = read_queries(new_queries) if new_queries else []
         result = trace_migration(
-            units, schema_from, server_dsn=dsn, old_queries=old, new_queries=new
+            units,
+            schema_from,
+            server_dsn=dsn,
+            old_queries=old,
+            new_queries=new,
+            config_file=config,
         )
     except (CheckProblem, SourceError, SchemaSourceError) as error:
         fail(str(error))

@@ -44,12 +44,14 @@ def trace_migration(
     server_dsn: str | None = None,
     old_queries: Sequence[AppQuery] = (),
     new_queries: Sequence[AppQuery] = (),
+    config_file: Path | None = None,
 ) -> TraceResult:
     """Replay `schema_from` into a new database (on an embedded PostgreSQL, or on
-    `server_dsn`'s server, dropped afterwards) and trace `units` on it."""
+    `server_dsn`'s server, dropped afterwards; directories read with `config_file`) and trace
+    `units` on it."""
     from bgmigrate.plan.replay import replayed_database
 
-    with replayed_database(schema_from, server_dsn=server_dsn) as dsn:
+    with replayed_database(schema_from, server_dsn=server_dsn, config_file=config_file) as dsn:
         return trace_on(dsn, units, old_queries=old_queries, new_queries=new_queries)
 
 

@@ -27,3 +27,18 @@ def test_run_in_transaction_false_lets_concurrently_run() -> None:
         ("require-lock-timeout", f"{M}/2023-03-05-080000_rename_body/up.sql", 1),
         ("concurrently-in-transaction", f"{M}/2023-03-05-080000_rename_body/up.sql", 2),
     ]
+
+
+def test_versions_compare_without_their_dashes(tmp_path) -> None:
+    """crates.io mixes `20170804200817_…` and `2017-09-23-182408_…`: diesel removes the
+    dashes, so `2017-09-23` comes after `20170804`, not before."""
+    from bgmigrate.source.discover import discover
+
+    for name in ("20170804200817_add_emails", "2017-09-23-182408_move_tokens", "20171001_x"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "up.sql").write_text("SELECT 1;\n")
+    assert [path.parent.name for path in discover([tmp_path]).sql_files] == [
+        "20170804200817_add_emails",
+        "2017-09-23-182408_move_tokens",
+        "20171001_x",
+    ]

@@ -1,7 +1,8 @@
 """diesel (Rust): `migrations/<version>_<name>/up.sql` and `down.sql`.
 
-The version is the directory name up to its first `_`, and versions apply in their string
-order. Each `up.sql` runs in a transaction unless the directory's `metadata.toml` says
+The version is the directory name up to its first `_` with its dashes removed (diesel's
+`version_from_string`: `2017-09-23-182408` is `20170923182408`), and versions apply in their
+string order. Each `up.sql` runs in a transaction unless the directory's `metadata.toml` says
 `run_in_transaction = false`.
 """
 
@@ -37,7 +38,7 @@ def migrations(directory: Path) -> Listing:
     found = []
     skipped = []
     versions = sorted(
-        (match.group(1), match.string)
+        (match.group(1).replace("-", ""), match.string)
         for entry in directory.iterdir()
         if entry.is_dir() and (match := _DIRECTORY.match(entry.name)) is not None
     )
