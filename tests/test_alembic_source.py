@@ -689,7 +689,9 @@ def test_application_package_holding_the_migrations_is_importable(tmp_path: Path
     ]
 
 
-def test_revision_importing_a_missing_module_is_unanalysable(tmp_path: Path) -> None:
+def test_revision_importing_a_missing_module_is_analysed_with_the_type_unknown(
+    tmp_path: Path,
+) -> None:
     path = write_revision(
         tmp_path,
         "r1",
@@ -698,8 +700,38 @@ def test_revision_importing_a_missing_module_is_unanalysable(tmp_path: Path) -> 
     )
     (unit,) = alembic_units([path])
     (problem,) = unit.problems
+    assert problem.rule == "missing-imports"
+    assert problem.message.startswith(
+        "This revision was analysed without `shop_legacy` (line 3: ModuleNotFoundError: No "
+        "module named 'shop_legacy'): "
+    )
+    assert problem.message.endswith(
+        "`additional_dependencies: [shop_legacy]` under `- id: bgmigrate` in "
+        ".pre-commit-config.yaml (in CI, `pip install` them beside bgmigrate)."
+    )
+    assert problem.location.line == line_of(path, "from shop_legacy")
+    (statement,) = unit.statements
+    assert statement.sql == (
+        'ALTER TABLE users ADD COLUMN tier "<unknown type shop_legacy.tiers.TierType>"'
+    )
+    assert statement.unknowns == ("type shop_legacy.tiers.TierType",)
+    assert statement.location.line == line_of(path, "op.add_column")
+
+
+def test_revision_handing_op_to_missing_code_is_unanalysable(tmp_path: Path) -> None:
+    path = write_revision(
+        tmp_path, "r1", "tiers.migrate(op)", head="from shop_legacy import tiers\n"
+    )
+    (unit,) = alembic_units([path])
+    (problem,) = unit.problems
     assert problem.rule == UNANALYSABLE_REVISION
-    assert "ModuleNotFoundError: No module named 'shop_legacy'" in problem.message
+    assert problem.message.startswith(
+        "This revision cannot be checked: it passes the migration's `op` or connection to "
+        f"`shop_legacy.tiers.migrate`, which could not be imported, so the statements that "
+        f"code runs are unknown (line {line_of(path, 'tiers.migrate')}). It ran without what "
+        "could not be imported: `shop_legacy` (line 3: ModuleNotFoundError: No module named "
+        "'shop_legacy'). To analyse it fully in pre-commit"
+    )
     assert problem.location.line == line_of(path, "from shop_legacy")
     assert unit.statements == []
 

@@ -10,7 +10,7 @@ from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule, Violation
 from bgmigrate.parse.operations import Operation
-from bgmigrate.source.unit import Location, Unit
+from bgmigrate.source.unit import Location, Statement, Unit
 from bgmigrate.values import Value, frozen_value
 
 __all__ = ["CheckSettings", "SelectionError", "check_units", "select_rules"]
@@ -84,11 +84,13 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
         for statement in unit.statements:
             ctx.statement = statement
             for op in parse_statement(statement):
-                for rule in dispatch.rules_for(op):
+                for rule in dispatch.rules_for(op) if not statement.context else ():
                     for violation in rule.check(op, ctx):
                         location = violation.location or op.location
                         unit_findings.append(
                             _finding(rule, violation, unit, location, statement.sql)
+                            if not statement.unknowns
+                            else _finding_with_unknowns(rule, violation, unit, location, statement)
                         )
                 track(op, ctx)
         reported = _suppress(unit, unit_findings, dispatch) if settings.report(unit) else []
@@ -131,6 +133,21 @@ def _finding(
         message=violation.message,
         safe_alternative=violation.safe_alternative or rule.plan_command or _first_step(rule),
     )
+
+
+def _finding_with_unknowns(
+    rule: Rule, violation: Violation, unit: Unit, location: Location, statement: Statement
+) -> Finding:
+    """A finding on a statement holding stand-ins for code that could not be imported: its
+    message says which, since the verdict may depend on them."""
+    unknowns = "; ".join(
+        f"{kind} `{name}` is not installed: treated as unknown"
+        for kind, _, name in (unknown.partition(" ") for unknown in statement.unknowns)
+    )
+    from dataclasses import replace
+
+    finding = _finding(rule, violation, unit, location, statement.sql)
+    return replace(finding, message=f"{finding.message} ({unknowns}.)")
 
 
 def _first_step(rule: Rule) -> str:

@@ -28,6 +28,7 @@ _RULE_MODULES = (
     "drop_index_non_concurrently",
     "drop_table",
     "invalid_tag",
+    "missing_imports",
     "possible_rename",
     "rename_column",
     "rename_table",

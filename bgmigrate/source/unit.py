@@ -49,6 +49,12 @@ class Statement(Value):
     transaction: int | None = None
     """The transaction block the statement runs in, numbered from 1 within its unit (an
     explicit BEGIN, or the runner wrapping the unit); None when it runs in autocommit."""
+    unknowns: tuple[str, ...] = ()
+    """What the statement holds in place of code that could not be imported, each as its
+    kind and dotted name (`type myapp.db.types.UUID`): the verdicts on it depend on them."""
+    context: bool = False
+    """Run by the environment before the unit's own statements (the `SET`s of an Alembic
+    env.py): rules take it into account, but it is not the unit's to report."""
 
     @property
     def in_transaction(self) -> bool:

@@ -16,6 +16,11 @@ from bgmigrate.source.alembic.capture import (
     import_environment,
 )
 from bgmigrate.source.alembic.graph import order_revisions
+from bgmigrate.source.alembic.missing import (
+    import_line,
+    missing_imports_problem,
+    what_was_missing,
+)
 from bgmigrate.source.alembic.offline import render_offline
 from bgmigrate.source.alembic.online import ChainFailed, OnlineReplay, ReplayServer
 from bgmigrate.source.alembic.project import AlembicProject, find_project, project_of_revision
@@ -171,6 +176,8 @@ class _ProjectUnits:
             unit.problems.append(problem.problem)
         else:
             unit.problems.extend(problems)
+            if recorder.stubs is not None and recorder.stubs.used:
+                unit.problems.append(missing_imports_problem(recorder.stubs, self._project))
             # env.py's session settings run before each revision, outside its transaction.
             settings = [
                 replace(setting, index=index)
@@ -187,12 +194,24 @@ class _ProjectUnits:
         try:
             return self._render_offline(revision), []
         except RevisionFailed as offline:
+            from bgmigrate.source.alembic.stubs import ApplicationCodeNeeded
+
+            if isinstance(offline.error, ApplicationCodeNeeded):
+                raise _Unanalysable(
+                    import_line(offline.stubs, offline.error.name),
+                    f"This revision cannot be checked: {offline.error} (line "
+                    f"{offline.location.line})." + what_was_missing(offline.stubs, self._project),
+                ) from offline
             if offline.stage == "import":
                 raise _Unanalysable(
                     offline.location,
                     f"Importing this revision raised {offline}, so its SQL cannot be rendered "
-                    "and it is not checked: run bgmigrate where the application it imports is "
-                    "importable (its project root, its virtualenv).",
+                    "and it is not checked."
+                    + (
+                        what_was_missing(offline.stubs, self._project)
+                        or " Run bgmigrate where the application it imports is importable "
+                        "(its project root, its virtualenv)."
+                    ),
                 ) from offline
             return self._render_online(revision, offline)
         except Exception as error:  # a revision can break anything; the run goes on
@@ -242,7 +261,8 @@ class _ProjectUnits:
             raise _Unanalysable(
                 location,
                 f"{failed}; run with its reads returning no rows, it failed as well ({blind}, "
-                f"line {blind.location.line}); its statements are not checked.",
+                f"line {blind.location.line}); its statements are not checked."
+                + what_was_missing(blind.stubs, self._project),
             ) from blind
         return run.recorder, [_data_blind_problem(run, failed, location)]
 
