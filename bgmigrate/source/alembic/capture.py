@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import itertools
 import sys
 import warnings
@@ -93,6 +94,17 @@ class Recorder:
             Captured(piece.sql, location, autocommit, self._stretch, _unknowns(piece.sql))
             for piece in split_sql(sql)
         )
+
+    def executes_unknown(self, construct: object) -> bool:
+        """Whether `construct`, about to be executed, stands for code that could not be
+        imported (`op.execute(myapp.sql.CREATE_FUNCTION)`); if so it is noted instead of
+        recorded, since its SQL is unknown."""
+        from bgmigrate.source.alembic.stubs import Unknown
+
+        if not isinstance(construct, Unknown) or self.stubs is None:
+            return False
+        self.stubs.executed(construct)
+        return True
 
     def commit(self) -> None:
         """The revision committed (`op.get_bind().commit()`): what follows runs in a new
@@ -208,7 +220,7 @@ def run_upgrade(
         except (Exception, SystemExit) as error:
             raise RevisionFailed("import", error, locator.of_traceback(error), stubs) from error
         try:
-            with wrap(), watching, stubs.operations_of_extensions():
+            with wrap(), watching, stubs.operations_of_extensions(), stubs.counting():
                 module.upgrade()
         except (Exception, SystemExit) as error:
             raise RevisionFailed("upgrade", error, locator.of_traceback(error), stubs) from error
@@ -273,8 +285,15 @@ def _on_sys_path(project: AlembicProject) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Revisions print and warn; neither may reach bgmigrate's own output (e.g. its JSON)."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+    """Revisions and the application code they import print, warn and log tracebacks of
+    their own ("Starting data migration…"); none of it may reach bgmigrate's output (its
+    JSON, the findings a hook prints)."""
+    discarded = io.StringIO()
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(discarded),
+        contextlib.redirect_stderr(discarded),
+    ):
         warnings.simplefilter("ignore")
         yield
 

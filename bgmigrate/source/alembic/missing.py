@@ -53,6 +53,12 @@ def missing_imports_problem(stubs: ImportStubs, project: AlembicProject) -> Sour
             "findings that depend on it say so, and a loop over its values runs no time."
         )
     for operation in stubs.operations:
+        if operation.executed:
+            parts.append(
+                f"Line {operation.line} executes SQL taken from `{operation.name}`, which could "
+                "not be imported: that statement is not checked."
+            )
+            continue
         extension = ", ".join(f"`{name}`" for name in project.environment.plugins)
         parts.append(
             f"`op.{operation.name}` (line {operation.line}) is not an Alembic operation here: it "
@@ -88,7 +94,7 @@ def _advice(stubs: ImportStubs, project: AlembicProject) -> str:
     """How to install what was missing where pre-commit runs bgmigrate, or why that would
     not help."""
     modules = [m.module for m in stubs.missing if m.module is not None]
-    if stubs.operations:
+    if any(not operation.executed for operation in stubs.operations):
         modules.extend(name.split(".")[0] for name in project.environment.plugins)
     own = {module for module in modules if _is_projects_own(module, project)}
     installable = list(dict.fromkeys(_DISTRIBUTIONS.get(m, m) for m in modules if m not in own))

@@ -60,22 +60,41 @@ class MissingImport:
 
 @dataclass(frozen=True)
 class UnknownOperation:
-    """An `op.<name>` that Alembic does not have here: an extension's operation."""
+    """An `op.<name>` that Alembic does not have here (an extension's operation), or SQL
+    executed from an unknown (`op.execute(myapp.sql.CREATE_FUNCTION)`): what it runs is not
+    known."""
 
     name: str
     line: int
+    executed: bool = False
+    """SQL given to `op.execute` or a connection, rather than an operation."""
 
 
 class ApplicationCodeNeeded(Exception):
-    """The revision handed `op` or a connection to code that is not installed: what that
-    code runs cannot be known."""
+    """The revision cannot be run without the code it could not import: it hands that code
+    `op` or a connection (what it runs is unknown), or loops on its values."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"it passes the migration's `op` or connection to `{name}`, which could not be "
-            "imported, so the statements that code runs are unknown"
-        )
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(why)
         self.name = name
+
+
+_USES_BEFORE_GIVING_UP = 100_000
+"""Uses of unknowns in one run past which it is taken for a loop that only the missing code
+would end (`while removed > 0: removed = prune(redis.zcard(…))`)."""
+
+_uses = 0
+
+
+def _use(name: str) -> None:
+    global _uses
+    _uses += 1
+    if _uses > _USES_BEFORE_GIVING_UP:
+        raise ApplicationCodeNeeded(
+            name,
+            f"it used values of `{name}`, which could not be imported, more than "
+            f"{_USES_BEFORE_GIVING_UP:,} times, as a loop that only that code would end does",
+        )
 
 
 class Unknown(UserDefinedType):  # type: ignore[type-arg]
@@ -92,14 +111,22 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
     def get_col_spec(self, **kwargs: Any) -> str:
         return f'"<unknown type {self._unknown_name}>"'
 
-    def __getattr__(self, name: str) -> Unknown:
+    def __getattr__(self, name: str) -> Unknown | bool:
         if name.startswith("_"):  # SQLAlchemy and Python probe private names and dunders
             raise AttributeError(name)
+        if name.startswith("is_"):
+            return False  # SQLAlchemy's flags (`is_clause_element`): not one of its objects
+        _use(self._unknown_name)
         return Unknown(f"{self._unknown_name}.{name}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Unknown:
+        _use(self._unknown_name)
         if any(_is_migration_handle(value) for value in (*args, *kwargs.values())):
-            raise ApplicationCodeNeeded(self._unknown_name)
+            raise ApplicationCodeNeeded(
+                self._unknown_name,
+                f"it passes the migration's `op` or connection to `{self._unknown_name}`, "
+                "which could not be imported, so the statements that code runs are unknown",
+            )
         return self
 
     def __getitem__(self, key: Any) -> Unknown:
@@ -110,6 +137,12 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
 
     def __contains__(self, item: Any) -> bool:
         return False
+
+    def __lt__(self, other: Any) -> bool:
+        _use(self._unknown_name)
+        return False  # a comparison with an unknown (`if version < 2:`) takes its else branch
+
+    __le__ = __gt__ = __ge__ = __lt__
 
     def __enter__(self) -> Unknown:
         return self
@@ -122,6 +155,15 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
 
     def __radd__(self, other: Any) -> Any:
         return other + str(self) if isinstance(other, str) else self
+
+    def __sub__(self, other: Any) -> Unknown:
+        return self  # arithmetic on an unknown (`LIMIT - 1`) is unknown
+
+    __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __floordiv__ = __sub__
+    __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __sub__
+
+    def __neg__(self) -> Unknown:
+        return self
 
     def __str__(self) -> str:
         return f'"<unknown value {self._unknown_name}>"'
@@ -199,6 +241,13 @@ class ImportStubs:
     def used(self) -> bool:
         return bool(self.missing or self.operations)
 
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        """Counts the uses of unknowns from zero while the revision runs."""
+        global _uses
+        _uses = 0
+        yield
+
     def builtins(self) -> dict[str, Any]:
         """The revision module's `__builtins__`: Python's, with this run's `__import__`."""
         namespace = dict(builtins.__dict__)
@@ -225,6 +274,12 @@ class ImportStubs:
     def _operation(self, name: str) -> Unknown:
         self.operations.append(UnknownOperation(name, self._caller_line()))
         return Unknown(f"op.{name}")
+
+    def executed(self, statement: Unknown) -> None:
+        """The revision executed an unknown as SQL: recorded in place of a statement."""
+        self.operations.append(
+            UnknownOperation(statement._unknown_name, self._caller_line(), executed=True)
+        )
 
     def _import(
         self,
