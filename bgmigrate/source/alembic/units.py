@@ -30,7 +30,11 @@ from bgmigrate.source.alembic.tags import revision_tags
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Location, Phase, SourceProblem, Unit, UnitKind
 
-__all__ = ["DATA_BLIND_REVISION", "UNANALYSABLE_REVISION", "alembic_units"]
+__all__ = [
+    "DATA_BLIND_REVISION",
+    "UNANALYSABLE_REVISION",
+    "alembic_units",
+]
 
 UNANALYSABLE_REVISION = "unanalysable-revision"
 """The rule name of the `SourceProblem` a revision that cannot be rendered becomes."""
@@ -59,6 +63,9 @@ def alembic_units(paths: Iterable[Path | str], *, dsn: str | None = None) -> lis
     try:
         units = []
         for project, selected in groups:
+            if project.other_dialect is not None:
+                units.append(_other_dialect_unit(project, selected))
+                continue
             units.extend(_ProjectUnits(project, selected, server).units())
         return units + [_unreadable_unit(path) for path in unreadable]
     finally:
@@ -100,6 +107,25 @@ def _looks_like_revision(path: Path) -> bool:
         return is_alembic_revision(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return False
+
+
+def _other_dialect_unit(project: AlembicProject, selected: list[RevisionFile] | None) -> Unit:
+    """The revisions of a version directory kept for another database (`versions/sqlite/`
+    beside `versions/postgresql/`, as Prefect lays them out): skipped, and said so once, on
+    the first of them."""
+    revisions = selected or sorted(project.revisions(), key=lambda r: str(r.path))
+    first = revisions[0]
+    folders = ", ".join(f"{d.name}/" for d in project.version_dirs)
+    problem = SourceProblem(
+        UNANALYSABLE_REVISION,
+        f"Not checked: {folders} holds the revisions for {project.other_dialect}, not "
+        f"PostgreSQL ({len(revisions)} revision{'s' if len(revisions) != 1 else ''} skipped, "
+        "this one included); bgmigrate checks the history that runs on PostgreSQL.",
+        _line(1),
+    )
+    return Unit(
+        str(first.path), UnitKind.ALEMBIC, Phase.EXPAND, text=first.text, problems=[problem]
+    )
 
 
 def _unreadable_unit(path: Path) -> Unit:

@@ -1,0 +1,248 @@
+"""Alembic revisions checked where the application's libraries are not installed, as
+pre-commit runs bgmigrate: every revision still analysed, the same findings at the same lines
+as with them installed, and each failed import named with its line and how to install it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bgmigrate.check.runner import CheckOptions, run_check
+from bgmigrate.source.alembic import UNANALYSABLE_REVISION, alembic_units
+
+REPO = Path(__file__).resolve().parent.parent
+APP = REPO / "fixtures" / "alembic_tenant_app"
+CORE = "shop/db/revisions/core/versions"
+TENANT = "shop/db/revisions/tenant/versions"
+
+HAZARDS = [
+    ("add-not-null-column-without-default", f"{CORE}/c0002_order_customer.py", 14),
+    ("create-index-non-concurrently", f"{CORE}/c0002_order_customer.py", 15),
+    ("rename-column", f"{CORE}/c0002_order_customer.py", 18),
+    ("change-column-type", f"{CORE}/c0002_order_customer.py", 20),
+    ("concurrently-in-transaction", f"{CORE}/c0003_order_statuses.py", 18),
+    ("unbatched-backfill", f"{CORE}/c0003_order_statuses.py", 22),
+    ("add-unique-constraint-without-index", f"{CORE}/c0004_currency.py", 14),
+    ("drop-column", f"{TENANT}/t0001_cart_owner.py", 14),
+]
+"""Every finding on the fixture but the notes on missing imports, in report order."""
+
+NOTES = [
+    ("missing-imports", f"{CORE}/c0001_create_orders.py", 6),
+    ("missing-imports", f"{CORE}/c0002_order_customer.py", 6),
+    ("missing-imports", f"{CORE}/c0003_order_statuses.py", 6),
+    ("missing-imports", f"{CORE}/c0004_currency.py", 6),
+    ("missing-imports", f"{TENANT}/t0001_cart_owner.py", 6),
+]
+
+
+def _check_without_libraries() -> list:
+    return run_check(CheckOptions(paths=("shop",), cwd=APP)).findings
+
+
+def _check_in_subprocess(*, pythonpath: str | None) -> list[tuple[str, str, int]]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+    result = subprocess.run(
+        [sys.executable, "-m", "bgmigrate", "check", "shop", "--format", "json"],
+        cwd=APP,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    return [(f["rule"], f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+
+
+def test_every_revision_is_analysed_without_the_applications_libraries() -> None:
+    found = [(f.rule, f.path, f.location.line) for f in _check_without_libraries()]
+    assert sorted(found, key=lambda f: (f[1], f[2])) == sorted(
+        HAZARDS + NOTES, key=lambda f: (f[1], f[2])
+    )
+
+
+def test_same_findings_with_the_libraries_installed() -> None:
+    with_them = _check_in_subprocess(pythonpath=str(APP / "vendor"))
+    assert with_them == HAZARDS
+    without = _check_in_subprocess(pythonpath=None)
+    assert [f for f in without if f[0] != "missing-imports"] == HAZARDS
+
+
+def test_a_verdict_on_an_unknown_value_says_so() -> None:
+    by_place = {(f.path, f.location.line): f for f in _check_without_libraries()}
+    index = by_place[(f"{CORE}/c0002_order_customer.py", 15)]
+    assert index.message.endswith(
+        "(value `shop.db.naming.index_name` is not installed: treated as unknown.)"
+    )
+    retype = by_place[(f"{CORE}/c0002_order_customer.py", 20)]
+    assert retype.message.startswith(
+        "Changing orders.status from text to <unknown type shop.db.types.UUID> is not known "
+        "to be binary-coercible"
+    )
+    assert retype.message.endswith(
+        "(type `shop.db.types.UUID` is not installed: treated as unknown.)"
+    )
+    rename = by_place[(f"{CORE}/c0002_order_customer.py", 18)]
+    assert "not installed" not in rename.message
+
+
+def test_missing_imports_name_the_line_and_the_pre_commit_line() -> None:
+    by_place = {(f.path, f.location.line, f.rule): f for f in _check_without_libraries()}
+    note = by_place[(f"{CORE}/c0003_order_statuses.py", 6, "missing-imports")]
+    assert note.message == (
+        "This revision was analysed without `shop.models` (line 6: ModuleNotFoundError: No "
+        "module named 'shopkit_types'): what that code would decide (a column type, a name, a "
+        "list of values) is treated as unknown, findings that depend on it say so, and a loop "
+        "over its values runs no time. `op.sync_enum_values` (line 16) is not an Alembic "
+        "operation here: it comes from an extension env.py imports (`alembic_shop_enum`), "
+        "which is not installed, so the statements it runs are not checked. To analyse it "
+        "fully in pre-commit, install them into the hook's environment: "
+        "`additional_dependencies: [shopkit_types, alembic_shop_enum]` under "
+        "`- id: bgmigrate` in .pre-commit-config.yaml (in CI, `pip install` them beside "
+        "bgmigrate)."
+    )
+
+
+def test_dialect_branch_is_read_on_its_postgresql_side() -> None:
+    units = alembic_units([APP / CORE / "c0003_order_statuses.py"])
+    (unit,) = units
+    own = [s for s in unit.statements if not s.context]
+    assert [(s.location.line, s.sql) for s in own] == [
+        (13, "CREATE TABLE order_statuses (\n    name TEXT NOT NULL, \n    PRIMARY KEY (name)\n)"),
+        (18, "CREATE INDEX CONCURRENTLY ix_orders_amount ON orders (amount)"),
+        (
+            22,
+            'UPDATE orders SET status="<unknown value shop.models.ORDER_STATUSES[…]>" '
+            "WHERE orders.status IS NULL",
+        ),
+    ]
+    assert own[2].unknowns == ("value shop.models.ORDER_STATUSES[…]",)
+
+
+def test_env_py_statements_are_context_never_findings() -> None:
+    # The tenant env.py runs `SET lock_timeout = '3s'` (no require-lock-timeout on the drop)
+    # and an f-string `set search_path to "{schema}"` per tenant (not SQL until it runs).
+    (unit,) = alembic_units([APP / TENANT / "t0001_cart_owner.py"])
+    context = [s for s in unit.statements if s.context]
+    assert [(s.sql, Path(s.path).name, s.location.line) for s in context] == [
+        ("SET lock_timeout = '3s'", "env.py", 17)
+    ]
+    findings = _check_without_libraries()
+    assert all(f.path.endswith(".py") and "env.py" not in f.path for f in findings)
+    assert "require-lock-timeout" not in {f.rule for f in findings}
+    assert "syntax-error" not in {f.rule for f in findings}
+
+
+def test_each_environment_of_an_alembic_ini_is_its_own_project() -> None:
+    from bgmigrate.source.alembic.project import project_of_revision
+
+    core = project_of_revision(APP / CORE / "c0001_create_orders.py")
+    tenant = project_of_revision(APP / TENANT / "t0001_cart_owner.py")
+    assert core.version_dirs == (APP / CORE,)
+    assert tenant.version_dirs == (APP / TENANT,)
+    assert core.environment.plugins == ("alembic_shop_enum",)
+    assert tenant.environment.plugins == ()
+    assert APP in {Path(p) for p in tenant.sys_path}
+
+
+def test_a_version_directory_for_another_database_is_skipped_once(tmp_path: Path) -> None:
+    script = tmp_path / "migrations"
+    (script / "versions" / "sqlite").mkdir(parents=True)
+    (script / "env.py").write_text("from alembic import context\n")
+    for number in (1, 2):
+        down = repr(f"s{number - 1}") if number > 1 else None
+        (script / "versions" / "sqlite" / f"s{number}.py").write_text(
+            f"from alembic import op\n\nrevision = 's{number}'\ndown_revision = {down}\n\n\n"
+            "def upgrade():\n    op.execute('PRAGMA foreign_keys = OFF')\n"
+        )
+    (unit,) = alembic_units([script / "versions" / "sqlite"])
+    assert Path(unit.path).name == "s1.py"
+    assert unit.statements == []
+    (problem,) = unit.problems
+    assert problem.rule == UNANALYSABLE_REVISION
+    assert problem.message == (
+        "Not checked: sqlite/ holds the revisions for SQLite, not PostgreSQL (2 revisions "
+        "skipped, this one included); bgmigrate checks the history that runs on PostgreSQL."
+    )
+
+
+def test_a_loop_that_only_missing_code_would_end_gives_up(tmp_path: Path) -> None:
+    revision = tmp_path / "versions" / "r1.py"
+    revision.parent.mkdir()
+    revision.write_text(
+        "from alembic import op\nfrom shop_cache import redis\n\nrevision = 'r1'\n"
+        "down_revision = None\n\n\ndef upgrade():\n    removed = 1\n    while removed > 0:\n"
+        "        removed = min(100, redis.zcard('done'))\n    op.drop_table('tasks')\n"
+    )
+    (unit,) = alembic_units([revision])
+    (problem,) = unit.problems
+    assert problem.rule == UNANALYSABLE_REVISION
+    assert problem.location.line == 2
+    assert problem.message.startswith(
+        "This revision cannot be checked: it used values of `shop_cache.redis.zcard`, which "
+        "could not be imported, more than 100,000 times, as a loop that only that code would "
+        "end does"
+    )
+
+
+@pytest.mark.slow
+def test_check_in_a_fresh_virtualenv_holding_only_bgmigrate(tmp_path: Path) -> None:
+    """As pre-commit installs the hook: `pip install .` of the checkout into a new virtualenv,
+    nothing else; then the fixture is checked there."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env.pop("VIRTUAL_ENV", None)
+    # A copy of the checkout: pip builds in it (no build/ or egg-info left in the tree).
+    source = tmp_path / "source"
+    _copy_tracked(REPO, source)
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(source)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    absent = subprocess.run(
+        [str(python), "-c", "import shopkit_types"], env=env, capture_output=True, check=False
+    )
+    assert absent.returncode != 0  # the application's library is not there
+    result = subprocess.run(
+        [str(python), "-m", "bgmigrate", "check", "shop", "--format", "json"],
+        cwd=APP,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    found = [(f["rule"], f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    assert [f for f in found if f[0] != "missing-imports"] == HAZARDS
+    assert sorted(f for f in found if f[0] == "missing-imports") == sorted(NOTES)
+
+
+def _copy_tracked(repo: Path, target: Path) -> None:
+    """The checkout's files as git sees them (tracked and new, not ignored)."""
+    import shutil
+
+    listed = subprocess.run(
+        ["git", "-C", str(repo), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = repo / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
