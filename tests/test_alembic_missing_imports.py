@@ -246,3 +246,20 @@ def _copy_tracked(repo: Path, target: Path) -> None:
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
+
+
+def test_an_unknown_models_table_name_stays_unknown_in_sql(tmp_path: Path) -> None:
+    revision = tmp_path / "versions" / "r1.py"
+    revision.parent.mkdir()
+    revision.write_text(
+        "from alembic import op\nfrom shop_models import Order\n\nrevision = 'r1'\n"
+        "down_revision = None\n\n\ndef upgrade():\n"
+        '    op.execute(f"DELETE FROM {Order.__tablename__} WHERE total < 0")\n'
+    )
+    (unit,) = alembic_units([revision])
+    (statement,) = unit.statements
+    assert statement.sql == (
+        'DELETE FROM "<unknown value shop_models.Order.__tablename__>" WHERE total < 0'
+    )
+    assert statement.unknowns == ("value shop_models.Order.__tablename__",)
+    assert [p.rule for p in unit.problems] == ["missing-imports"]

@@ -112,7 +112,9 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
         return f'"<unknown type {self._unknown_name}>"'
 
     def __getattr__(self, name: str) -> Unknown | bool:
-        if name.startswith("_"):  # SQLAlchemy and Python probe private names and dunders
+        # SQLAlchemy and Python probe private names and dunders; a model's table name is the
+        # application's (`f"SELECT … FROM {Model.__tablename__}"`).
+        if name.startswith("_") and name != "__tablename__":
             raise AttributeError(name)
         if name.startswith("is_"):
             return False  # SQLAlchemy's flags (`is_clause_element`): not one of its objects
