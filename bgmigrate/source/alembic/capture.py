@@ -213,14 +213,20 @@ def run_upgrade(
     stubs = ImportStubs(locator.filename)
     if recorder is not None:
         recorder.stubs = stubs
-    with Operations.context(context), _environment(context), _quiet(), _on_sys_path(project):
+    with (
+        Operations.context(context),
+        _environment(context),
+        _quiet(),
+        _on_sys_path(project),
+        stubs.counting(),
+    ):
         _import_quietly(project.environment.plugins)
         try:
             module = _import(revision, stubs)
         except (Exception, SystemExit) as error:
             raise RevisionFailed("import", error, locator.of_traceback(error), stubs) from error
         try:
-            with wrap(), watching, stubs.operations_of_extensions(), stubs.counting():
+            with wrap(), watching, stubs.operations_of_extensions():
                 module.upgrade()
         except (Exception, SystemExit) as error:
             raise RevisionFailed("upgrade", error, locator.of_traceback(error), stubs) from error

@@ -118,8 +118,9 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
             raise AttributeError(name)
         if name.startswith("is_"):
             return False  # SQLAlchemy's flags (`is_clause_element`): not one of its objects
-        _use(self._unknown_name)
-        return Unknown(f"{self._unknown_name}.{name}")
+        attribute = Unknown(f"{self._unknown_name}.{name}")
+        _use(attribute._unknown_name)
+        return attribute
 
     def __call__(self, *args: Any, **kwargs: Any) -> Unknown:
         _use(self._unknown_name)
