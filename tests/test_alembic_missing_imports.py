@@ -17,8 +17,8 @@ from bgmigrate.source.alembic import UNANALYSABLE_REVISION, alembic_units
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "fixtures" / "alembic_tenant_app"
-CORE = "shop/db/revisions/core/versions"
-TENANT = "shop/db/revisions/tenant/versions"
+CORE = "storefront/db/revisions/core/versions"
+TENANT = "storefront/db/revisions/tenant/versions"
 
 HAZARDS = [
     ("add-not-null-column-without-default", f"{CORE}/c0002_order_customer.py", 14),
@@ -42,7 +42,7 @@ NOTES = [
 
 
 def _check_without_libraries() -> list:
-    return run_check(CheckOptions(paths=("shop",), cwd=APP)).findings
+    return run_check(CheckOptions(paths=("storefront",), cwd=APP)).findings
 
 
 def _clean_environment() -> dict[str, str]:
@@ -52,12 +52,12 @@ def _clean_environment() -> dict[str, str]:
 def _check_in_subprocess(
     *, pythonpath: str | None = None, python: Path | str = sys.executable
 ) -> list[tuple[str, str, int]]:
-    """`bgmigrate check shop --format json` on the fixture, run by `python`: its findings."""
+    """`bgmigrate check storefront --format json` on the fixture, run by `python`: its findings."""
     env = _clean_environment()
     if pythonpath is not None:
         env["PYTHONPATH"] = pythonpath
     result = subprocess.run(
-        [str(python), "-m", "bgmigrate", "check", "shop", "--format", "json"],
+        [str(python), "-m", "bgmigrate", "check", "storefront", "--format", "json"],
         cwd=APP,
         env=env,
         capture_output=True,
@@ -87,15 +87,15 @@ def test_a_verdict_on_an_unknown_value_says_so() -> None:
     by_place = {(f.path, f.location.line): f for f in _check_without_libraries()}
     index = by_place[(f"{CORE}/c0002_order_customer.py", 15)]
     assert index.message.endswith(
-        "(value `shop.db.naming.index_name` is not installed: treated as unknown.)"
+        "(value `storefront.db.naming.index_name` is not installed: treated as unknown.)"
     )
     retype = by_place[(f"{CORE}/c0002_order_customer.py", 20)]
     assert retype.message.startswith(
-        "Changing orders.status from text to <unknown type shop.db.types.UUID> is not known "
+        "Changing orders.status from text to <unknown type storefront.db.types.UUID> is not known "
         "to be binary-coercible"
     )
     assert retype.message.endswith(
-        "(type `shop.db.types.UUID` is not installed: treated as unknown.)"
+        "(type `storefront.db.types.UUID` is not installed: treated as unknown.)"
     )
     rename = by_place[(f"{CORE}/c0002_order_customer.py", 18)]
     assert "not installed" not in rename.message
@@ -105,7 +105,7 @@ def test_missing_imports_name_the_line_and_the_pre_commit_line() -> None:
     by_place = {(f.path, f.location.line, f.rule): f for f in _check_without_libraries()}
     note = by_place[(f"{CORE}/c0003_order_statuses.py", 6, "missing-imports")]
     assert note.message == (
-        "This revision was analysed without `shop.models` (line 6: ModuleNotFoundError: No "
+        "This revision was analysed without `storefront.models` (line 6: ModuleNotFoundError: No "
         "module named 'shopkit_types'): what that code would decide (a column type, a name, a "
         "list of values) is treated as unknown, findings that depend on it say so, and a loop "
         "over its values runs no time. `op.sync_enum_values` (line 16) is not an Alembic "
@@ -127,11 +127,11 @@ def test_dialect_branch_is_read_on_its_postgresql_side() -> None:
         (18, "CREATE INDEX CONCURRENTLY ix_orders_amount ON orders (amount)"),
         (
             22,
-            'UPDATE orders SET status="<unknown value shop.models.ORDER_STATUSES[…]>" '
+            'UPDATE orders SET status="<unknown value storefront.models.ORDER_STATUSES[…]>" '
             "WHERE orders.status IS NULL",
         ),
     ]
-    assert own[2].unknowns == ("value shop.models.ORDER_STATUSES[…]",)
+    assert own[2].unknowns == ("value storefront.models.ORDER_STATUSES[…]",)
 
 
 def test_env_py_statements_are_context_never_findings() -> None:
