@@ -266,3 +266,30 @@ def test_an_unknown_models_table_name_stays_unknown_in_sql(tmp_path: Path) -> No
     )
     assert statement.unknowns == ("value shop_models.Order.__tablename__",)
     assert [p.rule for p in unit.problems] == ["missing-imports"]
+
+
+def test_a_history_with_unknown_column_types_still_replays(tmp_path: Path, pg_dsn: str) -> None:
+    """A revision that reads data is replayed on its ancestors' tables, even where they have
+    columns of a type that could not be imported (created as text on the replay server)."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "r1.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\nfrom shop_types import Money\n\n"
+        "revision = 'r1'\ndown_revision = None\n\n\ndef upgrade():\n"
+        "    op.create_table('orders', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "                    sa.Column('total', Money()))\n"
+    )
+    (versions / "r2.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        "revision = 'r2'\ndown_revision = 'r1'\n\n\ndef upgrade():\n"
+        "    count = op.get_bind().execute(sa.text('SELECT count(*) FROM orders')).scalar()\n"
+        "    if count == 0:\n"
+        "        op.drop_column('orders', 'total')\n"
+    )
+    first, second = alembic_units([versions], dsn=pg_dsn)
+    assert [p.rule for p in first.problems] == ["missing-imports"]
+    assert second.problems == []
+    assert [(s.location.line, s.sql) for s in second.statements] == [
+        (9, "SELECT count(*) FROM orders"),
+        (11, "ALTER TABLE orders DROP COLUMN total"),
+    ]

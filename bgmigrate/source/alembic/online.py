@@ -27,6 +27,7 @@ __all__ = ["ChainFailed", "OnlineReplay", "ReplayError", "ReplayServer", "replay
 # checks such as "does this enum exist") are not the revision's migration SQL.
 _INTROSPECTION = re.compile(r"[/\\]sqlalchemy[/\\](?:engine[/\\]reflection\.py|dialects[/\\])")
 _CREATE_EXTENSION = re.compile(r"\s*CREATE\s+EXTENSION\b", re.IGNORECASE)
+_UNKNOWN_TYPE = re.compile(r'"<unknown type [^">]+>"')
 _ACTIVE_SQL_TRANSACTION = "25001"
 _MISSING_EXTENSION = {"0A000", "58P01"}  # feature not supported; undefined file
 
@@ -235,7 +236,13 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
     - `CREATE EXTENSION` may fail quietly when the replay server lacks the extension (the
       embedded server has no pgcrypto; gen_random_uuid() is built in since PostgreSQL 13),
       so that the rest of the history still replays.
+    - A column type that stands for code that could not be imported
+      (`"<unknown type myapp.types.UUID>"`, recorded as such) is created as `text`, so that
+      the tables of the history still get built.
     """
+    if _UNKNOWN_TYPE.search(statement):
+        cursor.execute(_UNKNOWN_TYPE.sub("text", statement), *((parameters,) if parameters else ()))
+        return True
     extension = _CREATE_EXTENSION.match(statement) is not None
     raw = getattr(context, "compiled", None) is None
     if not extension and (parameters or not raw):
