@@ -293,3 +293,55 @@ def test_a_history_with_unknown_column_types_still_replays(tmp_path: Path, pg_ds
         (9, "SELECT count(*) FROM orders"),
         (11, "ALTER TABLE orders DROP COLUMN total"),
     ]
+
+
+def test_upgrade_taking_what_env_py_passes_runs_with_them_unknown(tmp_path: Path) -> None:
+    """Quay's template: `upgrade(op, tables, tester)`, given by env.py's `run_migrations`;
+    and a star import of a library that is not installed (`from peewee import *`)."""
+    revision = tmp_path / "versions" / "r1.py"
+    revision.parent.mkdir()
+    revision.write_text(
+        "import sqlalchemy as sa\nfrom peewee import *\n\nrevision = 'r1'\ndown_revision = None\n"
+        "\n\ndef upgrade(op, tables, tester):\n"
+        "    op.add_column('repository', sa.Column('kind', TextField(), nullable=False))\n"
+        "    if not tester.is_testing():\n"
+        "        op.create_index('ix_repository_kind', 'repository', ['kind'])\n"
+    )
+    (unit,) = alembic_units([revision])
+    assert [(s.location.line, s.sql, s.unknowns) for s in unit.statements] == [
+        (
+            9,
+            'ALTER TABLE repository ADD COLUMN kind "<unknown type peewee.TextField>" NOT NULL',
+            ("type peewee.TextField",),
+        ),
+        (11, "CREATE INDEX ix_repository_kind ON repository (kind)", ()),
+    ]
+    assert [(p.rule, p.location.line) for p in unit.problems] == [("missing-imports", 2)]
+
+
+def test_sql_given_as_a_string_to_the_connection_replays(tmp_path: Path, pg_dsn: str) -> None:
+    """SQLAlchemy 1.x's `bind.execute("UPDATE …")`, still found in histories that ran on it."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "r1.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = 'r1'\n"
+        "down_revision = None\n\n\ndef upgrade():\n"
+        "    op.create_table('queue', sa.Column('id', sa.Text(), primary_key=True),\n"
+        "                    sa.Column('state', sa.Text()))\n"
+        "    bind = op.get_bind()\n"
+        "    bind.execute(\"UPDATE queue SET state = id WHERE state = ''\")\n"
+    )
+    (versions / "r2.py").write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = 'r2'\n"
+        "down_revision = 'r1'\n\n\ndef upgrade():\n"
+        "    if op.get_bind().execute(sa.text('SELECT count(*) FROM queue')).scalar() == 0:\n"
+        "        op.drop_column('queue', 'state')\n"
+    )
+    first, second = alembic_units([versions], dsn=pg_dsn)
+    assert (first.problems, second.problems) == ([], [])
+    assert first.statements[-1].sql == "UPDATE queue SET state = id WHERE state = ''"
+    assert first.statements[-1].location.line == 12
+    assert [s.sql for s in second.statements] == [
+        "SELECT count(*) FROM queue",
+        "ALTER TABLE queue DROP COLUMN state",
+    ]

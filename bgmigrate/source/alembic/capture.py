@@ -101,9 +101,10 @@ class Recorder:
         recorded, since its SQL is unknown."""
         from bgmigrate.source.alembic.stubs import Unknown
 
-        if not isinstance(construct, Unknown) or self.stubs is None:
+        if not isinstance(construct, Unknown):
             return False
-        self.stubs.executed(construct)
+        if self.stubs is not None:  # (None while an ancestor is replayed, uncaptured)
+            self.stubs.executed(construct)
         return True
 
     def commit(self) -> None:
@@ -227,11 +228,29 @@ def run_upgrade(
             raise RevisionFailed("import", error, locator.of_traceback(error), stubs) from error
         try:
             with wrap(), watching, stubs.operations_of_extensions():
-                module.upgrade()
+                module.upgrade(**_arguments_from_env(module.upgrade))
         except (Exception, SystemExit) as error:
             raise RevisionFailed("upgrade", error, locator.of_traceback(error), stubs) from error
         finally:
             sys.modules.pop(module.__name__, None)
+
+
+def _arguments_from_env(upgrade: Callable[..., Any]) -> dict[str, Any]:
+    """What an `upgrade(op, tables, tester)` gets from env.py's `context.run_migrations(op=…,
+    tables=…)` (a custom script template, as Quay's): Alembic's `op`, and stand-ins for the
+    rest, which env.py builds from the application."""
+    import inspect
+
+    import alembic.op
+
+    from bgmigrate.source.alembic.stubs import Unknown
+
+    return {
+        name: alembic.op if name == "op" else Unknown(f"env.py's {name}")
+        for name, parameter in inspect.signature(upgrade).parameters.items()
+        if parameter.default is parameter.empty
+        and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+    }
 
 
 def import_environment(project: AlembicProject) -> None:

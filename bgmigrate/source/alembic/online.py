@@ -166,6 +166,7 @@ class _Database:
         # extension's function) must not stop the history from replaying.
         self._connection.exec_driver_sql("SET check_function_bodies = off")
         self._connection.commit()
+        self._connection.execute = _executing_strings(self._connection)  # type: ignore[method-assign]
 
     def run(
         self, revision: RevisionFile, project: AlembicProject, capture: bool = False
@@ -193,6 +194,16 @@ class _Database:
         )
         context = MigrationContext.configure(connection=self._connection)
         recorder = Recorder(revision)
+        execute = context.impl._exec
+
+        def execute_known(construct: Any, *args: Any, **kwargs: Any) -> Any:
+            # `op.execute(myapp.sql.FUNCTION)` with the application not installed: noted by
+            # the recorder, not sent to the server.
+            if recorder.executes_unknown(construct):
+                return None
+            return execute(construct, *args, **kwargs)
+
+        context.impl._exec = execute_known  # type: ignore[method-assign]
         self._recorder = recorder if capture else None
         try:
             run_upgrade(revision, project, context, self._recorder, wrap=context.begin_transaction)
@@ -225,6 +236,19 @@ class _Database:
         if executemany:
             parameters = parameters[0] if parameters else None
         recorder.record(literal_sql(cursor, statement, parameters))
+
+
+def _executing_strings(connection: Connection) -> Any:
+    """`connection.execute`, also taking SQL as a string (`op.get_bind().execute("UPDATE …")`)
+    as SQLAlchemy 1.x did, which the histories that ran on it use."""
+    execute = connection.execute
+
+    def execute_any(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(statement, str):
+            return connection.exec_driver_sql(statement, *args, **kwargs)
+        return execute(statement, *args, **kwargs)
+
+    return execute_any
 
 
 def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:

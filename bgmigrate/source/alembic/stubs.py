@@ -111,13 +111,15 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
     def get_col_spec(self, **kwargs: Any) -> str:
         return f'"<unknown type {self._unknown_name}>"'
 
-    def __getattr__(self, name: str) -> Unknown | bool:
+    def __getattr__(self, name: str) -> Unknown:
         # SQLAlchemy and Python probe private names and dunders; a model's table name is the
         # application's (`f"SELECT … FROM {Model.__tablename__}"`).
         if name.startswith("_") and name != "__tablename__":
             raise AttributeError(name)
         if name.startswith("is_"):
-            return False  # SQLAlchemy's flags (`is_clause_element`): not one of its objects
+            # SQLAlchemy's flags (`is_clause_element`) must say it is not one of its objects;
+            # the application's (`tester.is_testing()`) stay callable.
+            return _UnknownFlag(f"{self._unknown_name}.{name}")
         attribute = Unknown(f"{self._unknown_name}.{name}")
         _use(attribute._unknown_name)
         return attribute
@@ -164,6 +166,7 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
 
     __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __floordiv__ = __sub__
     __rfloordiv__ = __mod__ = __rmod__ = __pow__ = __sub__
+    __and__ = __rand__ = __or__ = __ror__ = __rshift__ = __rrshift__ = __lshift__ = __sub__
 
     def __neg__(self) -> Unknown:
         return self
@@ -182,6 +185,15 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
         from sqlalchemy import literal_column
 
         return literal_column(str(self))
+
+
+class _UnknownFlag(Unknown):
+    """An unknown `is_…` attribute: false, as SQLAlchemy's probes of its own flags need."""
+
+    cache_ok = True
+
+    def __bool__(self) -> bool:
+        return False
 
 
 class _UnknownClass(type):
@@ -217,6 +229,18 @@ def _is_migration_handle(value: Any) -> bool:
     return callable(getattr(type(value), "execute", None)) and hasattr(value, "dialect")
 
 
+class _Builtins(dict):  # type: ignore[type-arg]
+    """A revision module's builtins: a name found nowhere comes from the module it
+    star-imported, when that import failed."""
+
+    star_imports: list[str]
+
+    def __missing__(self, name: str) -> Unknown:
+        if not self.star_imports:
+            raise KeyError(name)
+        return Unknown(f"{self.star_imports[0]}.{name}")
+
+
 class _Partial:
     """A module that imported, some of whose names (`from mod import a, b`) it lacks."""
 
@@ -239,6 +263,8 @@ class ImportStubs:
     filename: str
     missing: list[MissingImport] = field(default_factory=list)
     operations: list[UnknownOperation] = field(default_factory=list)
+    star_imports: list[str] = field(default_factory=list)
+    """The modules of `from … import *` that failed."""
 
     @property
     def used(self) -> bool:
@@ -252,9 +278,12 @@ class ImportStubs:
         yield
 
     def builtins(self) -> dict[str, Any]:
-        """The revision module's `__builtins__`: Python's, with this run's `__import__`."""
-        namespace = dict(builtins.__dict__)
+        """The revision module's `__builtins__`: Python's, with this run's `__import__`; and,
+        once the revision star-imported a module that failed (`from peewee import *`), any
+        name it does not define is that module's unknown."""
+        namespace = _Builtins(builtins.__dict__)
         namespace["__import__"] = self._import
+        namespace.star_imports = self.star_imports
         return namespace
 
     @contextlib.contextmanager
@@ -297,6 +326,8 @@ class ImportStubs:
             module = builtins.__import__(name, globals, locals, fromlist, level)
         except (Exception, SystemExit) as error:  # any failure of the imported code too
             self._missed(qualified, error)
+            if fromlist and "*" in fromlist:
+                self.star_imports.append(qualified)
             return Unknown(qualified if fromlist else qualified.split(".")[0] or qualified)
         absent = [n for n in fromlist or () if n != "*" and not hasattr(module, n)]
         if not absent:
