@@ -345,3 +345,13 @@ def test_sql_given_as_a_string_to_the_connection_replays(tmp_path: Path, pg_dsn:
         "SELECT count(*) FROM queue",
         "ALTER TABLE queue DROP COLUMN state",
     ]
+
+
+def test_an_unknown_exception_class_can_be_caught(tmp_path: Path) -> None:
+    unit = _unit_of_revision(
+        tmp_path,
+        "from shop_errors import GoneError",
+        "    try:\n        int('not a number')\n    except GoneError:\n        pass\n"
+        "    except ValueError:\n        op.drop_table('legacy')\n",
+    )
+    assert [(s.location.line, s.sql) for s in unit.statements] == [(14, "DROP TABLE legacy")]

@@ -111,7 +111,7 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
     def get_col_spec(self, **kwargs: Any) -> str:
         return f'"<unknown type {self._unknown_name}>"'
 
-    def __getattr__(self, name: str) -> Unknown:
+    def __getattr__(self, name: str) -> Any:
         # SQLAlchemy and Python probe private names and dunders; a model's table name is the
         # application's (`f"SELECT … FROM {Model.__tablename__}"`).
         if name.startswith("_") and name != "__tablename__":
@@ -120,9 +120,9 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
             # SQLAlchemy's flags (`is_clause_element`) must say it is not one of its objects;
             # the application's (`tester.is_testing()`) stay callable.
             return _UnknownFlag(f"{self._unknown_name}.{name}")
-        attribute = Unknown(f"{self._unknown_name}.{name}")
-        _use(attribute._unknown_name)
-        return attribute
+        qualified = f"{self._unknown_name}.{name}"
+        _use(qualified)
+        return _stand_in(qualified)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Unknown:
         _use(self._unknown_name)
@@ -187,6 +187,18 @@ class Unknown(UserDefinedType):  # type: ignore[type-arg]
         return literal_column(str(self))
 
 
+_EXCEPTION_NAME = re.compile(r"[A-Z]\w*(?:Error|Exception)|DoesNotExist|MultipleObjectsReturned")
+
+
+def _stand_in(name: str) -> Any:
+    """What a name of code that could not be imported stands for: an exception class when it
+    is named as one (`except myapp.errors.NotFoundError:` needs a class), else an unknown."""
+    last = name.rpartition(".")[2]
+    if _EXCEPTION_NAME.fullmatch(last):
+        return type(last, (Exception,), {"__module__": name.rpartition(".")[0]})
+    return Unknown(name)
+
+
 class _UnknownFlag(Unknown):
     """An unknown `is_…` attribute: false, as SQLAlchemy's probes of its own flags need."""
 
@@ -235,10 +247,10 @@ class _Builtins(dict):  # type: ignore[type-arg]
 
     star_imports: list[str]
 
-    def __missing__(self, name: str) -> Unknown:
+    def __missing__(self, name: str) -> Any:
         if not self.star_imports:
             raise KeyError(name)
-        return Unknown(f"{self.star_imports[0]}.{name}")
+        return _stand_in(f"{self.star_imports[0]}.{name}")
 
 
 class _Partial:
@@ -252,7 +264,7 @@ class _Partial:
         try:
             return getattr(self._module, name)
         except AttributeError:
-            return Unknown(f"{self._name}.{name}")
+            return _stand_in(f"{self._name}.{name}")
 
 
 @dataclass
