@@ -11,9 +11,14 @@ stays unknown, and says so:
   text in SQL as `"<unknown value myapp.models.TABLE>"`: statements keep their shape and
   parse, and the findings on them name the unknown (`Statement.unknowns`);
 - called, it returns another; iterated, it is empty (a loop over the application's
-  constants runs no time); as a base class it gives a class of unknowns;
+  constants runs no time); compared, it is neither less nor greater (`if count > 0:` takes
+  its else branch); as a base class it gives a class of unknowns; named as an exception
+  (`NotFoundError`, `DoesNotExist`), it is an exception class, for `except` clauses; after a
+  failed `from lib import *`, a name defined nowhere is that module's unknown;
 - handed `op` or a connection (`myapp.migrate(op)`), it would run statements bgmigrate cannot
-  see: `ApplicationCodeNeeded` ends the analysis of that revision, saying which name.
+  see, and used more than 100,000 times in one run it is taken for a loop that only the
+  missing code would end: `ApplicationCodeNeeded` ends the analysis of that revision, saying
+  which name.
 
 Only the revision's own imports go through the stand-ins (its module's `__builtins__`); the
 application's modules, when they import, run as they are.
