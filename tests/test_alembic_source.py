@@ -396,15 +396,19 @@ def test_columns_count_characters_not_bytes(tmp_path: Path) -> None:
     assert line[statement.location.end_column - 1] == ")"
 
 
-def test_revision_output_does_not_reach_stdout(
+def test_revision_output_reaches_neither_stdout_nor_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_revision(tmp_path, "r1", 'print("migrating users")\nop.drop_table("legacy")')
+    path = write_revision(
+        tmp_path,
+        "r1",
+        'print("migrating users")\nprint("Traceback (most recent call last):", file=sys.stderr)'
+        '\nop.drop_table("legacy")',
+        head="import sys\n",
+    )
     (unit,) = alembic_units([path])
     assert [s.sql for s in unit.statements] == ["DROP TABLE legacy"]
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "migrating users" in captured.err
+    assert capsys.readouterr() == ("", "")
 
 
 def test_revision_asking_alembic_context_for_offline_mode_renders(tmp_path: Path) -> None:
@@ -689,7 +693,9 @@ def test_application_package_holding_the_migrations_is_importable(tmp_path: Path
     ]
 
 
-def test_revision_importing_a_missing_module_is_unanalysable(tmp_path: Path) -> None:
+def test_revision_importing_a_missing_module_is_analysed_with_the_type_unknown(
+    tmp_path: Path,
+) -> None:
     path = write_revision(
         tmp_path,
         "r1",
@@ -698,8 +704,38 @@ def test_revision_importing_a_missing_module_is_unanalysable(tmp_path: Path) -> 
     )
     (unit,) = alembic_units([path])
     (problem,) = unit.problems
+    assert problem.rule == "missing-imports"
+    assert problem.message.startswith(
+        "This revision was analysed without `shop_legacy` (line 3: ModuleNotFoundError: No "
+        "module named 'shop_legacy'): "
+    )
+    assert problem.message.endswith(
+        "`additional_dependencies: [shop_legacy]` under `- id: bgmigrate` in "
+        ".pre-commit-config.yaml (in CI, `pip install` them beside bgmigrate)."
+    )
+    assert problem.location.line == line_of(path, "from shop_legacy")
+    (statement,) = unit.statements
+    assert statement.sql == (
+        'ALTER TABLE users ADD COLUMN tier "<unknown type shop_legacy.tiers.TierType>"'
+    )
+    assert statement.unknowns == ("type shop_legacy.tiers.TierType",)
+    assert statement.location.line == line_of(path, "op.add_column")
+
+
+def test_revision_handing_op_to_missing_code_is_unanalysable(tmp_path: Path) -> None:
+    path = write_revision(
+        tmp_path, "r1", "tiers.migrate(op)", head="from shop_legacy import tiers\n"
+    )
+    (unit,) = alembic_units([path])
+    (problem,) = unit.problems
     assert problem.rule == UNANALYSABLE_REVISION
-    assert "ModuleNotFoundError: No module named 'shop_legacy'" in problem.message
+    assert problem.message.startswith(
+        "This revision cannot be checked: it passes the migration's `op` or connection to "
+        f"`shop_legacy.tiers.migrate`, which could not be imported, so the statements that "
+        f"code runs are unknown (line {line_of(path, 'tiers.migrate')}). It ran without what "
+        "could not be imported: `shop_legacy` (line 3: ModuleNotFoundError: No module named "
+        "'shop_legacy'). To analyse it fully in pre-commit"
+    )
     assert problem.location.line == line_of(path, "from shop_legacy")
     assert unit.statements == []
 

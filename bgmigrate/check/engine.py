@@ -12,7 +12,7 @@ from bgmigrate.check.holds import merge_long_hold, record_locks
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule, Violation
 from bgmigrate.parse.operations import CreateObject, Operation
-from bgmigrate.source.unit import Location, Unit
+from bgmigrate.source.unit import Location, Statement, Unit
 from bgmigrate.values import Value, frozen_value
 
 __all__ = ["CheckSettings", "SelectionError", "check_units", "select_rules"]
@@ -104,7 +104,7 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
         for statement, operations in parsed:
             ctx.statement = statement
             for op in operations:
-                for rule in dispatch.rules_for(op):
+                for rule in dispatch.rules_for(op) if not statement.context else ():
                     for found in rule.check(op, ctx):
                         violation = (
                             merge_long_hold(found, op, ctx) if rule.lengthens_lock else found
@@ -113,7 +113,11 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
                             continue
                         location = violation.location or op.location
                         written = op.statement.written or op.statement.sql
-                        unit_findings.append(_finding(rule, violation, unit, location, written))
+                        unit_findings.append(
+                            _finding(rule, violation, unit, location, written)
+                            if not statement.unknowns
+                            else _finding_with_unknowns(rule, violation, unit, location, statement)
+                        )
                 track(op, ctx)
                 record_locks(op, ctx)
         if in_change:
@@ -158,6 +162,21 @@ def _finding(
         message=violation.message,
         safe_alternative=violation.safe_alternative or rule.plan_command or _first_step(rule),
     )
+
+
+def _finding_with_unknowns(
+    rule: Rule, violation: Violation, unit: Unit, location: Location, statement: Statement
+) -> Finding:
+    """A finding on a statement holding stand-ins for code that could not be imported: its
+    message says which, since the verdict may depend on them."""
+    unknowns = "; ".join(
+        f"{kind} `{name}` is not installed: treated as unknown"
+        for kind, _, name in (unknown.partition(" ") for unknown in statement.unknowns)
+    )
+    from dataclasses import replace
+
+    finding = _finding(rule, violation, unit, location, statement.sql)
+    return replace(finding, message=f"{finding.message} ({unknowns}.)")
 
 
 def _first_step(rule: Rule) -> str:

@@ -29,6 +29,7 @@ _RULE_MODULES = (
     "drop_index_non_concurrently",
     "drop_table",
     "invalid_tag",
+    "missing_imports",
     "not_utf8",
     "possible_rename",
     "rename_column",

@@ -24,10 +24,12 @@ RULE = Rule(
     why="""\
 bgmigrate renders each revision's `upgrade()` offline, and replays the revision chain into an
 embedded PostgreSQL when the revision needs a database (it reads data through `op.get_bind()`,
-or inspects the schema). When both fail — the revision imports application code that is not
-installed where bgmigrate runs, it raises on purpose, or it is not valid Python — none of its
-statements were checked: a hazard in it would pass unseen. The finding says why it failed and at
-which line.""",
+or inspects the schema). What the revision imports but cannot import where bgmigrate runs is
+replaced by stand-ins (see `missing-imports`). When it still cannot run — it hands `op` or its
+connection to code that is not installed, it raises on purpose, or it is not valid Python — none
+of its statements were checked: a hazard in it would pass unseen. The finding says why it failed
+and at which line, and which imports failed with the `additional_dependencies` line that installs
+them.""",
     safe_alternative="""\
 Run bgmigrate where the application's packages are importable (the same virtualenv as
 `alembic upgrade`), or keep revisions self-contained: copy the few constants a revision needs
@@ -41,7 +43,7 @@ application changes.""",
             sql="from alembic import op\nfrom shop_legacy import tiers\n\nrevision = 'a1'\n"
             "down_revision = None\n\n\ndef upgrade():\n    tiers.migrate(op)\n",
             line=2,
-            note="The application module is not importable where bgmigrate runs.",
+            note="`op` goes to application code that is not importable where bgmigrate runs.",
         ),
         Example(
             language="python",

@@ -55,6 +55,13 @@ class Statement(Value):
     written: str = ""
     """The statement as the file has it, when `sql` holds substituted templates; else ""."""
 
+    unknowns: tuple[str, ...] = ()
+    """What the statement holds in place of code that could not be imported, each as its
+    kind and dotted name (`type myapp.db.types.UUID`): the verdicts on it depend on them."""
+    context: bool = False
+    """Run by the environment before the unit's own statements (the `SET`s of an Alembic
+    env.py): rules take it into account, but it is not the unit's to report."""
+
     @property
     def in_transaction(self) -> bool:
         return self.transaction is not None

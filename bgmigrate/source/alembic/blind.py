@@ -61,6 +61,8 @@ class RecordingConnection:
         """SQLAlchemy 2's `execute(statement, parameters)` and 1.4's `execute(statement,
         *multiparams, **params)`, where a string is driver-level SQL."""
         params.pop("execution_options", None)
+        if self._recorder.executes_unknown(statement):
+            return EmptyResult(lambda: None)
         parameters = _one_parameter_set(multiparams, params)
         if isinstance(statement, str):
             return self._run(inline_literals(statement, parameters))
@@ -79,6 +81,9 @@ class RecordingConnection:
 
     def commit(self) -> None:
         self._recorder.commit()
+
+    def close(self) -> None:
+        """Closing it (a `Session(bind=…)` the revision closes) ends nothing here."""
 
     def connect(self) -> RecordingConnection:
         """Itself: Alembic extensions that accept an engine or a connection from `get_bind()`
@@ -105,9 +110,44 @@ class RecordingConnection:
         self._recorder.record(sql)
         return EmptyResult(lambda: self._read(location))
 
+    def inspector(self) -> EmptySchema:
+        location = self._recorder.locator.current()
+        return EmptySchema(lambda: self._read(location))
+
     def _read(self, location: Location | None) -> None:
         if self.first_read is None:
             self.first_read = location
+
+
+class EmptySchema:
+    """What `sa.inspect(op.get_bind())` gives in a data-blind run: a database with nothing in
+    it. `get_table_names()`, `get_indexes(…)` and the like are empty, `has_table(…)` is False,
+    and a table reflected from it has no columns. Asking counts as a read."""
+
+    default_schema_name = "public"
+
+    def __init__(self, on_read: Callable[[], None]) -> None:
+        self._on_read = on_read
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("has_"):
+            answer: Any = False
+        elif name == "get_pk_constraint":
+            answer = {"constrained_columns": [], "name": None}
+        elif name in {"get_table_comment", "get_table_options"}:
+            answer = {}
+        elif name.startswith("get_"):
+            answer = []
+        elif name == "reflect_table":
+            answer = None
+        else:
+            raise AttributeError(name)
+
+        def read(*args: Any, **kwargs: Any) -> Any:
+            self._on_read()
+            return answer
+
+        return read
 
 
 class EmptyResult:
@@ -144,6 +184,9 @@ class EmptyResult:
 
     def close(self) -> None:
         pass
+
+    _attributes: dict[str, Any] = {}  # noqa: RUF012 - read by the ORM's `Query`, never written
+    """What an ORM `Query` asks of a session's result (here: plain rows)."""
 
     scalar = first = fetchone = one_or_none = scalar_one_or_none = _none
     fetchall = fetchmany = all = _nothing
@@ -197,11 +240,48 @@ def _as_if_online(connection: RecordingConnection) -> Iterator[None]:
     def offline(self: Any) -> bool:
         return False
 
+    from sqlalchemy.engine.reflection import Inspector
+    from sqlalchemy.orm import Session
+
+    original_execute = Session.execute
+
+    def session_execute(session: Session, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        """An ORM session on the recording connection (`Session(bind=op.get_bind())`, for a
+        data migration with the revision's own models) executes on it, as a connection
+        would; SQLAlchemy's sessions otherwise need a real one."""
+        if session.bind is not connection:
+            return original_execute(session, statement, *args, **kwargs)
+        parameters = args[0] if args else kwargs.get("params")
+        return connection.execute(statement, parameters)
+
+    original_from_engine = Inspector.from_engine.__func__  # type: ignore[attr-defined]
+
+    def from_engine(cls: type, bind: Any) -> Any:
+        if bind is connection:
+            return connection.inspector()
+        return original_from_engine(cls, bind)
+
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_registered_inspection(RecordingConnection))
+        stack.enter_context(_replaced(Inspector, "from_engine", classmethod(from_engine)))
+        stack.enter_context(_replaced(Session, "execute", session_execute))
         stack.enter_context(_replaced(Operations, "get_bind", bind))
         stack.enter_context(_replaced(EnvironmentContext, "get_bind", bind))
         stack.enter_context(_replaced(EnvironmentContext, "is_offline_mode", offline))
         yield
+
+
+@contextlib.contextmanager
+def _registered_inspection(cls: type[RecordingConnection]) -> Iterator[None]:
+    """`sa.inspect(connection)` (and a table reflected with `autoload_with=connection`) on a
+    recording connection: its empty schema."""
+    from sqlalchemy import inspection
+
+    inspection._registrars[cls] = cls.inspector
+    try:
+        yield
+    finally:
+        del inspection._registrars[cls]
 
 
 @contextlib.contextmanager

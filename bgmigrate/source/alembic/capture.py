@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import itertools
 import sys
 import warnings
@@ -25,6 +26,8 @@ from bgmigrate.source.unit import Location, Statement
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext
+
+    from bgmigrate.source.alembic.stubs import ImportStubs
 
 __all__ = [
     "Captured",
@@ -48,17 +51,23 @@ class Captured:
     location: Location
     autocommit: bool
     stretch: int
+    unknowns: tuple[str, ...] = ()
+    """What in `sql` stands for code that could not be imported (`type myapp.types.UUID`)."""
 
 
 class RevisionFailed(Exception):
     """A revision that could not be imported or whose `upgrade()` raised."""
 
-    def __init__(self, stage: str, error: BaseException, location: Location) -> None:
+    def __init__(
+        self, stage: str, error: BaseException, location: Location, stubs: ImportStubs
+    ) -> None:
         super().__init__(describe(error))
         self.stage = stage
         """`import` or `upgrade`."""
         self.error = error
         self.location = location
+        self.stubs = stubs
+        """The stand-ins the failed run used for what the revision could not import."""
 
 
 class Recorder:
@@ -70,6 +79,8 @@ class Recorder:
         self._autocommit_depth = 0
         self._stretch = 0
         self._batch_location: Location | None = None
+        self.stubs: ImportStubs | None = None
+        """The stand-ins the run used for what the revision could not import."""
 
     def record(self, sql: str) -> None:
         """Record `sql` (possibly several statements, as in `op.execute("…; …")`) at the
@@ -80,8 +91,21 @@ class Recorder:
             return
         autocommit = self._autocommit_depth > 0
         self.captured.extend(
-            Captured(piece.sql, location, autocommit, self._stretch) for piece in split_sql(sql)
+            Captured(piece.sql, location, autocommit, self._stretch, _unknowns(piece.sql))
+            for piece in split_sql(sql)
         )
+
+    def executes_unknown(self, construct: object) -> bool:
+        """Whether `construct`, about to be executed, stands for code that could not be
+        imported (`op.execute(myapp.sql.CREATE_FUNCTION)`); if so it is noted instead of
+        recorded, since its SQL is unknown."""
+        from bgmigrate.source.alembic.stubs import Unknown
+
+        if not isinstance(construct, Unknown):
+            return False
+        if self.stubs is not None:  # (None while an ancestor is replayed, uncaptured)
+            self.stubs.executed(construct)
+        return True
 
     def commit(self) -> None:
         """The revision committed (`op.get_bind().commit()`): what follows runs in a new
@@ -109,7 +133,7 @@ class Recorder:
             blocks.extend(renumber.get(n) if n is not None else None for n in numbers)
             opened += len(distinct)
         return [
-            Statement(captured.sql, path, captured.location, index, block)
+            Statement(captured.sql, path, captured.location, index, block, captured.unknowns)
             for index, (captured, block) in enumerate(
                 zip(self.captured, blocks, strict=True), start=first_index
             )
@@ -183,21 +207,50 @@ def run_upgrade(
     to `context`, inside `wrap()` (e.g. a transaction). Raises `RevisionFailed`."""
     from alembic.operations import Operations
 
+    from bgmigrate.source.alembic.stubs import ImportStubs
+
     locator = recorder.locator if recorder is not None else CallLocator(revision)
     watching = recorder.watching(context) if recorder is not None else contextlib.nullcontext()
-    with Operations.context(context), _environment(context), _quiet(), _on_sys_path(project):
+    stubs = ImportStubs(locator.filename)
+    if recorder is not None:
+        recorder.stubs = stubs
+    with (
+        Operations.context(context),
+        _environment(context),
+        _quiet(),
+        _on_sys_path(project),
+        stubs.counting(),
+    ):
         _import_quietly(project.environment.plugins)
         try:
-            module = _import(revision)
+            module = _import(revision, stubs)
         except (Exception, SystemExit) as error:
-            raise RevisionFailed("import", error, locator.of_traceback(error)) from error
+            raise RevisionFailed("import", error, locator.of_traceback(error), stubs) from error
         try:
-            with wrap(), watching:
-                module.upgrade()
+            with wrap(), watching, stubs.operations_of_extensions():
+                module.upgrade(**_arguments_from_env(module.upgrade))
         except (Exception, SystemExit) as error:
-            raise RevisionFailed("upgrade", error, locator.of_traceback(error)) from error
+            raise RevisionFailed("upgrade", error, locator.of_traceback(error), stubs) from error
         finally:
             sys.modules.pop(module.__name__, None)
+
+
+def _arguments_from_env(upgrade: Callable[..., Any]) -> dict[str, Any]:
+    """What an `upgrade(op, tables, tester)` gets from env.py's `context.run_migrations(op=…,
+    tables=…)` (a custom script template, as Quay's): Alembic's `op`, and stand-ins for the
+    rest, which env.py builds from the application."""
+    import inspect
+
+    import alembic.op
+
+    from bgmigrate.source.alembic.stubs import Unknown
+
+    return {
+        name: alembic.op if name == "op" else Unknown(f"env.py's {name}")
+        for name, parameter in inspect.signature(upgrade).parameters.items()
+        if parameter.default is parameter.empty
+        and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+    }
 
 
 def import_environment(project: AlembicProject) -> None:
@@ -213,12 +266,14 @@ def _import_quietly(names: Iterable[str]) -> None:
             importlib.import_module(name)
 
 
-def _import(revision: RevisionFile) -> ModuleType:
-    """A fresh module for the revision, under a name no other module has."""
+def _import(revision: RevisionFile, stubs: ImportStubs) -> ModuleType:
+    """A fresh module for the revision, under a name no other module has, whose imports
+    that fail give `stubs`' stand-ins."""
     name = f"_bgmigrate_revision_{next(_module_numbers)}"
     spec = importlib.util.spec_from_file_location(name, revision.file)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    module.__builtins__ = stubs.builtins()  # type: ignore[attr-defined]
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
@@ -255,10 +310,25 @@ def _on_sys_path(project: AlembicProject) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Revisions print and warn; neither may reach bgmigrate's own output (e.g. its JSON)."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+    """Revisions and the application code they import print, warn and log tracebacks of
+    their own ("Starting data migration…"); none of it may reach bgmigrate's output (its
+    JSON, the findings a hook prints)."""
+    discarded = io.StringIO()
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(discarded),
+        contextlib.redirect_stderr(discarded),
+    ):
         warnings.simplefilter("ignore")
         yield
+
+
+def _unknowns(sql: str) -> tuple[str, ...]:
+    if "<unknown " not in sql:
+        return ()
+    from bgmigrate.source.alembic.stubs import UNKNOWN_IN_SQL
+
+    return tuple(dict.fromkeys(f"{kind} {name}" for kind, name in UNKNOWN_IN_SQL.findall(sql)))
 
 
 def describe(error: BaseException) -> str:

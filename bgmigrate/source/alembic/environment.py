@@ -51,6 +51,14 @@ def read_environment(env_file: Path) -> Environment:
             imports.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             imports.append(node.module)
+    # A piece of an f-string (`f'set search_path to "{schema}"'`) is not a statement: what
+    # it becomes depends on values known only when env.py runs.
+    fragments = {
+        id(part)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for part in node.values
+    }
     settings = [
         Statement(
             node.value.strip().rstrip(";").strip(),
@@ -62,9 +70,11 @@ def read_environment(env_file: Path) -> Environment:
                 max(node.end_col_offset or 0, 1),
             ),
             index=0,
+            context=True,
         )
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant)
+        and id(node) not in fragments
         and isinstance(node.value, str)
         and _SETTING.match(node.value)
     ]

@@ -44,7 +44,8 @@ def offline_context(revision: RevisionFile) -> tuple[MigrationContext, Recorder]
     impl = context.impl
 
     def execute(construct: Any, *args: Any, **kwargs: Any) -> None:
-        recorder.record(render_sql(impl, construct))
+        if not recorder.executes_unknown(construct):
+            recorder.record(render_sql(impl, construct))
 
     # Alembic's as_sql path writes BEGIN/COMMIT around autocommit blocks and `;` after each
     # statement into a text buffer; the recorder wants each statement alone, with its caller.

@@ -27,6 +27,7 @@ __all__ = ["ChainFailed", "OnlineReplay", "ReplayError", "ReplayServer", "replay
 # checks such as "does this enum exist") are not the revision's migration SQL.
 _INTROSPECTION = re.compile(r"[/\\]sqlalchemy[/\\](?:engine[/\\]reflection\.py|dialects[/\\])")
 _CREATE_EXTENSION = re.compile(r"\s*CREATE\s+EXTENSION\b", re.IGNORECASE)
+_UNKNOWN_TYPE = re.compile(r'"<unknown type [^">]+>"')
 _ACTIVE_SQL_TRANSACTION = "25001"
 _MISSING_EXTENSION = {"0A000", "58P01"}  # feature not supported; undefined file
 
@@ -165,6 +166,7 @@ class _Database:
         # extension's function) must not stop the history from replaying.
         self._connection.exec_driver_sql("SET check_function_bodies = off")
         self._connection.commit()
+        self._connection.execute = _executing_strings(self._connection)  # type: ignore[method-assign]
 
     def run(
         self, revision: RevisionFile, project: AlembicProject, capture: bool = False
@@ -192,6 +194,16 @@ class _Database:
         )
         context = MigrationContext.configure(connection=self._connection)
         recorder = Recorder(revision)
+        execute = context.impl._exec
+
+        def execute_known(construct: Any, *args: Any, **kwargs: Any) -> Any:
+            # `op.execute(myapp.sql.FUNCTION)` with the application not installed: noted by
+            # the recorder, not sent to the server.
+            if recorder.executes_unknown(construct):
+                return None
+            return execute(construct, *args, **kwargs)
+
+        context.impl._exec = execute_known  # type: ignore[method-assign]
         self._recorder = recorder if capture else None
         try:
             run_upgrade(revision, project, context, self._recorder, wrap=context.begin_transaction)
@@ -226,6 +238,19 @@ class _Database:
         recorder.record(literal_sql(cursor, statement, parameters))
 
 
+def _executing_strings(connection: Connection) -> Any:
+    """`connection.execute`, also taking SQL as a string (`op.get_bind().execute("UPDATE …")`)
+    as SQLAlchemy 1.x did, which the histories that ran on it use."""
+    execute = connection.execute
+
+    def execute_any(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(statement, str):
+            return connection.exec_driver_sql(statement, *args, **kwargs)
+        return execute(statement, *args, **kwargs)
+
+    return execute_any
+
+
 def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
     """Where the replay's driver (psycopg) would differ from the project's, run the statement
     here; None lets SQLAlchemy run it as usual.
@@ -235,7 +260,13 @@ def _execute(cursor: Any, statement: str, parameters: Any, context: Any) -> bool
     - `CREATE EXTENSION` may fail quietly when the replay server lacks the extension (the
       embedded server has no pgcrypto; gen_random_uuid() is built in since PostgreSQL 13),
       so that the rest of the history still replays.
+    - A column type that stands for code that could not be imported
+      (`"<unknown type myapp.types.UUID>"`, recorded as such) is created as `text`, so that
+      the tables of the history still get built.
     """
+    if _UNKNOWN_TYPE.search(statement):
+        cursor.execute(_UNKNOWN_TYPE.sub("text", statement), *((parameters,) if parameters else ()))
+        return True
     extension = _CREATE_EXTENSION.match(statement) is not None
     raw = getattr(context, "compiled", None) is None
     if not extension and (parameters or not raw):

@@ -19,6 +19,13 @@ from bgmigrate.source.alembic.revision import RevisionFile, read_revision
 __all__ = ["AlembicProject", "find_project", "project_of_revision"]
 
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_OTHER_DIALECTS = {
+    "sqlite": "SQLite",
+    "mysql": "MySQL",
+    "mariadb": "MariaDB",
+    "mssql": "SQL Server",
+    "oracle": "Oracle",
+}
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 
 
@@ -32,6 +39,13 @@ class AlembicProject:
     recursive: bool = False
     environment: Environment = field(default_factory=Environment)
     """What env.py sets up: Alembic extensions, session settings."""
+
+    @property
+    def other_dialect(self) -> str | None:
+        """The database other than PostgreSQL that the version directories are named for
+        (`versions/sqlite/`), when they all are: that history never runs on PostgreSQL."""
+        names = {_OTHER_DIALECTS.get(d.name.lower()) for d in self.version_dirs}
+        return names.pop() if len(names) == 1 else None
 
     def revisions(self) -> list[RevisionFile]:
         """Every revision file in the version directories (unordered)."""
@@ -87,11 +101,18 @@ def _from_script_dir(script_dir: Path, version_dir: Path | None = None) -> Alemb
         for config in (candidate / "alembic.ini", candidate / "pyproject.toml"):
             if not config.is_file():
                 continue
-            project = _from_ini(config) if config.suffix == ".ini" else _from_pyproject(config)
-            if project is not None and any(
-                _same(d, version_dir or script_dir / "versions") for d in project.version_dirs
-            ):
-                return project
+            # An alembic.ini may hold several environments, one section each (`[core]`,
+            # `[tenant]`, run with `alembic --name tenant`): the one naming this directory.
+            projects = (
+                [_from_ini(config, section) for section in _sections(config)]
+                if config.suffix == ".ini"
+                else [_from_pyproject(config)]
+            )
+            for project in projects:
+                if project is not None and any(
+                    _same(d, version_dir or script_dir / "versions") for d in project.version_dirs
+                ):
+                    return project
     return _from_version_dir(version_dir or script_dir / "versions")
 
 
@@ -113,16 +134,30 @@ def _from_version_dir(directory: Path) -> AlembicProject:
     )
 
 
-def _from_ini(path: Path) -> AlembicProject | None:
+def _parser(path: Path) -> configparser.ConfigParser | None:
     parser = configparser.ConfigParser(defaults={"here": str(path.parent.resolve())})
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError):
         return None
-    section = "alembic" if parser.has_section("alembic") else None
+    return parser
+
+
+def _sections(path: Path) -> list[str]:
+    """The sections of an alembic.ini that name a script location, `[alembic]` first."""
+    parser = _parser(path)
+    if parser is None:
+        return []
+    found = [s for s in parser.sections() if parser.has_option(s, "script_location")]
+    return sorted(found, key=lambda section: section != "alembic")
+
+
+def _from_ini(path: Path, section: str | None = None) -> AlembicProject | None:
+    parser = _parser(path)
+    if parser is None:
+        return None
     if section is None:
-        with_location = (s for s in parser.sections() if parser.has_option(s, "script_location"))
-        section = next(with_location, None)
+        section = next(iter(_sections(path)), None)
     if section is None:
         return None
 

@@ -16,6 +16,11 @@ from bgmigrate.source.alembic.capture import (
     import_environment,
 )
 from bgmigrate.source.alembic.graph import order_revisions
+from bgmigrate.source.alembic.missing import (
+    import_line,
+    missing_imports_problem,
+    what_was_missing,
+)
 from bgmigrate.source.alembic.offline import render_offline
 from bgmigrate.source.alembic.online import ChainFailed, OnlineReplay, ReplayServer
 from bgmigrate.source.alembic.project import AlembicProject, find_project, project_of_revision
@@ -25,7 +30,11 @@ from bgmigrate.source.alembic.tags import revision_tags
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.unit import Location, Phase, SourceProblem, Unit, UnitKind
 
-__all__ = ["DATA_BLIND_REVISION", "UNANALYSABLE_REVISION", "alembic_units"]
+__all__ = [
+    "DATA_BLIND_REVISION",
+    "UNANALYSABLE_REVISION",
+    "alembic_units",
+]
 
 UNANALYSABLE_REVISION = "unanalysable-revision"
 """The rule name of the `SourceProblem` a revision that cannot be rendered becomes."""
@@ -54,6 +63,9 @@ def alembic_units(paths: Iterable[Path | str], *, dsn: str | None = None) -> lis
     try:
         units = []
         for project, selected in groups:
+            if project.other_dialect is not None:
+                units.append(_other_dialect_unit(project, selected))
+                continue
             units.extend(_ProjectUnits(project, selected, server).units())
         return units + [_unreadable_unit(path) for path in unreadable]
     finally:
@@ -95,6 +107,25 @@ def _looks_like_revision(path: Path) -> bool:
         return is_alembic_revision(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return False
+
+
+def _other_dialect_unit(project: AlembicProject, selected: list[RevisionFile] | None) -> Unit:
+    """The revisions of a version directory kept for another database (`versions/sqlite/`
+    beside `versions/postgresql/`, as Prefect lays them out): skipped, and said so once, on
+    the first of them."""
+    revisions = selected or sorted(project.revisions(), key=lambda r: str(r.path))
+    first = revisions[0]
+    folders = ", ".join(f"{d.name}/" for d in project.version_dirs)
+    problem = SourceProblem(
+        UNANALYSABLE_REVISION,
+        f"Not checked: {folders} holds the revisions for {project.other_dialect}, not "
+        f"PostgreSQL ({len(revisions)} revision{'s' if len(revisions) != 1 else ''} skipped, "
+        "this one included); bgmigrate checks the history that runs on PostgreSQL.",
+        _line(1),
+    )
+    return Unit(
+        str(first.path), UnitKind.ALEMBIC, Phase.EXPAND, text=first.text, problems=[problem]
+    )
 
 
 def _unreadable_unit(path: Path) -> Unit:
@@ -171,6 +202,8 @@ class _ProjectUnits:
             unit.problems.append(problem.problem)
         else:
             unit.problems.extend(problems)
+            if recorder.stubs is not None and recorder.stubs.used:
+                unit.problems.append(missing_imports_problem(recorder.stubs, self._project))
             # env.py's session settings run before each revision, outside its transaction.
             settings = [
                 replace(setting, index=index)
@@ -187,12 +220,24 @@ class _ProjectUnits:
         try:
             return self._render_offline(revision), []
         except RevisionFailed as offline:
+            from bgmigrate.source.alembic.stubs import ApplicationCodeNeeded
+
+            if isinstance(offline.error, ApplicationCodeNeeded):
+                raise _Unanalysable(
+                    import_line(offline.stubs, offline.error.name),
+                    f"This revision cannot be checked: {offline.error} (line "
+                    f"{offline.location.line})." + what_was_missing(offline.stubs, self._project),
+                ) from offline
             if offline.stage == "import":
                 raise _Unanalysable(
                     offline.location,
                     f"Importing this revision raised {offline}, so its SQL cannot be rendered "
-                    "and it is not checked: run bgmigrate where the application it imports is "
-                    "importable (its project root, its virtualenv).",
+                    "and it is not checked."
+                    + (
+                        what_was_missing(offline.stubs, self._project)
+                        or " Run bgmigrate where the application it imports is importable "
+                        "(its project root, its virtualenv)."
+                    ),
                 ) from offline
             return self._render_online(revision, offline)
         except Exception as error:  # a revision can break anything; the run goes on
@@ -242,7 +287,8 @@ class _ProjectUnits:
             raise _Unanalysable(
                 location,
                 f"{failed}; run with its reads returning no rows, it failed as well ({blind}, "
-                f"line {blind.location.line}); its statements are not checked.",
+                f"line {blind.location.line}); its statements are not checked."
+                + what_was_missing(blind.stubs, self._project),
             ) from blind
         return run.recorder, [_data_blind_problem(run, failed, location)]
 
