@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bgmigrate.check.report.layout import StyledText, cell_width
@@ -30,6 +30,8 @@ SPACES = st.sampled_from([" ", " ", " ", "  ", "\n", "\n    "])
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(WORDS, SPACES), max_size=40), st.integers(20, 100))
+# A folded word whose last piece fills the line exactly: rich starts the next line with its space.
+@example([("aaaaaaaaaaaaaaaaaaaaaaaaaa表表表表表", " "), ("users.email", " ")], 20)
 def test_prose_wraps_as_rich_wraps_it(pieces: list[tuple[str, str]], width: int) -> None:
     text = "".join(word + space for word, space in pieces).strip()
     assert StyledText(text).lines(width, indent="  ", color=False) == _rich_lines(text, width, 2)

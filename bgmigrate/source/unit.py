@@ -54,7 +54,6 @@ class Statement(Value):
     this statement, substituted for parsing; "" when there is none."""
     written: str = ""
     """The statement as the file has it, when `sql` holds substituted templates; else ""."""
-
     unknowns: tuple[str, ...] = ()
     """What the statement holds in place of code that could not be imported, each as its
     kind and dotted name (`type myapp.db.types.UUID`): the verdicts on it depend on them."""

@@ -128,7 +128,9 @@ def _divide(line: str, width: int) -> Iterator[tuple[int, int]]:
         if size <= width:
             used = cell_width(word.group())
             continue
-        while cell_width(line[line_start : word.end()].rstrip()) > width:
+        # The spaces after a folded word are part of it, as rich folds: when its last piece
+        # fills the line exactly, they start the next one.
+        while cell_width(line[line_start : word.end()]) > width:
             piece = _cut(line[line_start:], width)
             yield line_start, line_start + len(piece)
             line_start += len(piece)

@@ -133,7 +133,9 @@ class Recorder:
             blocks.extend(renumber.get(n) if n is not None else None for n in numbers)
             opened += len(distinct)
         return [
-            Statement(captured.sql, path, captured.location, index, block, captured.unknowns)
+            Statement(
+                captured.sql, path, captured.location, index, block, unknowns=captured.unknowns
+            )
             for index, (captured, block) in enumerate(
                 zip(self.captured, blocks, strict=True), start=first_index
             )
