@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bgmigrate.source.discover import discover, is_alembic_revision, natural_key
+from bgmigrate.source.discover import discover, is_alembic_revision
 from bgmigrate.source.errors import SourceError
+from bgmigrate.source.natural_order import natural_key
 from bgmigrate.source.reading import NOT_UTF8, UNREADABLE_FILE, read_source_text
 from bgmigrate.source.unit import Location
 

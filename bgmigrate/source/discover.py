@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.layouts import LAYOUTS, PLAIN, detect_layout
 from bgmigrate.source.layouts.base import Layout, Listing, MigrationFile, Skipped, SkipReason
 from bgmigrate.source.layouts.engines import other_engine_by_name, other_engine_of_directory
+from bgmigrate.source.natural_order import natural_key
 from bgmigrate.values import Value, frozen_value
 
 __all__ = [
@@ -22,14 +23,12 @@ __all__ = [
     "discover",
     "is_alembic_revision",
     "is_revision_file",
-    "natural_key",
 ]
 
 # Directories that hold tooling, caches or installed packages, never a project's migrations.
 _SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 _REVISION_ID = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
 _UPGRADE = re.compile(r"^def\s+upgrade\s*\(", re.MULTILINE)
-_DIGITS = re.compile(r"(\d+)")
 
 
 @frozen_value
@@ -203,18 +202,3 @@ def is_alembic_revision(source: str) -> bool:
     """Whether Python source is an Alembic revision: a module-level `revision =` (typed or not)
     and a `def upgrade(`."""
     return _REVISION_ID.search(source) is not None and _UPGRADE.search(source) is not None
-
-
-def natural_key(parts: Iterable[str]) -> tuple[tuple[tuple[str | int, ...], ...], str]:
-    """A sort key for path components where digit runs compare as numbers, case-insensitively:
-    `2_x.sql` < `10_x.sql`. Ties (`01_x` and `1_x`) fall back to the exact text."""
-    parts = tuple(parts)
-    return tuple(_natural_part(part) for part in parts), "/".join(parts)
-
-
-def _natural_part(part: str) -> tuple[str | int, ...]:
-    # split() with a group alternates text and digits, so equal positions hold equal types.
-    return tuple(
-        int(piece) if index % 2 else piece.casefold()
-        for index, piece in enumerate(_DIGITS.split(part))
-    )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from bgmigrate.source.alembic.failures import describe
 from bgmigrate.source.alembic.locate import CallLocator
 from bgmigrate.source.alembic.project import AlembicProject
 from bgmigrate.source.alembic.revision import RevisionFile
@@ -33,7 +34,6 @@ __all__ = [
     "Captured",
     "Recorder",
     "RevisionFailed",
-    "describe",
     "import_environment",
     "run_upgrade",
 ]
@@ -331,9 +331,3 @@ def _unknowns(sql: str) -> tuple[str, ...]:
     from bgmigrate.source.alembic.stubs import UNKNOWN_IN_SQL
 
     return tuple(dict.fromkeys(f"{kind} {name}" for kind, name in UNKNOWN_IN_SQL.findall(sql)))
-
-
-def describe(error: BaseException) -> str:
-    """An exception in one line: its type and the first line of its message."""
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__

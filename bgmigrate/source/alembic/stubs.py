@@ -357,7 +357,7 @@ class ImportStubs:
         return _Partial(module, qualified)
 
     def _missed(self, name: str, error: BaseException) -> None:
-        from bgmigrate.source.alembic.capture import describe
+        from bgmigrate.source.alembic.failures import describe
 
         top = getattr(error, "name", None) if isinstance(error, ModuleNotFoundError) else None
         self.missing.append(

@@ -9,12 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bgmigrate.source.alembic.blind import BlindRun, render_blind
-from bgmigrate.source.alembic.capture import (
-    Recorder,
-    RevisionFailed,
-    describe,
-    import_environment,
-)
+from bgmigrate.source.alembic.capture import Recorder, RevisionFailed, import_environment
+from bgmigrate.source.alembic.failures import describe
 from bgmigrate.source.alembic.graph import order_revisions
 from bgmigrate.source.alembic.missing import (
     import_line,

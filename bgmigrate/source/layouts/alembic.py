@@ -34,7 +34,8 @@ def detect(entries: Entries) -> bool:
 
 
 def migrations(directory: Path) -> Listing:
-    from bgmigrate.source.discover import is_revision_file, natural_key
+    from bgmigrate.source.discover import is_revision_file
+    from bgmigrate.source.natural_order import natural_key
 
     revisions = []
     skipped = []

@@ -196,7 +196,7 @@ def numbered(
 
 def matching(directory: Path, pattern: LazyPattern) -> list[re.Match[str]]:
     """The file names in `directory` that `pattern` matches, in natural order."""
-    from bgmigrate.source.discover import natural_key
+    from bgmigrate.source.natural_order import natural_key
 
     try:
         names = [entry.name for entry in os.scandir(directory) if not entry.is_dir()]

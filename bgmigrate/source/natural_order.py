@@ -1,0 +1,26 @@
+"""Natural order of names: digit runs compare as numbers (`2_x.sql` before `10_x.sql`), the
+order most migration tools' file names are meant to be read in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = ["natural_key"]
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(parts: Iterable[str]) -> tuple[tuple[tuple[str | int, ...], ...], str]:
+    """A sort key for path components where digit runs compare as numbers, case-insensitively:
+    `2_x.sql` < `10_x.sql`. Ties (`01_x` and `1_x`) fall back to the exact text."""
+    parts = tuple(parts)
+    return tuple(_natural_part(part) for part in parts), "/".join(parts)
+
+
+def _natural_part(part: str) -> tuple[str | int, ...]:
+    # split() with a group alternates text and digits, so equal positions hold equal types.
+    return tuple(
+        int(piece) if index % 2 else piece.casefold()
+        for index, piece in enumerate(_DIGITS.split(part))
+    )
