@@ -314,6 +314,9 @@ class AlterColumnType(Operation):
     column: str
     new_type: TypeName
     using_sql: str | None = None
+    existing_type: TypeName | None = None
+    """The column's type before the change as the migration declares it (Alembic's
+    `existing_type`), or None; what the run itself knows of the column comes first."""
 
 
 @value

@@ -53,6 +53,9 @@ class Captured:
     stretch: int
     unknowns: tuple[str, ...] = ()
     """What in `sql` stands for code that could not be imported (`type myapp.types.UUID`)."""
+    existing_type: str = ""
+    """For a column type change, the column's type before it as the call declares it
+    (`existing_type`), in SQL; "" when it does not."""
 
 
 class RevisionFailed(Exception):
@@ -79,6 +82,7 @@ class Recorder:
         self._autocommit_depth = 0
         self._stretch = 0
         self._batch_location: Location | None = None
+        self._existing_type = ""
         self.stubs: ImportStubs | None = None
         """The stand-ins the run used for what the revision could not import."""
 
@@ -91,9 +95,26 @@ class Recorder:
             return
         autocommit = self._autocommit_depth > 0
         self.captured.extend(
-            Captured(piece.sql, location, autocommit, self._stretch, _unknowns(piece.sql))
+            Captured(
+                piece.sql,
+                location,
+                autocommit,
+                self._stretch,
+                _unknowns(piece.sql),
+                self._existing_type,
+            )
             for piece in split_sql(sql)
         )
+
+    @contextlib.contextmanager
+    def executing(self, construct: object) -> Iterator[None]:
+        """While Alembic executes `construct`: a change of a column's type that declares the
+        column's type before it (`existing_type`) records it with its statement."""
+        self._existing_type = _existing_type(construct)
+        try:
+            yield
+        finally:
+            self._existing_type = ""
 
     def executes_unknown(self, construct: object) -> bool:
         """Whether `construct`, about to be executed, stands for code that could not be
@@ -134,7 +155,13 @@ class Recorder:
             opened += len(distinct)
         return [
             Statement(
-                captured.sql, path, captured.location, index, block, unknowns=captured.unknowns
+                captured.sql,
+                path,
+                captured.location,
+                index,
+                block,
+                unknowns=captured.unknowns,
+                existing_type=captured.existing_type,
             )
             for index, (captured, block) in enumerate(
                 zip(self.captured, blocks, strict=True), start=first_index
@@ -323,6 +350,22 @@ def _quiet() -> Iterator[None]:
     ):
         warnings.simplefilter("ignore")
         yield
+
+
+def _existing_type(construct: object) -> str:
+    """The `existing_type` of an `ALTER COLUMN … TYPE` construct as PostgreSQL DDL; "" for
+    other constructs, or when it is not given, is a stand-in for code that could not be
+    imported, or cannot be rendered."""
+    from alembic.ddl.postgresql import PostgresqlColumnType
+    from sqlalchemy.dialects import postgresql
+
+    if not isinstance(construct, PostgresqlColumnType) or construct.existing_type is None:
+        return ""
+    try:
+        sql = str(construct.existing_type.compile(dialect=postgresql.dialect()))
+    except Exception:  # the application's own type may fail in any way; the change is still checked
+        return ""
+    return "" if "<unknown " in sql else sql
 
 
 def _unknowns(sql: str) -> tuple[str, ...]:

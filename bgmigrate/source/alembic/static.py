@@ -411,7 +411,17 @@ def _flag(value: object) -> bool:
 
 # --- operations -------------------------------------------------------------------------
 
-_Operation = Callable[[list[object], dict[str, object]], list[str]]
+
+@dataclass(frozen=True)
+class _TypeChange:
+    """`ALTER COLUMN … TYPE`, with the column's type before it as the call declares it
+    (`existing_type`), or ""."""
+
+    sql: str
+    existing_type: str
+
+
+_Operation = Callable[[list[object], dict[str, object]], list[str | _TypeChange]]
 
 
 def _add_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -463,7 +473,7 @@ def _drop_index(arguments: list[object], keywords: dict[str, object]) -> list[st
     return [f"DROP INDEX{concurrently} {_table(bound['index_name'], bound.get('schema'))}"]
 
 
-def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[str | _TypeChange]:
     bound = _bind(
         arguments,
         keywords,
@@ -489,12 +499,13 @@ def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[
             raise _GiveUp
     prefix = f"ALTER TABLE {_table(bound['table_name'], bound.get('schema'))} ALTER COLUMN "
     column = _identifier(bound["column_name"])
-    statements = []
-    type_ = bound.get("type_")
+    statements: list[str | _TypeChange] = []
+    type_, existing_type = bound.get("type_"), bound.get("existing_type")
     if type_ is not None:
         if not isinstance(type_, _Type):
             raise _GiveUp
-        statements.append(f"{prefix}{column} TYPE {type_.ddl}")
+        existing = existing_type.ddl if isinstance(existing_type, _Type) else ""
+        statements.append(_TypeChange(f"{prefix}{column} TYPE {type_.ddl}", existing))
     nullable = bound.get("nullable")
     if nullable is not None:
         statements.append(f"{prefix}{column} {'DROP' if _flag(nullable) else 'SET'} NOT NULL")
@@ -678,9 +689,16 @@ class _Renderer:
         arguments = [self._values.value(a) for a in _positional(call)]
         keywords = {k.arg: self._values.value(k.value) for k in _keywords(call)}
         location = self._locator.of_call(call)
-        for sql in operation(arguments, keywords):  # type: ignore[arg-type]
+        for emitted in operation(arguments, keywords):  # type: ignore[arg-type]
+            sql, existing_type = (
+                (emitted.sql, emitted.existing_type)
+                if isinstance(emitted, _TypeChange)
+                else (emitted, "")
+            )
             for piece in split_sql(sql.replace("\t", "    ")):
-                yield Captured(piece.sql, location, autocommit, self._stretch)
+                yield Captured(
+                    piece.sql, location, autocommit, self._stretch, existing_type=existing_type
+                )
 
     def _is_op(self, node: ast.expr, attribute: str) -> bool:
         return _attribute_of(node, self._names.op, attribute)
