@@ -125,6 +125,9 @@ def test_a_replayed_revision_gives_the_old_type(tmp_path: Path, pg_dsn: str) -> 
         "existing_type=sa.Integer())",
         down="r1",
     )
+    (unit,) = alembic_units([path], dsn=pg_dsn)
+    assert unit.problems == []  # replayed, not read data-blind
+    assert unit.statements[-1].existing_type == "INTEGER"
     assert _findings([path], dsn=pg_dsn) == [("change-column-type", 10, INTEGER_TO_BIGINT)]
 
 
