@@ -36,13 +36,11 @@ UNKNOWN_TO_BIGINT = (
 # (the alter_column call, the finding's message or None).
 CASES = [
     (
-        'op.alter_column("orders", "quantity", type_=sa.BigInteger(), '
-        "existing_type=sa.Integer())",
+        'op.alter_column("orders", "quantity", type_=sa.BigInteger(), existing_type=sa.Integer())',
         INTEGER_TO_BIGINT,
     ),
     (
-        'op.alter_column("orders", "quantity", type_=sa.String(200), '
-        "existing_type=sa.String(100))",
+        'op.alter_column("orders", "quantity", type_=sa.String(200), existing_type=sa.String(100))',
         None,
     ),
     (
