@@ -1,6 +1,7 @@
-"""`op.alter_column(…, existing_type=…)`: the revision's own word for the column's type before
-a type change, used when the run does not know the column, whichever way the revision is read
-(statically, rendered by Alembic, replayed into PostgreSQL)."""
+"""`op.alter_column(…, existing_type=…, existing_server_default=…)`: the revision's own word
+for the column's type before a type change, and for its DEFAULT before SET NOT NULL, used
+when the run does not know the column, whichever way the revision is read (statically,
+rendered by Alembic, replayed into PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -142,3 +143,60 @@ def test_what_the_run_knows_of_the_column_comes_before_existing_type(tmp_path: P
         down="r1",
     )
     assert _findings([first, second]) == []
+
+
+def _set_not_null(column: str, afterwards: str) -> str:
+    return (
+        f"SET NOT NULL on orders.{column} scans all of orders under an ACCESS EXCLUSIVE lock: "
+        "the version still running (blue) cannot read or write orders during the scan, and "
+        f"afterwards {afterwards}. No validated CHECK ({column} IS NOT NULL) precedes it in "
+        "this run."
+    )
+
+
+SET_NOT_NULL = (
+    'op.alter_column("orders", "quantity", nullable=False, existing_server_default=sa.text("0"))\n'
+    'op.alter_column("orders", "status", nullable=False)'
+)
+
+
+BATCHED_SET_NOT_NULL = (
+    'with op.batch_alter_table("orders") as batch:\n'
+    '    batch.alter_column("quantity", nullable=False, existing_server_default=sa.text("0"))\n'
+    '    batch.alter_column("status", nullable=False)'
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "first_line"),
+    [
+        (SET_NOT_NULL, 9),
+        ("for _ in range(1):\n" + textwrap.indent(SET_NOT_NULL, "    "), 10),
+        (BATCHED_SET_NOT_NULL, 10),
+    ],
+    ids=["static", "rendered", "batch"],
+)
+def test_set_not_null_names_the_default_the_revision_declares(
+    tmp_path: Path, body: str, first_line: int
+) -> None:
+    path = _revision(tmp_path / "versions", body)
+    settings = CheckSettings(rules=select_rules(CATALOG, select=("set-not-null",)))
+    result = check_units(alembic_units([path]), settings)
+    assert [(f.location.line, f.message) for f in result.findings] == [
+        (
+            first_line,
+            _set_not_null(
+                "quantity",
+                "only its writes of an explicit NULL to quantity fail (INSERTs that leave it "
+                "out get its DEFAULT 0)",
+            ),
+        ),
+        (
+            first_line + 1,
+            _set_not_null(
+                "status",
+                "its writes of NULL to status fail, and so do its INSERTs that leave it out "
+                "unless the column has a DEFAULT",
+            ),
+        ),
+    ]

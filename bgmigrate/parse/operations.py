@@ -325,6 +325,9 @@ class SetNotNull(Operation):
 
     table: Name
     column: str
+    existing_default: str | None = None
+    """The column's DEFAULT as the migration declares it (Alembic's
+    `existing_server_default`), or None; what the run itself knows of the column comes first."""
 
 
 @value

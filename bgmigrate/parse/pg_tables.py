@@ -396,7 +396,8 @@ class _AlterTable:
             existing = _declared_type(statement.existing_type)
             return AlterColumnType(statement, location, table, column, new_type, using, existing)
         if subtype == "AT_SetNotNull":
-            return SetNotNull(statement, location, table, column)
+            existing_default = statement.existing_default or None
+            return SetNotNull(statement, location, table, column, existing_default)
         if subtype == "AT_DropNotNull":
             return DropNotNull(statement, location, table, column)
         if subtype == "AT_ColumnDefault" and definition is None:

@@ -60,6 +60,9 @@ class Statement(Value):
     existing_type: str = ""
     """For a change of a column's type, the column's type before it as the migration declares
     it, in SQL (Alembic's `op.alter_column(…, existing_type=…)`); "" when it does not."""
+    existing_default: str = ""
+    """For a `SET NOT NULL`, the column's DEFAULT before it as the migration declares it, in
+    SQL (Alembic's `existing_server_default`); "" when it does not."""
     context: bool = False
     """Run by the environment before the unit's own statements (the `SET`s of an Alembic
     env.py): rules take it into account, but it is not the unit's to report."""
