@@ -200,3 +200,18 @@ def test_set_not_null_names_the_default_the_revision_declares(
             ),
         ),
     ]
+
+
+def test_an_existing_type_that_is_not_installed_leaves_the_old_type_unknown(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "versions" / "r2.py"
+    path.parent.mkdir()
+    path.write_text(
+        f"{HEADER}from shop_types import Quantity\n\n"
+        "revision = 'r2'\ndown_revision = None\n\n\ndef upgrade():\n"
+        '    op.alter_column("orders", "quantity", type_=sa.BigInteger(), '
+        "existing_type=Quantity())\n",
+        encoding="utf-8",
+    )
+    assert _findings([path]) == [("change-column-type", 11, UNKNOWN_TO_BIGINT)]

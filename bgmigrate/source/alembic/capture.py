@@ -378,12 +378,11 @@ def _existing(construct: object) -> _Existing:
     try:  # the application's own types and defaults may fail in any way
         if isinstance(construct, PostgresqlColumnType) and construct.existing_type is not None:
             declared = _Existing(type=str(construct.existing_type.compile(dialect=dialect)))
-        elif (
-            isinstance(construct, ColumnNullable)
-            and not construct.nullable
-            and construct.existing_server_default not in (None, False)
-        ):
-            column = Column("x", Integer, server_default=construct.existing_server_default)
+        elif isinstance(construct, ColumnNullable) and not construct.nullable:
+            default = construct.existing_server_default
+            if default is None or default is False:  # (identity: a SQL expression's == is SQL)
+                return _Existing()
+            column = Column("x", Integer, server_default=default)
             compiler = dialect.ddl_compiler(dialect, None)
             declared = _Existing(default=compiler.get_column_default_string(column) or "")
         else:
