@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bgmigrate.check.engine import CheckSettings, check_units, select_rules
 from bgmigrate.check.runner import CheckOptions, run_check
+from bgmigrate.rules import CATALOG
 from bgmigrate.source.alembic import UNANALYSABLE_REVISION, alembic_units
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,6 +101,13 @@ def test_a_verdict_on_an_unknown_value_says_so() -> None:
     )
     rename = by_place[(f"{CORE}/c0002_order_customer.py", 18)]
     assert "not installed" not in rename.message
+    # Its statement adds a column of that type, but the verdict holds whatever the type.
+    added = by_place[(f"{CORE}/c0002_order_customer.py", 14)]
+    assert added.message == (
+        "Adding orders.customer_id as NOT NULL without a DEFAULT fails on a table that has rows "
+        "(NotNullViolation), and where it succeeds it breaks the version still running (blue): "
+        "its INSERTs into orders that do not name customer_id are rejected."
+    )
 
 
 def test_missing_imports_name_the_line_and_the_pre_commit_line() -> None:
@@ -355,3 +364,59 @@ def test_an_unknown_exception_class_can_be_caught(tmp_path: Path) -> None:
         "    except ValueError:\n        op.drop_table('legacy')\n",
     )
     assert [(s.location.line, s.sql) for s in unit.statements] == [(14, "DROP TABLE legacy")]
+
+
+def test_only_findings_whose_verdict_names_an_unknown_say_so(tmp_path: Path) -> None:
+    """Every statement below holds an unknown; only the verdicts on an unknown type or table
+    say it is not installed, not those that hold whatever the column's type."""
+    revision = tmp_path / "versions" / "r1.py"
+    revision.parent.mkdir()
+    revision.write_text(
+        "import sqlalchemy as sa\nfrom alembic import op\nfrom shop_types import Money\n\n"
+        "revision = 'r1'\ndown_revision = None\n\n\ndef upgrade():\n"
+        "    op.add_column('orders', sa.Column('price', Money(), nullable=False))\n"
+        "    op.alter_column('orders', 'total', type_=Money())\n"
+        "    op.execute(f'ALTER TABLE {Money.table} RENAME total TO amount')\n"
+    )
+    rules = select_rules(CATALOG, ignore=("missing-imports",))
+    result = check_units(alembic_units([revision]), CheckSettings(rules=rules))
+    assert [(f.rule, f.location.line, f.message) for f in result.findings] == [
+        (
+            "add-not-null-column-without-default",
+            10,
+            "Adding orders.price as NOT NULL without a DEFAULT fails on a table that has rows "
+            "(NotNullViolation), and where it succeeds it breaks the version still running "
+            "(blue): its INSERTs into orders that do not name price are rejected.",
+        ),
+        (
+            "require-lock-timeout",
+            10,
+            "This statement needs an ACCESS EXCLUSIVE lock on orders and no lock_timeout is "
+            "set: while it waits behind any running query or open transaction on orders, all "
+            "reads and writes on it from both app versions queue behind it, for as long as the "
+            "wait lasts. Reported once per migration, at the first such statement. If your "
+            "runner sets lock_timeout itself (the connection's options=-c lock_timeout=…, the "
+            "migration tool's config, `bgmigrate apply`), declare it once: "
+            "`lock_timeout_set_by_runner = true` under [tool.bgmigrate] (or a list of the paths "
+            "it runs).",
+        ),
+        (
+            "change-column-type",
+            11,
+            "The current type of orders.total is unknown (no earlier CREATE TABLE or ADD COLUMN "
+            "in this run declares it), so changing it to <unknown type shop_types.Money> cannot "
+            "be shown to be binary-coercible; assume a rewrite. Check this migration together "
+            "with the one that created the table to get a verdict. A rewrite holds an ACCESS "
+            "EXCLUSIVE lock on orders while every row and index is rewritten: the version still "
+            "running (blue) cannot read or write orders until it is done. (type "
+            "`shop_types.Money` is not installed: treated as unknown.)",
+        ),
+        (
+            "rename-column",
+            12,
+            "Renaming <unknown value shop_types.Money.table>.total to amount breaks the version "
+            "still running (blue): its queries name total, and the new version's queries fail "
+            "until the rename has run. (value `shop_types.Money.table` is not installed: "
+            "treated as unknown.)",
+        ),
+    ]

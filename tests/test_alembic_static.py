@@ -70,6 +70,13 @@ SUPPORTED = [
     'op.alter_column("t", "a", nullable=False)',
     'op.alter_column("t", "a", nullable=True, existing_type=sa.Integer(), existing_nullable=False)',
     'op.alter_column("t", "a", type_=sa.BigInteger(), schema="s")',
+    'op.alter_column("t", "a", type_=sa.BigInteger(), existing_type=sa.Integer())',
+    'op.alter_column("t", "a", type_=sa.String(200), existing_type=sa.String(length=100),'
+    " nullable=False)",
+    'op.alter_column("t", "a", type_=sa.DateTime(timezone=True), existing_type=sa.DateTime)',
+    'op.alter_column("t", "a", nullable=False, existing_server_default="it\'s")',
+    'op.alter_column("t", "a", nullable=False, existing_server_default=sa.text("now()"),'
+    ' server_default="x", existing_nullable=True)',
     'op.alter_column("t", "a", type_=sa.String(50), existing_server_default="x")',
     'op.alter_column("t", "a", server_default="x", existing_server_default=sa.text("now()"))',
     'op.alter_column("t", "a", server_default=None)',

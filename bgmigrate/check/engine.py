@@ -114,9 +114,9 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
                         location = violation.location or op.location
                         written = op.statement.written or op.statement.sql
                         unit_findings.append(
-                            _finding(rule, violation, unit, location, written)
-                            if not statement.unknowns
-                            else _finding_with_unknowns(rule, violation, unit, location, statement)
+                            _finding(
+                                rule, _with_unknowns(violation, statement), unit, location, written
+                            )
                         )
                 track(op, ctx)
                 record_locks(op, ctx)
@@ -164,19 +164,24 @@ def _finding(
     )
 
 
-def _finding_with_unknowns(
-    rule: Rule, violation: Violation, unit: Unit, location: Location, statement: Statement
-) -> Finding:
-    """A finding on a statement holding stand-ins for code that could not be imported: its
-    message says which, since the verdict may depend on them."""
-    unknowns = "; ".join(
+def _with_unknowns(violation: Violation, statement: Statement) -> Violation:
+    """The violation, saying which of the statement's stand-ins for code that could not be
+    imported its verdict depends on. A message names what its verdict judged (the table,
+    column, type or index of the operation, where a stand-in shows as `<unknown type …>`):
+    the stand-ins it names are those; the others (another column's type, a value the
+    statement writes) do not change it, and are not mentioned."""
+    named = [
+        unknown for unknown in statement.unknowns if f"<unknown {unknown}>" in violation.message
+    ]
+    if not named:
+        return violation
+    notes = "; ".join(
         f"{kind} `{name}` is not installed: treated as unknown"
-        for kind, _, name in (unknown.partition(" ") for unknown in statement.unknowns)
+        for kind, _, name in (unknown.partition(" ") for unknown in named)
     )
     from dataclasses import replace
 
-    finding = _finding(rule, violation, unit, location, statement.sql)
-    return replace(finding, message=f"{finding.message} ({unknowns}.)")
+    return replace(violation, message=f"{violation.message} ({notes}.)")
 
 
 def _first_step(rule: Rule) -> str:

@@ -314,6 +314,9 @@ class AlterColumnType(Operation):
     column: str
     new_type: TypeName
     using_sql: str | None = None
+    existing_type: TypeName | None = None
+    """The column's type before the change as the migration declares it (Alembic's
+    `existing_type`), or None; what the run itself knows of the column comes first."""
 
 
 @value
@@ -322,6 +325,9 @@ class SetNotNull(Operation):
 
     table: Name
     column: str
+    existing_default: str | None = None
+    """The column's DEFAULT as the migration declares it (Alembic's
+    `existing_server_default`), or None; what the run itself knows of the column comes first."""
 
 
 @value

@@ -8,6 +8,9 @@ piece.
 
 from __future__ import annotations
 
+import json
+
+from bgmigrate.parse.libpg_query import ParseError, parse_json
 from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
@@ -30,6 +33,7 @@ from bgmigrate.parse.operations import (
     SetDefault,
     SetNotNull,
     TableRewrite,
+    TypeName,
     ValidateConstraint,
 )
 from bgmigrate.parse.pg_context import Context
@@ -389,9 +393,11 @@ class _AlterTable:
                 if "raw_default" in definition["ColumnDef"]
                 else None
             )
-            return AlterColumnType(statement, location, table, column, new_type, using)
+            existing = _declared_type(statement.existing_type)
+            return AlterColumnType(statement, location, table, column, new_type, using, existing)
         if subtype == "AT_SetNotNull":
-            return SetNotNull(statement, location, table, column)
+            existing_default = statement.existing_default or None
+            return SetNotNull(statement, location, table, column, existing_default)
         if subtype == "AT_DropNotNull":
             return DropNotNull(statement, location, table, column)
         if subtype == "AT_ColumnDefault" and definition is None:
@@ -435,3 +441,16 @@ def alter_table(context: Context, statement: Node) -> list[Operation]:
     alter = _AlterTable(context, statement)
     objtype = statement.get("objtype", "OBJECT_TABLE")
     return [alter.operation(index, objtype) for index in range(len(alter.commands))]
+
+
+def _declared_type(sql: str) -> TypeName | None:
+    """A type the source declares in SQL (`VARCHAR(100)`), normalised as a statement's own
+    types are; None when there is none or it does not parse as a type."""
+    if not sql:
+        return None
+    try:
+        tree = json.loads(parse_json(f"SELECT NULL::{sql}"))
+        (target,) = tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"]
+        return type_name(target["ResTarget"]["val"]["TypeCast"]["typeName"])[0]
+    except (ParseError, KeyError, ValueError):
+        return None

@@ -20,7 +20,8 @@ _CONSEQUENCE = (
 def check(op: AlterColumnType, ctx: Context) -> Iterator[Violation]:
     if ctx.is_new_table(op.table):
         return
-    reason = _rewrite_reason(op, ctx.column_type(op.table, op.column))
+    old = ctx.column_type(op.table, op.column) or op.existing_type
+    reason = _rewrite_reason(op, old)
     if reason is None:
         return
     plan = f"bgmigrate plan retype {op.table}.{op.column} {op.new_type}"
@@ -97,7 +98,8 @@ table and index files unchanged): `varchar(n)` → `text`, `varchar(m ≥ n)` or
 unconstrained `numeric`; `varbit(n)` → `varbit(m ≥ n)` or unlimited; `cidr` → `inet`; a wider
 or removed precision on `timestamp`, `timestamptz`, `time`, `timetz`; and a change to the same
 type. It needs the column's current type, from an earlier `CREATE TABLE` or `ADD COLUMN` in the
-same run: check the migrations directory as a whole.
+same run (check the migrations directory as a whole), or else, in an Alembic revision, from
+`op.alter_column(…, existing_type=…)` (in `batch_alter_table` too).
 
 `int` → `bigint`, `float4` → `float8`, narrowing a limit, arrays, and any `USING` expression are
 reported. `timestamp` → `timestamptz` is metadata-only only when the session `TimeZone` is UTC
@@ -113,7 +115,8 @@ Change the type through a new column:
 
 `bgmigrate plan retype orders.quantity bigint` writes this plan (`--using EXPR` for a
 conversion). For a known-safe widening, make sure the run includes the migration that declared
-the column, so its current type is known.""",
+the column, or give Alembic's `alter_column` the column's `existing_type`, so its current type
+is known.""",
     visits=(AlterColumnType,),
     check=check,
     plan_command="bgmigrate plan retype TABLE.COLUMN TYPE",

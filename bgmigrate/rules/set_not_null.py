@@ -47,7 +47,8 @@ def check(op: SetNotNull, ctx: Context) -> Iterator[Violation]:
 def _failing_writes(op: SetNotNull, ctx: Context) -> str:
     """Which of the old version's writes fail once the column is NOT NULL: with a DEFAULT,
     only explicit NULLs; without one, also the INSERTs that leave the column out."""
-    default = _default_set_with(op, ctx) or ctx.column_default(op.table, op.column)
+    known = ctx.column_default(op.table, op.column)
+    default = _default_set_with(op, ctx) or (known if known is not None else op.existing_default)
     if default:
         return (
             f"only its writes of an explicit NULL to {op.column} fail (INSERTs that leave it "
@@ -108,7 +109,9 @@ RULE = Rule(
 `ALTER TABLE … ALTER COLUMN … SET NOT NULL` checks every row while holding an ACCESS EXCLUSIVE
 lock: no read or write of the table by the version still running (blue) proceeds until the scan
 ends (measured on PostgreSQL 15). Afterwards, that version's writes of NULL into the column fail,
-so every writer must set it before the constraint lands.
+so every writer must set it before the constraint lands; its INSERTs that leave the column out
+fail too unless the column has a DEFAULT, which the message names when the run declares it (or
+an Alembic revision does, with `existing_server_default`).
 
 Since PostgreSQL 12 the scan is skipped when a *validated* `CHECK (col IS NOT NULL)` constraint
 already proves the column non-null; `VALIDATE CONSTRAINT` does its own scan under a SHARE UPDATE

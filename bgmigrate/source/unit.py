@@ -57,6 +57,12 @@ class Statement(Value):
     unknowns: tuple[str, ...] = ()
     """What the statement holds in place of code that could not be imported, each as its
     kind and dotted name (`type myapp.db.types.UUID`): the verdicts on it depend on them."""
+    existing_type: str = ""
+    """For a change of a column's type, the column's type before it as the migration declares
+    it, in SQL (Alembic's `op.alter_column(…, existing_type=…)`); "" when it does not."""
+    existing_default: str = ""
+    """For a `SET NOT NULL`, the column's DEFAULT before it as the migration declares it, in
+    SQL (Alembic's `existing_server_default`); "" when it does not."""
     context: bool = False
     """Run by the environment before the unit's own statements (the `SET`s of an Alembic
     env.py): rules take it into account, but it is not the unit's to report."""

@@ -53,6 +53,12 @@ class Captured:
     stretch: int
     unknowns: tuple[str, ...] = ()
     """What in `sql` stands for code that could not be imported (`type myapp.types.UUID`)."""
+    existing_type: str = ""
+    """For a column type change, the column's type before it as the call declares it
+    (`existing_type`), in SQL; "" when it does not."""
+    existing_default: str = ""
+    """For `SET NOT NULL`, the column's DEFAULT as the call declares it
+    (`existing_server_default`), in SQL; "" when it does not."""
 
 
 class RevisionFailed(Exception):
@@ -79,6 +85,7 @@ class Recorder:
         self._autocommit_depth = 0
         self._stretch = 0
         self._batch_location: Location | None = None
+        self._existing = _Existing()
         self.stubs: ImportStubs | None = None
         """The stand-ins the run used for what the revision could not import."""
 
@@ -91,9 +98,27 @@ class Recorder:
             return
         autocommit = self._autocommit_depth > 0
         self.captured.extend(
-            Captured(piece.sql, location, autocommit, self._stretch, _unknowns(piece.sql))
+            Captured(
+                piece.sql,
+                location,
+                autocommit,
+                self._stretch,
+                _unknowns(piece.sql),
+                self._existing.type,
+                self._existing.default,
+            )
             for piece in split_sql(sql)
         )
+
+    @contextlib.contextmanager
+    def executing(self, construct: object) -> Iterator[None]:
+        """While Alembic executes `construct`: what an `ALTER COLUMN` declares of the column
+        before it (`existing_type`, `existing_server_default`) is recorded with its statement."""
+        self._existing = _existing(construct)
+        try:
+            yield
+        finally:
+            self._existing = _Existing()
 
     def executes_unknown(self, construct: object) -> bool:
         """Whether `construct`, about to be executed, stands for code that could not be
@@ -134,7 +159,14 @@ class Recorder:
             opened += len(distinct)
         return [
             Statement(
-                captured.sql, path, captured.location, index, block, unknowns=captured.unknowns
+                captured.sql,
+                path,
+                captured.location,
+                index,
+                block,
+                unknowns=captured.unknowns,
+                existing_type=captured.existing_type,
+                existing_default=captured.existing_default,
             )
             for index, (captured, block) in enumerate(
                 zip(self.captured, blocks, strict=True), start=first_index
@@ -323,6 +355,41 @@ def _quiet() -> Iterator[None]:
     ):
         warnings.simplefilter("ignore")
         yield
+
+
+@dataclass(frozen=True)
+class _Existing:
+    """What an `ALTER COLUMN` construct declares of the column before it, as PostgreSQL
+    SQL: its type, for a type change; its DEFAULT, for `SET NOT NULL`; "" when not declared."""
+
+    type: str = ""
+    default: str = ""
+
+
+def _existing(construct: object) -> _Existing:
+    """What `construct` declares of its column; nothing for other constructs, nor what stands
+    for code that could not be imported or cannot be rendered."""
+    from alembic.ddl.base import ColumnNullable
+    from alembic.ddl.postgresql import PostgresqlColumnType
+    from sqlalchemy import Column, Integer
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    try:  # the application's own types and defaults may fail in any way
+        if isinstance(construct, PostgresqlColumnType) and construct.existing_type is not None:
+            declared = _Existing(type=str(construct.existing_type.compile(dialect=dialect)))
+        elif isinstance(construct, ColumnNullable) and not construct.nullable:
+            default = construct.existing_server_default
+            if default is None or default is False:  # (identity: a SQL expression's == is SQL)
+                return _Existing()
+            column = Column("x", Integer, server_default=default)
+            compiler = dialect.ddl_compiler(dialect, None)
+            declared = _Existing(default=compiler.get_column_default_string(column) or "")
+        else:
+            return _Existing()
+    except Exception:
+        return _Existing()
+    return _Existing() if "<unknown " in declared.type + declared.default else declared
 
 
 def _unknowns(sql: str) -> tuple[str, ...]:

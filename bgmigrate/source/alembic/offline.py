@@ -45,7 +45,8 @@ def offline_context(revision: RevisionFile) -> tuple[MigrationContext, Recorder]
 
     def execute(construct: Any, *args: Any, **kwargs: Any) -> None:
         if not recorder.executes_unknown(construct):
-            recorder.record(render_sql(impl, construct))
+            with recorder.executing(construct):
+                recorder.record(render_sql(impl, construct))
 
     # Alembic's as_sql path writes BEGIN/COMMIT around autocommit blocks and `;` after each
     # statement into a text buffer; the recorder wants each statement alone, with its caller.

@@ -201,7 +201,8 @@ class _Database:
             # the recorder, not sent to the server.
             if recorder.executes_unknown(construct):
                 return None
-            return execute(construct, *args, **kwargs)
+            with recorder.executing(construct):
+                return execute(construct, *args, **kwargs)
 
         context.impl._exec = execute_known  # type: ignore[method-assign]
         self._recorder = recorder if capture else None

@@ -411,7 +411,19 @@ def _flag(value: object) -> bool:
 
 # --- operations -------------------------------------------------------------------------
 
-_Operation = Callable[[list[object], dict[str, object]], list[str]]
+
+@dataclass(frozen=True)
+class _Altered:
+    """An `ALTER COLUMN` with what the call declares of the column before it: its type for a
+    type change (`existing_type`), its DEFAULT for `SET NOT NULL` (`existing_server_default`),
+    each "" when not declared."""
+
+    sql: str
+    existing_type: str = ""
+    existing_default: str = ""
+
+
+_Operation = Callable[[list[object], dict[str, object]], list[str | _Altered]]
 
 
 def _add_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -463,7 +475,7 @@ def _drop_index(arguments: list[object], keywords: dict[str, object]) -> list[st
     return [f"DROP INDEX{concurrently} {_table(bound['index_name'], bound.get('schema'))}"]
 
 
-def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[str | _Altered]:
     bound = _bind(
         arguments,
         keywords,
@@ -489,15 +501,20 @@ def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[
             raise _GiveUp
     prefix = f"ALTER TABLE {_table(bound['table_name'], bound.get('schema'))} ALTER COLUMN "
     column = _identifier(bound["column_name"])
-    statements = []
-    type_ = bound.get("type_")
+    statements: list[str | _Altered] = []
+    type_, existing_type = bound.get("type_"), bound.get("existing_type")
     if type_ is not None:
         if not isinstance(type_, _Type):
             raise _GiveUp
-        statements.append(f"{prefix}{column} TYPE {type_.ddl}")
+        existing = existing_type.ddl if isinstance(existing_type, _Type) else ""
+        statements.append(_Altered(f"{prefix}{column} TYPE {type_.ddl}", existing_type=existing))
     nullable = bound.get("nullable")
-    if nullable is not None:
-        statements.append(f"{prefix}{column} {'DROP' if _flag(nullable) else 'SET'} NOT NULL")
+    if nullable is not None and _flag(nullable):
+        statements.append(f"{prefix}{column} DROP NOT NULL")
+    elif nullable is not None:
+        existing_default = bound.get("existing_server_default")
+        declared = "" if existing_default in (None, False) else _default(existing_default)
+        statements.append(_Altered(f"{prefix}{column} SET NOT NULL", existing_default=declared))
     server_default = bound.get("server_default", False)
     if server_default is None:
         statements.append(f"{prefix}{column} DROP DEFAULT")
@@ -678,9 +695,17 @@ class _Renderer:
         arguments = [self._values.value(a) for a in _positional(call)]
         keywords = {k.arg: self._values.value(k.value) for k in _keywords(call)}
         location = self._locator.of_call(call)
-        for sql in operation(arguments, keywords):  # type: ignore[arg-type]
-            for piece in split_sql(sql.replace("\t", "    ")):
-                yield Captured(piece.sql, location, autocommit, self._stretch)
+        for emitted in operation(arguments, keywords):  # type: ignore[arg-type]
+            altered = emitted if isinstance(emitted, _Altered) else _Altered(emitted)
+            for piece in split_sql(altered.sql.replace("\t", "    ")):
+                yield Captured(
+                    piece.sql,
+                    location,
+                    autocommit,
+                    self._stretch,
+                    existing_type=altered.existing_type,
+                    existing_default=altered.existing_default,
+                )
 
     def _is_op(self, node: ast.expr, attribute: str) -> bool:
         return _attribute_of(node, self._names.op, attribute)
