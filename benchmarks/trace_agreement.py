@@ -146,7 +146,15 @@ def judge(server: str, case: str, rule: str | None, example: Example) -> Outcome
         for f in result.findings
         if f.rule == rule or (rule is None and CATALOG[f.rule].category in CATEGORIES)
     ]
-    traced = trace_example(server, example)
+    must_flag = case.split(":")[1] == "flag"
+    return compare(case, rule, findings, trace_example(server, example), must_flag=must_flag)
+
+
+def compare(
+    case: str, rule: str | None, findings: list[Finding], traced: TraceResult, *, must_flag: bool
+) -> Outcome:
+    """The checker's `findings` on a SQL text against its trace, statement by statement (both
+    numbered by the lines of that text)."""
     traces = traced.statements
     broke = {f.location.line for f in traced.findings}
     problems = []
@@ -164,12 +172,12 @@ def judge(server: str, case: str, rule: str | None, example: Example) -> Outcome
             problems.extend(_unproven_claims(mine[0], trace, trace.line in broke))
         else:
             problems.extend(_harm(trace))
-    if case.split(":")[1] == "flag" and not findings:
+    if must_flag and not findings:
         problems.append("the checker does not flag it")
     if not problems:
         return Outcome(case, "agree")
     if (
-        case.split(":")[1] == "flag"
+        must_flag
         and all("claims the old version breaks" in p for p in problems)
         and rule not in _BREAKS_READS_OR_INSERTS
     ):
@@ -236,13 +244,13 @@ def trace_example(server: str, example: Example) -> TraceResult:
     setup = [_table(_FIRST_TABLE)] if _FIRST_TABLE not in created else []
     setup += _named_by_if_exists(example.sql, created)
     for _ in range(12):
-        with _database(server) as dsn:
+        with ScratchDatabase(server) as dsn:
             _replay(dsn, [*setup, *_statements(example.before)])
             _seed(dsn)
             unit = read_sql_unit(
                 "example.sql", example.sql, assume_in_transaction=example.assume_in_transaction
             )
-            result = trace_on(dsn, [unit], old_queries=_old_version_queries(dsn))
+            result = trace_on(dsn, [unit], old_queries=old_version_queries(dsn))
         traces = result.statements
         missing = _missing(traces[-1].error if traces else None)
         if missing is None:
@@ -251,16 +259,20 @@ def trace_example(server: str, example: Example) -> TraceResult:
     return result
 
 
-def _old_version_queries(dsn: str) -> list[AppQuery]:
-    """What an old version of the app does with every existing table: read each of its
-    columns, and insert a row naming the columns it knows."""
+def old_version_queries(dsn: str, tables: list[Name] | None = None) -> list[AppQuery]:
+    """What an old version of the app does with every existing table (or with `tables`):
+    read each of its columns, and insert a row naming the columns it knows."""
+    names = None if tables is None else [str(table) for table in tables]
     with psycopg.connect(dsn, autocommit=True) as connection:
         rows = connection.execute(
-            "SELECT format('%I.%I', table_schema, table_name), string_agg(format('%I', "
+            "SELECT format('%%I.%%I', table_schema, table_name), string_agg(format('%%I', "
             "column_name), ', ' ORDER BY ordinal_position), string_agg(CASE WHEN "
-            "is_identity = 'NO' AND is_generated = 'NEVER' THEN format('%I', column_name) END,"
-            " ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE "
-            "table_schema NOT IN ('pg_catalog', 'information_schema') GROUP BY 1"
+            "is_identity = 'NO' AND is_generated = 'NEVER' THEN format('%%I', column_name) "
+            "END, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE "
+            "table_schema NOT IN ('pg_catalog', 'information_schema') AND (%(names)s::text[] "
+            "IS NULL OR to_regclass(format('%%I.%%I', table_schema, table_name)) IN (SELECT "
+            "to_regclass(n) FROM unnest(%(names)s::text[]) AS n)) GROUP BY 1",
+            {"names": names},
         ).fetchall()
     queries = []
     for table, columns, writable in rows:
@@ -326,11 +338,12 @@ def _replay(dsn: str, statements: list[str]) -> None:
                     break
                 except psycopg.Error as error:
                     missing = _missing(f"{error.sqlstate} {error}")
-                    if missing is None or not _try(connection, missing):
+                    if missing is None or not try_statement(connection, missing):
                         break
 
 
-def _try(connection: psycopg.Connection, sql: str) -> bool:
+def try_statement(connection: psycopg.Connection, sql: str) -> bool:
+    """Run `sql`; False when PostgreSQL refuses it."""
     try:
         connection.execute(sql.encode())  # type: ignore[arg-type]
     except psycopg.Error:
@@ -396,7 +409,9 @@ def _seed(dsn: str) -> None:
                 continue
 
 
-class _database:
+class ScratchDatabase:
+    """A new database on the server, dropped afterwards; entering it gives its DSN."""
+
     def __init__(self, server: str) -> None:
         self._server = server
         self._name = f"agree_{uuid.uuid4().hex[:10]}"
