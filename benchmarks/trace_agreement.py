@@ -197,7 +197,7 @@ def _last_line(trace: StatementTrace) -> int:
 def _claims(finding: Finding) -> list[str]:
     text = finding.message
     claims = [mode for phrase, mode in _CLAIMED_LOCK.items() if phrase in text]
-    if re.search(r"\brewrit", text):
+    if re.search(r"\brewrit(?:es?|ten|ing)\b", text):  # not a name like rewrite_test
         claims.append("rewrite")
     if re.search(r"\bscans?\b", text) and "skips" not in text:
         claims.append("scan")

@@ -11,14 +11,18 @@ visits every statement, does not select one). A judged statement is traced alone
 transaction of its own, by `bgmigrate trace`'s machinery in that same session (its settings
 and search_path kept), where every relation the file created before it counts as existing;
 the old version's queries are generated for the tables it names. The checker sees the file
-the same way: each statement is a unit of its own, checked after the file's earlier
-statements as context, so a table the file created earlier is an existing table to both.
-Verdicts are compared as for the rule examples (`trace_agreement.compare`).
+the same way: each statement PostgreSQL accepted is a unit of its own, checked after the
+file's earlier accepted statements as context, so a table the file created earlier is an
+existing table to both, and a type change PostgreSQL refused does not change the column's
+type the checker knows. Verdicts are compared as for the rule examples
+(`trace_agreement.compare`).
 
 Not judged, and counted: statements PostgreSQL refuses (the regression tests expect many
-errors) and statements on temporary tables (session-local: no app waits for them, and the
-trace does not watch them). Statements that change the cluster rather than the database
-(ALTER SYSTEM, databases, tablespaces) and COPY (its data comes through psql) are not sent.
+errors), statements whose IF [NOT] EXISTS made PostgreSQL skip them (its notice says so: the
+checker, which cannot know what production has, judges them as if they ran) and statements
+on temporary tables or tables moved into pg_catalog (no app waits for them, and the trace
+watches neither). Statements that change the cluster rather than the database (ALTER SYSTEM,
+databases, tablespaces, subscriptions) and COPY (its data comes through psql) are not sent.
 """
 
 from __future__ import annotations
@@ -41,17 +45,18 @@ from trace_agreement import (
 )
 
 from bgmigrate.check.engine import CheckSettings, check_units
+from bgmigrate.check.finding import Finding
 from bgmigrate.parse.operations import Name, Operation, SyntaxErrorOp, Unknown
 from bgmigrate.parse.postgres import parse_statement
 from bgmigrate.rules import CATALOG
 from bgmigrate.source import read_sql_unit
 from bgmigrate.source.reading import read_source_text
-from bgmigrate.source.unit import Statement
-from bgmigrate.trace import trace_in_session
+from bgmigrate.source.unit import Statement, Unit
+from bgmigrate.trace import TraceResult, trace_in_session
 
 STATEMENT_TIMEOUT_MS = 10_000
 """A statement of the corpus that runs longer (a sleep, a lock wait) is cancelled."""
-_CLUSTER_WIDE = {
+_NOT_SENT = {
     "AlterSystemStmt",
     "CreatedbStmt",
     "DropdbStmt",
@@ -62,11 +67,13 @@ _CLUSTER_WIDE = {
     "DropTableSpaceStmt",
     "AlterTableSpaceOptionsStmt",
     "LoadStmt",
+    "CreateSubscriptionStmt",
+    "AlterSubscriptionStmt",
     "CopyStmt",
 }
 """Statements not sent: those that would change the server the whole corpus shares rather
-than the file's database, and COPY (its data comes through psql, or from files the corpus
-does not have)."""
+than the file's database (a subscription also keeps its database from being dropped), and
+COPY (its data comes through psql, or from files the corpus does not have)."""
 _JUDGED = tuple(
     {
         kind
@@ -105,40 +112,55 @@ def _with_timeout(dsn: str) -> str:
 
 
 def _trace_file(dsn: str, stem: str, statements: list[Statement], tally: CorpusTally) -> None:
-    units = [read_sql_unit(f"{stem}:{s.location.line}", s.sql) for s in statements]
-    settings = CheckSettings(pg_version=SERVER_MAJOR, rules=tuple(CATALOG.values()))
-    findings = check_units(units, settings).findings
-    by_unit: dict[str, list] = {}
-    for finding in findings:
-        if CATALOG[finding.rule].category in CATEGORIES:
-            by_unit.setdefault(finding.path, []).append(finding)
+    """Run the file, tracing its judged statements; then check the statements PostgreSQL
+    accepted, each a unit after the ones before it, and compare."""
+    accepted: list[Unit] = []
+    traces: dict[str, TraceResult] = {}
     with psycopg.connect(dsn, autocommit=True) as connection:
-        for statement, unit in zip(statements, units, strict=True):
+        notices: list[str] = []
+        connection.add_notice_handler(lambda notice: notices.append(notice.message_primary))
+        for statement in statements:
+            unit = read_sql_unit(f"{stem}:{statement.location.line}", statement.sql)
             operations = list(parse_statement(statement))
             if any(isinstance(op, SyntaxErrorOp) for op in operations) or any(
-                isinstance(op, Unknown) and op.node in _CLUSTER_WIDE for op in operations
+                isinstance(op, Unknown) and op.node in _NOT_SENT for op in operations
             ):
                 continue
             if statement.transaction is not None or not any(
                 isinstance(op, _JUDGED) for op in operations
             ):
-                try_statement(connection, statement.sql)
+                if try_statement(connection, statement.sql):
+                    accepted.append(unit)
                 continue
             _close_dangling_transaction(connection)
             named = list(_tables(operations))
-            if _temporary(connection, named):
-                tally.left_out["on a temporary table"] += 1
-                try_statement(connection, statement.sql)
+            if _unwatched(connection, named):
+                tally.left_out["on a temporary or pg_catalog table"] += 1
+                if try_statement(connection, statement.sql):
+                    accepted.append(unit)
                 continue
             tally.judged += 1
             queries = old_version_queries(dsn, named)
+            notices.clear()
             traced = trace_in_session(connection, dsn, [unit], old_queries=queries)
             error = traced.statements[-1].error if traced.statements else None
             if error is not None:
                 tally.left_out["refused by PostgreSQL (as the test expects, mostly)"] += 1
                 continue
-            outcome = compare(unit.path, None, by_unit.get(unit.path, []), traced, must_flag=False)
-            tally.outcomes.append(outcome)
+            accepted.append(unit)
+            if any(notice.endswith(", skipping") for notice in notices):
+                tally.left_out["IF [NOT] EXISTS: PostgreSQL skipped it"] += 1
+                continue
+            traces[unit.path] = traced
+    settings = CheckSettings(pg_version=SERVER_MAJOR, rules=tuple(CATALOG.values()))
+    findings: dict[str, list[Finding]] = {}
+    for finding in check_units(accepted, settings).findings:
+        if CATALOG[finding.rule].category in CATEGORIES:
+            findings.setdefault(finding.path, []).append(finding)
+    tally.outcomes += [
+        compare(path, None, findings.get(path, []), traced, must_flag=False)
+        for path, traced in traces.items()
+    ]
 
 
 def _tables(operations: list[Operation]) -> Iterator[Name]:
@@ -150,10 +172,12 @@ def _tables(operations: list[Operation]) -> Iterator[Name]:
         yield from getattr(op, "tables", ())
 
 
-def _temporary(connection: psycopg.Connection, names: list[Name]) -> bool:
+def _unwatched(connection: psycopg.Connection, names: list[Name]) -> bool:
+    """True when one of the tables is temporary or in pg_catalog, where the trace does not
+    look (and no app waits)."""
     row = connection.execute(
-        "SELECT bool_or(c.relpersistence = 't') FROM unnest(%s::text[]) AS n "
-        "JOIN pg_class c ON c.oid = to_regclass(n)",
+        "SELECT bool_or(c.relpersistence = 't' OR c.relnamespace = 'pg_catalog'::regnamespace) "
+        "FROM unnest(%s::text[]) AS n JOIN pg_class c ON c.oid = to_regclass(n)",
         ([str(name) for name in names],),
     ).fetchone()
     return bool(row and row[0])
