@@ -20,8 +20,8 @@ type the checker knows. Verdicts are compared as for the rule examples
 Not judged, and counted: statements PostgreSQL refuses (the regression tests expect many
 errors), statements whose IF [NOT] EXISTS made PostgreSQL skip them (its notice says so: the
 checker, which cannot know what production has, judges them as if they ran) and statements
-on temporary tables or tables moved into pg_catalog (no app waits for them, and the trace
-watches neither). Statements that change the cluster rather than the database (ALTER SYSTEM,
+on temporary or system relations (pg_catalog, pg_toast, and tables moved there: no app waits
+for them, and the trace watches neither). Statements that change the cluster rather than the database (ALTER SYSTEM,
 databases, tablespaces, subscriptions) and COPY (its data comes through psql) are not sent.
 """
 
@@ -92,6 +92,7 @@ class CorpusTally:
     judged: int = 0
     left_out: Counter[str] = field(default_factory=Counter)
     outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 def trace_corpus(server: str, files: list[Path]) -> CorpusTally:
@@ -135,12 +136,12 @@ def _trace_file(dsn: str, stem: str, statements: list[Statement], tally: CorpusT
             _close_dangling_transaction(connection)
             named = list(_tables(operations))
             if _unwatched(connection, named):
-                tally.left_out["on a temporary or pg_catalog table"] += 1
+                tally.left_out["on a temporary or system relation"] += 1
                 if try_statement(connection, statement.sql):
                     accepted.append(unit)
                 continue
             tally.judged += 1
-            queries = old_version_queries(dsn, named)
+            queries = old_version_queries(connection, named)
             notices.clear()
             traced = trace_in_session(connection, dsn, [unit], old_queries=queries)
             error = traced.statements[-1].error if traced.statements else None
@@ -165,18 +166,20 @@ def _trace_file(dsn: str, stem: str, statements: list[Statement], tally: CorpusT
 
 def _tables(operations: list[Operation]) -> Iterator[Name]:
     for op in operations:
-        for attribute in ("table", "references", "partition", "partition_of"):
+        for attribute in ("table", "name", "references", "partition", "partition_of"):
             name = getattr(op, attribute, None)
             if isinstance(name, Name):
                 yield name
         yield from getattr(op, "tables", ())
+        yield from getattr(op, "names", ())  # DROP INDEX's indexes
 
 
 def _unwatched(connection: psycopg.Connection, names: list[Name]) -> bool:
-    """True when one of the tables is temporary or in pg_catalog, where the trace does not
-    look (and no app waits)."""
+    """True when one of the relations is temporary or a system one (pg_catalog, pg_toast),
+    where the trace does not look (and no app waits)."""
     row = connection.execute(
-        "SELECT bool_or(c.relpersistence = 't' OR c.relnamespace = 'pg_catalog'::regnamespace) "
+        "SELECT bool_or(c.relpersistence = 't' OR c.relnamespace IN ('pg_catalog'::regnamespace,"
+        " 'pg_toast'::regnamespace)) "
         "FROM unnest(%s::text[]) AS n JOIN pg_class c ON c.oid = to_regclass(n)",
         ([str(name) for name in names],),
     ).fetchone()
