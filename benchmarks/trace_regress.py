@@ -21,8 +21,9 @@ Not judged, and counted: statements PostgreSQL refuses (the regression tests exp
 errors), statements whose IF [NOT] EXISTS made PostgreSQL skip them (its notice says so: the
 checker, which cannot know what production has, judges them as if they ran) and statements
 on temporary or system relations (pg_catalog, pg_toast, and tables moved there: no app waits
-for them, and the trace watches neither). Statements that change the cluster rather than the database (ALTER SYSTEM,
-databases, tablespaces, subscriptions) and COPY (its data comes through psql) are not sent.
+for them, and the trace watches neither). Statements that change the cluster rather than the
+database (ALTER SYSTEM, databases, tablespaces, subscriptions) and COPY (its data comes through
+psql) are not sent.
 """
 
 from __future__ import annotations
