@@ -192,7 +192,8 @@ def compare(
 
 def _says(finding: Finding, error: str) -> bool:
     """True when the finding's message foretells PostgreSQL's error."""
-    return error.startswith("25001") and "transaction block" in finding.message
+    refused = ("transaction block", "from a function")
+    return error.startswith("25001") and any(words in finding.message for words in refused)
 
 
 def _last_line(trace: StatementTrace) -> int:
@@ -365,13 +366,13 @@ def _missing(error: str | None) -> str | None:
     if error is None:
         return None
     if error.startswith("42P01") and (match := _MISSING_RELATION.search(error)):
-        name = match[1]
-        if "." in name:
-            return f"CREATE SCHEMA IF NOT EXISTS {name.split('.')[0]}; " + _table(name)
-        return _table(name)
+        # The error names the relation exactly as PostgreSQL knows it: quoted, case is kept.
+        parts = [f'"{part}"' for part in match[1].split(".")]
+        schema = f"CREATE SCHEMA IF NOT EXISTS {parts[0]}; " if len(parts) > 1 else ""
+        return schema + _table(".".join(parts))
     if error.startswith("42703") and (match := _MISSING_COLUMN.search(error)):
         if match[2]:
-            return f"ALTER TABLE {match[2]} ADD COLUMN {_column(match[1])}"
+            return f'ALTER TABLE "{match[2]}" ADD COLUMN {_column(match[1])}'
         return _ADD_EVERYWHERE.replace("{column}", _column(match[1]))
     if error.startswith("42703") and (match := _MISSING_FK_COLUMN.search(error)):
         return _ADD_EVERYWHERE.replace("{column}", _column(match[1]))
@@ -388,13 +389,14 @@ _FIRST_TABLE = "users"
 
 def _column(name: str) -> str:
     """A column an example takes for granted, typed after its name, never NULL in the rows."""
+    quoted = f'"{name}"'
     if name == "id" or name.endswith("_id"):
-        return f"{name} bigint DEFAULT 1"
+        return f"{quoted} bigint DEFAULT 1"
     if name.endswith("_at"):
-        return f"{name} timestamptz DEFAULT now()"
+        return f"{quoted} timestamptz DEFAULT now()"
     if any(word in name for word in _TEXT_WORDS):
-        return f"{name} text DEFAULT 'x'"
-    return f"{name} numeric DEFAULT 1"
+        return f"{quoted} text DEFAULT 'x'"
+    return f"{quoted} numeric DEFAULT 1"
 
 
 _TEXT_WORDS = ("email", "name", "status", "note", "title", "code", "slug", "url", "bio", "kind")

@@ -19,8 +19,10 @@ type the checker knows. Verdicts are compared as for the rule examples
 
 Not judged, and counted: statements PostgreSQL refuses (the regression tests expect many
 errors), statements whose IF [NOT] EXISTS made PostgreSQL skip them (its notice says so: the
-checker, which cannot know what production has, judges them as if they ran) and statements
-on temporary or system relations (pg_catalog, pg_toast, and tables moved there: no app waits
+checker, which cannot know what production has, judges them as if they ran), a REINDEX that
+PostgreSQL ran table by table in transactions of its own (SCHEMA, or a partitioned table or
+index) and whose locks, each over in a moment on the corpus's tiny tables, the trace's watcher
+did not see, and statements on temporary or system relations (pg_catalog, pg_toast, and tables moved there: no app waits
 for them, and the trace watches neither). Statements that change the cluster rather than the
 database (ALTER SYSTEM, databases, tablespaces, subscriptions) and COPY (its data comes through
 psql) are not sent.
@@ -47,7 +49,7 @@ from trace_agreement import (
 
 from bgmigrate.check.engine import CheckSettings, check_units
 from bgmigrate.check.finding import Finding
-from bgmigrate.parse.operations import Name, Operation, SyntaxErrorOp, Unknown
+from bgmigrate.parse.operations import Name, Operation, Reindex, SyntaxErrorOp, Unknown
 from bgmigrate.parse.postgres import parse_statement
 from bgmigrate.rules import CATALOG
 from bgmigrate.source import read_sql_unit
@@ -152,6 +154,9 @@ def _trace_file(dsn: str, stem: str, statements: list[Statement], tally: CorpusT
             accepted.append(unit)
             if any(notice.endswith(", skipping") for notice in notices):
                 tally.left_out["IF [NOT] EXISTS: PostgreSQL skipped it"] += 1
+                continue
+            if not traced.statements[-1].locks and any(isinstance(op, Reindex) for op in operations):
+                tally.left_out["REINDEX table by table, outside a block: no lock seen"] += 1
                 continue
             traces[unit.path] = traced
     settings = CheckSettings(pg_version=SERVER_MAJOR, rules=tuple(CATALOG.values()))
