@@ -22,10 +22,10 @@ errors), statements whose IF [NOT] EXISTS made PostgreSQL skip them (its notice 
 checker, which cannot know what production has, judges them as if they ran), a REINDEX that
 PostgreSQL ran table by table in transactions of its own (SCHEMA, or a partitioned table or
 index) and whose locks, each over in a moment on the corpus's tiny tables, the trace's watcher
-did not see, and statements on temporary or system relations (pg_catalog, pg_toast, and tables moved there: no app waits
-for them, and the trace watches neither). Statements that change the cluster rather than the
-database (ALTER SYSTEM, databases, tablespaces, subscriptions) and COPY (its data comes through
-psql) are not sent.
+did not see, and statements on temporary or system relations (pg_catalog, pg_toast, and
+tables moved there: no app waits for them, and the trace watches neither). Statements that
+change the cluster rather than the database (ALTER SYSTEM, databases, tablespaces,
+subscriptions) and COPY (its data comes through psql) are not sent.
 """
 
 from __future__ import annotations
@@ -155,7 +155,8 @@ def _trace_file(dsn: str, stem: str, statements: list[Statement], tally: CorpusT
             if any(notice.endswith(", skipping") for notice in notices):
                 tally.left_out["IF [NOT] EXISTS: PostgreSQL skipped it"] += 1
                 continue
-            if not traced.statements[-1].locks and any(isinstance(op, Reindex) for op in operations):
+            reindex = any(isinstance(op, Reindex) for op in operations)
+            if reindex and not traced.statements[-1].locks:
                 tally.left_out["REINDEX table by table, outside a block: no lock seen"] += 1
                 continue
             traces[unit.path] = traced
