@@ -537,7 +537,8 @@ def _corpus_summary(corpus: CorpusTally, notes: dict[str, str]) -> list[str]:
         f"sdist, {corpus.statements} statements; method in `benchmarks/trace_regress.py`): "
         f"{corpus.judged} statements judged by a lock, rewrite or compatibility rule traced "
         f"in {corpus.seconds:.0f} s; {len(corpus.outcomes)} compared: {counts['agree']} "
-        f"agree, {counts['disagree']} disagree ({documented_here} documented).",
+        f"agree, {counts['disagree']} disagree ({documented_here} documented), "
+        f"{counts['untraceable']} not judged by a trace alone.",
         "",
         f"Not compared: {left_out}.",
     ]
