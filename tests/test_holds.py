@@ -168,3 +168,24 @@ def test_a_table_whose_long_hold_is_already_reported_is_not_reported_again() -> 
         "users is already locked SHARE ROW EXCLUSIVE in this transaction, by line 3"
         in (found[0][2])
     )
+
+
+def test_the_safe_alternative_commits_after_the_last_statement_that_took_the_lock() -> None:
+    found = check_sql(
+        "BEGIN;\n"
+        "SET LOCAL lock_timeout = '2s';\n"
+        "ALTER TABLE orders ADD CONSTRAINT a_fk FOREIGN KEY (a_id) REFERENCES users (id) "
+        "NOT VALID;\n"
+        "ALTER TABLE invoices ADD CONSTRAINT b_fk FOREIGN KEY (b_id) REFERENCES users (id) "
+        "NOT VALID;\n"
+        "INSERT INTO user_copies (id) SELECT id FROM users;\n"
+        "COMMIT;"
+    ).findings
+    users = [f for f in found if "while users is locked" in f.message]
+    assert [(f.rule, f.location.line) for f in users] == [("data-change-holding-lock", 5)]
+    assert "by line 3 (ALTER TABLE orders ADD CONSTRAINT a_fk FOREIGN KEY (a_id)…) and line 4" in (
+        users[0].message
+    )
+    assert users[0].safe_alternative.startswith(
+        "COMMIT after line 4 and run the data change in a transaction of its own"
+    )

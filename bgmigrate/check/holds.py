@@ -91,6 +91,8 @@ class Hold(Value):
     """The strongest lock held on the table."""
     taken_by: str
     """`line 3 (CREATE TABLE …)`, and the others that took it."""
+    last_line: int
+    """The line of the last statement that took it."""
 
 
 def long_holds(op: Operation, ctx: Context) -> list[Hold]:
@@ -108,7 +110,8 @@ def long_holds(op: Operation, ctx: Context) -> list[Hold]:
         holders = [earlier for _, earlier in _earlier(op, ctx, transaction, key)]
         if holders and ctx.first_time(_once_key(transaction, key)):
             strongest = _strongest(locks)
-            holds.append(Hold(TableLock(strongest, locks[0][0].table), _taken_by(holders)))
+            lock = TableLock(strongest, locks[0][0].table)
+            holds.append(Hold(lock, _taken_by(holders), holders[-1].location.line))
     return holds
 
 

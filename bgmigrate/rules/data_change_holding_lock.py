@@ -33,7 +33,7 @@ def check(op: DataChange, ctx: Context) -> Iterator[Violation]:
                 "it reads and writes take. Reported once per table and transaction."
             ),
             safe_alternative=(
-                f"COMMIT after {hold.taken_by.split(' (')[0]} and run the data change in a "
+                f"COMMIT after line {hold.last_line} and run the data change in a "
                 "transaction of its own (a large one in batches: `bgmigrate apply PLAN --phase "
                 "backfill`); for a new table's foreign key, create the table without it, copy "
                 "the rows, then add the key NOT VALID and VALIDATE it in a later migration."
