@@ -96,7 +96,8 @@ def check_each_file(files: list[Path]) -> Tally:
     from bgmigrate.check.runner import CheckOptions, CheckProblem, run_check
     from bgmigrate.parse.postgres import parse_statement
     from bgmigrate.rules import CATALOG
-    from bgmigrate.source import read_source_text, read_sql_unit
+    from bgmigrate.source import read_sql_unit
+    from bgmigrate.source.reading import read_source_text
 
     tally = Tally()
     for path in files:
@@ -105,7 +106,7 @@ def check_each_file(files: list[Path]) -> Tally:
             result = run_check(CheckOptions(paths=(path.name,), cwd=path.parent))
             for render in FORMATS.values():
                 render(result, CATALOG, color=False)
-            unit = read_sql_unit(path.name, read_source_text(path))
+            unit = read_sql_unit(path.name, read_source_text(path).text)
             tally.statements += len(unit.statements)
             for statement in unit.statements:
                 tally.operations.update(type(op).__name__ for op in parse_statement(statement))

@@ -1,7 +1,8 @@
 """Prove the checker's static verdicts on PostgreSQL: trace every rule example and compare.
 
 Every must-flag and must-pass SQL example of every lock, rewrite and compatibility rule (and
-the bundled fixtures' proposed migrations) runs on the embedded PostgreSQL through
+the bundled fixtures' proposed migrations; then PostgreSQL's regression corpus, where those
+rules judge it: `trace_regress.py` says how) runs on the embedded PostgreSQL through
 `bgmigrate trace`'s machinery, after its `before` SQL. Tables and columns an example takes
 for granted (`ALTER TABLE users …` with no `before`) are created for it, with rows, before the
 trace, so that every relation it touches already existed, as in production.
@@ -21,6 +22,8 @@ apart: a trace cannot judge them by itself.
 
     python benchmarks/trace_agreement.py            # trace, compare, print
     python benchmarks/trace_agreement.py --record   # also rewrite its section of RESULTS.md
+    python benchmarks/trace_agreement.py --sdist pglast-8.8.tar.gz   # reuse a downloaded sdist
+    python benchmarks/trace_agreement.py --no-corpus                 # the examples only
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -58,6 +62,9 @@ from bgmigrate.rules import CATALOG
 from bgmigrate.source.sql import read_sql_unit, split_sql
 from bgmigrate.trace import AppQuery, StatementTrace, TraceResult, trace_on
 from bgmigrate.trace.model import LOCK_STRENGTH
+
+if TYPE_CHECKING:
+    from trace_regress import CorpusTally
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS_NOTES = REPO / "bgmigrate" / "check" / "reference_notes.md"
@@ -146,7 +153,15 @@ def judge(server: str, case: str, rule: str | None, example: Example) -> Outcome
         for f in result.findings
         if f.rule == rule or (rule is None and CATALOG[f.rule].category in CATEGORIES)
     ]
-    traced = trace_example(server, example)
+    must_flag = case.split(":")[1] == "flag"
+    return compare(case, rule, findings, trace_example(server, example), must_flag=must_flag)
+
+
+def compare(
+    case: str, rule: str | None, findings: list[Finding], traced: TraceResult, *, must_flag: bool
+) -> Outcome:
+    """The checker's `findings` on a SQL text against its trace, statement by statement (both
+    numbered by the lines of that text)."""
     traces = traced.statements
     broke = {f.location.line for f in traced.findings}
     problems = []
@@ -164,14 +179,12 @@ def judge(server: str, case: str, rule: str | None, example: Example) -> Outcome
             problems.extend(_unproven_claims(mine[0], trace, trace.line in broke))
         else:
             problems.extend(_harm(trace))
-    if case.split(":")[1] == "flag" and not findings:
+    if must_flag and not findings:
         problems.append("the checker does not flag it")
     if not problems:
         return Outcome(case, "agree")
-    if (
-        case.split(":")[1] == "flag"
-        and all("claims the old version breaks" in p for p in problems)
-        and rule not in _BREAKS_READS_OR_INSERTS
+    if all("claims the old version breaks" in p for p in problems) and not any(
+        f.rule in _BREAKS_READS_OR_INSERTS for f in findings
     ):
         return Outcome(case, "untraceable", "a break the generated old queries cannot show")
     return Outcome(case, "disagree", "; ".join(problems))
@@ -179,7 +192,8 @@ def judge(server: str, case: str, rule: str | None, example: Example) -> Outcome
 
 def _says(finding: Finding, error: str) -> bool:
     """True when the finding's message foretells PostgreSQL's error."""
-    return error.startswith("25001") and "transaction block" in finding.message
+    refused = ("transaction block", "from a function")
+    return error.startswith("25001") and any(words in finding.message for words in refused)
 
 
 def _last_line(trace: StatementTrace) -> int:
@@ -189,7 +203,7 @@ def _last_line(trace: StatementTrace) -> int:
 def _claims(finding: Finding) -> list[str]:
     text = finding.message
     claims = [mode for phrase, mode in _CLAIMED_LOCK.items() if phrase in text]
-    if re.search(r"\brewrit", text):
+    if re.search(r"\brewrit(?:es?|ten|ing)\b", text):  # not a name like rewrite_test
         claims.append("rewrite")
     if re.search(r"\bscans?\b", text) and "skips" not in text:
         claims.append("scan")
@@ -236,13 +250,15 @@ def trace_example(server: str, example: Example) -> TraceResult:
     setup = [_table(_FIRST_TABLE)] if _FIRST_TABLE not in created else []
     setup += _named_by_if_exists(example.sql, created)
     for _ in range(12):
-        with _database(server) as dsn:
+        with ScratchDatabase(server) as dsn:
             _replay(dsn, [*setup, *_statements(example.before)])
             _seed(dsn)
             unit = read_sql_unit(
                 "example.sql", example.sql, assume_in_transaction=example.assume_in_transaction
             )
-            result = trace_on(dsn, [unit], old_queries=_old_version_queries(dsn))
+            with psycopg.connect(dsn, autocommit=True) as connection:
+                queries = old_version_queries(connection)
+            result = trace_on(dsn, [unit], old_queries=queries)
         traces = result.statements
         missing = _missing(traces[-1].error if traces else None)
         if missing is None:
@@ -251,17 +267,23 @@ def trace_example(server: str, example: Example) -> TraceResult:
     return result
 
 
-def _old_version_queries(dsn: str) -> list[AppQuery]:
-    """What an old version of the app does with every existing table: read each of its
-    columns, and insert a row naming the columns it knows."""
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        rows = connection.execute(
-            "SELECT format('%I.%I', table_schema, table_name), string_agg(format('%I', "
-            "column_name), ', ' ORDER BY ordinal_position), string_agg(CASE WHEN "
-            "is_identity = 'NO' AND is_generated = 'NEVER' THEN format('%I', column_name) END,"
-            " ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE "
-            "table_schema NOT IN ('pg_catalog', 'information_schema') GROUP BY 1"
-        ).fetchall()
+def old_version_queries(
+    connection: psycopg.Connection, tables: list[Name] | None = None
+) -> list[AppQuery]:
+    """What an old version of the app does with every existing table (or with `tables`, as
+    the session's search_path finds them): read each of its columns, and insert a row naming
+    the columns it knows."""
+    names = None if tables is None else [str(table) for table in tables]
+    rows = connection.execute(
+        "SELECT format('%%I.%%I', table_schema, table_name), string_agg(format('%%I', "
+        "column_name), ', ' ORDER BY ordinal_position), string_agg(CASE WHEN "
+        "is_identity = 'NO' AND is_generated = 'NEVER' THEN format('%%I', column_name) "
+        "END, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE "
+        "table_schema NOT IN ('pg_catalog', 'information_schema') AND (%(names)s::text[] "
+        "IS NULL OR to_regclass(format('%%I.%%I', table_schema, table_name)) IN (SELECT "
+        "to_regclass(n) FROM unnest(%(names)s::text[]) AS n)) GROUP BY 1",
+        {"names": names},
+    ).fetchall()
     queries = []
     for table, columns, writable in rows:
         queries.append(AppQuery(f"SELECT {columns} FROM {table}", "old.sql", len(queries) + 1))
@@ -326,11 +348,12 @@ def _replay(dsn: str, statements: list[str]) -> None:
                     break
                 except psycopg.Error as error:
                     missing = _missing(f"{error.sqlstate} {error}")
-                    if missing is None or not _try(connection, missing):
+                    if missing is None or not try_statement(connection, missing):
                         break
 
 
-def _try(connection: psycopg.Connection, sql: str) -> bool:
+def try_statement(connection: psycopg.Connection, sql: str) -> bool:
+    """Run `sql`; False when PostgreSQL refuses it."""
     try:
         connection.execute(sql.encode())  # type: ignore[arg-type]
     except psycopg.Error:
@@ -343,13 +366,13 @@ def _missing(error: str | None) -> str | None:
     if error is None:
         return None
     if error.startswith("42P01") and (match := _MISSING_RELATION.search(error)):
-        name = match[1]
-        if "." in name:
-            return f"CREATE SCHEMA IF NOT EXISTS {name.split('.')[0]}; " + _table(name)
-        return _table(name)
+        # The error names the relation exactly as PostgreSQL knows it: quoted, case is kept.
+        parts = [f'"{part}"' for part in match[1].split(".")]
+        schema = f"CREATE SCHEMA IF NOT EXISTS {parts[0]}; " if len(parts) > 1 else ""
+        return schema + _table(".".join(parts))
     if error.startswith("42703") and (match := _MISSING_COLUMN.search(error)):
         if match[2]:
-            return f"ALTER TABLE {match[2]} ADD COLUMN {_column(match[1])}"
+            return f'ALTER TABLE "{match[2]}" ADD COLUMN {_column(match[1])}'
         return _ADD_EVERYWHERE.replace("{column}", _column(match[1]))
     if error.startswith("42703") and (match := _MISSING_FK_COLUMN.search(error)):
         return _ADD_EVERYWHERE.replace("{column}", _column(match[1]))
@@ -366,13 +389,14 @@ _FIRST_TABLE = "users"
 
 def _column(name: str) -> str:
     """A column an example takes for granted, typed after its name, never NULL in the rows."""
+    quoted = f'"{name}"'
     if name == "id" or name.endswith("_id"):
-        return f"{name} bigint DEFAULT 1"
+        return f"{quoted} bigint DEFAULT 1"
     if name.endswith("_at"):
-        return f"{name} timestamptz DEFAULT now()"
+        return f"{quoted} timestamptz DEFAULT now()"
     if any(word in name for word in _TEXT_WORDS):
-        return f"{name} text DEFAULT 'x'"
-    return f"{name} numeric DEFAULT 1"
+        return f"{quoted} text DEFAULT 'x'"
+    return f"{quoted} numeric DEFAULT 1"
 
 
 _TEXT_WORDS = ("email", "name", "status", "note", "title", "code", "slug", "url", "bio", "kind")
@@ -396,7 +420,9 @@ def _seed(dsn: str) -> None:
                 continue
 
 
-class _database:
+class ScratchDatabase:
+    """A new database on the server, dropped afterwards; entering it gives its DSN."""
+
     def __init__(self, server: str) -> None:
         self._server = server
         self._name = f"agree_{uuid.uuid4().hex[:10]}"
@@ -412,41 +438,57 @@ class _database:
 
 
 def documented() -> dict[str, str]:
+    """Case → reason, from the notes' table; a row may name several cases (`a:1`, `b:2`)."""
     text = DOCS_NOTES.read_text(encoding="utf-8")
     section = text.split(DOCS_SECTION, 1)[1].split("\n## ", 1)[0] if DOCS_SECTION in text else ""
-    return dict(re.findall(r"^\| `([\w:-]+)` \| (.*?) \|$", section, re.MULTILINE))
+    rows = re.findall(r"^\| ((?:`[\w.:-]+`(?:, )?)+) \| (.*?) \|$", section, re.MULTILINE)
+    return {case: reason for cases, reason in rows for case in re.findall(r"`([\w.:-]+)`", cases)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--record", action="store_true", help="rewrite RESULTS.md's section")
+    parser.add_argument("--sdist", type=Path, help="a pglast sdist already downloaded")
+    parser.add_argument(
+        "--no-corpus", action="store_true", help="trace the rule examples and fixtures only"
+    )
     arguments = parser.parse_args()
     started = time.perf_counter()
     outcomes = []
     with start_embedded_postgres() as server:
         for case, rule, example in examples():
             outcomes.append(judge(server, case, rule, example))
-    elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        corpus = None if arguments.no_corpus else _trace_corpus(server, arguments.sdist)
+    corpus_outcomes = corpus.outcomes if corpus else []
     notes = documented()
-    counts = Counter(outcome.verdict for outcome in outcomes)
-    undocumented = [o for o in outcomes if o.verdict == "disagree" and o.case not in notes]
-    for outcome in outcomes:
-        if outcome.verdict == "disagree":
-            mark = "documented" if outcome.case in notes else "UNDOCUMENTED"
-            print(f"{mark} {outcome.case}: {outcome.detail}")
-    stale = sorted(set(notes) - {o.case for o in outcomes if o.verdict == "disagree"})
+    disagreements = [o for o in (*outcomes, *corpus_outcomes) if o.verdict == "disagree"]
+    undocumented = [o for o in disagreements if o.case not in notes]
+    for outcome in disagreements:
+        mark = "documented" if outcome.case in notes else "UNDOCUMENTED"
+        print(f"{mark} {outcome.case}: {outcome.detail}")
+    traced_cases = {o.case.split(":")[0] for o in (*outcomes, *corpus_outcomes)}
+    stale = sorted(
+        case
+        for case in set(notes) - {o.case for o in disagreements}
+        if case.split(":")[0] in traced_cases
+    )
     for case in stale:
         print(f"documented but agrees now (remove the note): {case}")
+    counts = Counter(outcome.verdict for outcome in outcomes)
+    documented_here = counts["disagree"] - sum(o in undocumented for o in outcomes)
     summary = (
         f"{len(outcomes)} examples of {len({o.case.split(':')[0] for o in outcomes})} lock, "
         f"rewrite and compatibility rules traced in {elapsed:.0f} s: {counts['agree']} agree, "
-        f"{counts['disagree']} disagree ({counts['disagree'] - len(undocumented)} documented), "
+        f"{counts['disagree']} disagree ({documented_here} documented), "
         f"{counts['untraceable']} not judged by a trace alone"
     )
     print(summary)
     untraceable = Counter(o.detail for o in outcomes if o.verdict == "untraceable")
     for why, count in untraceable.most_common():
         print(f"  not judged by a trace alone: {count} × {why}")
+    corpus_lines = _corpus_summary(corpus, notes) if corpus else []
+    print("\n".join(corpus_lines))
     if arguments.record:
         write_section(
             "trace-agreement",
@@ -463,10 +505,43 @@ def main() -> int:
                     "Not judged by a trace alone: "
                     + "; ".join(f"{n} × {why}" for why, n in untraceable.most_common())
                     + ".",
+                    *(["", *corpus_lines] if corpus_lines else []),
                 ]
             ),
         )
     return 1 if undocumented or stale else 0
+
+
+def _trace_corpus(server: str, sdist: Path | None) -> CorpusTally:
+    """The regression corpus, traced where the rules judge it (`trace_regress`)."""
+    from importlib.metadata import version
+
+    from regress import regress_corpus
+    from trace_regress import trace_corpus
+
+    with regress_corpus(sdist, version("pglast")) as folder:
+        started = time.perf_counter()
+        tally = trace_corpus(server, sorted(folder.glob("*.sql")))
+        tally.seconds = time.perf_counter() - started
+    return tally
+
+
+def _corpus_summary(corpus: CorpusTally, notes: dict[str, str]) -> list[str]:
+    from importlib.metadata import version
+
+    counts = Counter(o.verdict for o in corpus.outcomes)
+    documented_here = sum(o.verdict == "disagree" and o.case in notes for o in corpus.outcomes)
+    left_out = "; ".join(f"{n} × {why}" for why, n in corpus.left_out.most_common())
+    return [
+        f"PostgreSQL's regression corpus (the {corpus.files} files of pglast {version('pglast')}'s "
+        f"sdist, {corpus.statements} statements; method in `benchmarks/trace_regress.py`): "
+        f"{corpus.judged} statements judged by a lock, rewrite or compatibility rule traced "
+        f"in {corpus.seconds:.0f} s; {len(corpus.outcomes)} compared: {counts['agree']} "
+        f"agree, {counts['disagree']} disagree ({documented_here} documented), "
+        f"{counts['untraceable']} not judged by a trace alone.",
+        "",
+        f"Not compared: {left_out}.",
+    ]
 
 
 if __name__ == "__main__":

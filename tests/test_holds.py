@@ -101,3 +101,91 @@ def test_a_drop_index_holds_its_tables_lock_when_the_run_created_the_index() -> 
         "users is already locked ACCESS EXCLUSIVE in this transaction, by line 3 (DROP INDEX "
         in (build.message)
     )
+
+
+_SPLIT = (
+    "BEGIN;\n"
+    "SET LOCAL lock_timeout = '2s';\n"
+    "CREATE TABLE user_profiles (user_id bigint PRIMARY KEY REFERENCES users (id), bio text);\n"
+    "INSERT INTO user_profiles (user_id, bio) SELECT id, bio FROM users;\n"
+    "UPDATE user_profiles SET bio = trim(bio);\n"
+    "COMMIT;"
+)
+
+
+def test_a_copy_after_a_foreign_key_to_an_existing_table_is_reported_once() -> None:
+    assert _findings(_SPLIT) == [
+        (
+            "data-change-holding-lock",
+            4,
+            "INSERT INTO user_profiles … SELECT runs while users is locked SHARE ROW EXCLUSIVE "
+            "in this transaction, by line 3 (CREATE TABLE user_profiles (user_id bigint PRIMARY "
+            "KEY RE…). Locks are held until COMMIT: all writes (INSERT, UPDATE, DELETE) on "
+            "users, from both app versions, wait for the whole data change, as long as the rows "
+            "it reads and writes take. Reported once per table and transaction.",
+        )
+    ]
+
+
+def test_a_foreign_key_to_a_table_new_in_the_unit_holds_nothing_anyone_waits_for() -> None:
+    assert (
+        _findings("BEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY, bio text);\n" + _SPLIT[7:])
+        == []
+    )
+
+
+def test_each_table_a_foreign_key_locks_is_named_once_at_the_first_data_change() -> None:
+    found = _findings(
+        "BEGIN;\n"
+        "SET LOCAL lock_timeout = '2s';\n"
+        "ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES users (id);\n"
+        "ALTER TABLE orders ADD CONSTRAINT seller_fk FOREIGN KEY (seller_id) "
+        "REFERENCES sellers (id) NOT VALID;\n"
+        "DELETE FROM order_notes WHERE note = '';\n"
+        "COMMIT;"
+    )
+    held = [
+        (rule, line, message.split(" in this transaction, by ")[0])
+        for rule, line, message in found
+        if rule == "data-change-holding-lock"
+    ]
+    # orders' hold already has its finding: line 3's own validation scan under it.
+    assert held == [
+        ("data-change-holding-lock", 5, f"DELETE FROM order_notes runs while {locked}")
+        for locked in (
+            "users is locked SHARE ROW EXCLUSIVE",
+            "sellers is locked SHARE ROW EXCLUSIVE",
+        )
+    ]
+    assert [rule for rule, line, _ in found if line == 3] == ["add-foreign-key-without-not-valid"]
+    assert "by line 4 (ALTER TABLE orders ADD CONSTRAINT seller_fk FOREIGN KEY (…)." in found[2][2]
+
+
+def test_a_table_whose_long_hold_is_already_reported_is_not_reported_again() -> None:
+    found = _findings(_SPLIT.replace("INSERT", "CREATE INDEX users_bio ON users (bio);\nINSERT"))
+    assert [(rule, line) for rule, line, _ in found] == [("create-index-non-concurrently", 4)]
+    assert (
+        "users is already locked SHARE ROW EXCLUSIVE in this transaction, by line 3"
+        in (found[0][2])
+    )
+
+
+def test_the_safe_alternative_commits_after_the_last_statement_that_took_the_lock() -> None:
+    found = check_sql(
+        "BEGIN;\n"
+        "SET LOCAL lock_timeout = '2s';\n"
+        "ALTER TABLE orders ADD CONSTRAINT a_fk FOREIGN KEY (a_id) REFERENCES users (id) "
+        "NOT VALID;\n"
+        "ALTER TABLE invoices ADD CONSTRAINT b_fk FOREIGN KEY (b_id) REFERENCES users (id) "
+        "NOT VALID;\n"
+        "INSERT INTO user_copies (id) SELECT id FROM users;\n"
+        "COMMIT;"
+    ).findings
+    users = [f for f in found if "while users is locked" in f.message]
+    assert [(f.rule, f.location.line) for f in users] == [("data-change-holding-lock", 5)]
+    assert "by line 3 (ALTER TABLE orders ADD CONSTRAINT a_fk FOREIGN KEY (a_id)…) and line 4" in (
+        users[0].message
+    )
+    assert users[0].safe_alternative.startswith(
+        "COMMIT after line 4 and run the data change in a transaction of its own"
+    )

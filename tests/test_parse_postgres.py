@@ -667,9 +667,21 @@ def test_updates_deletes_and_insert_select_are_data_changes() -> None:
     op, stmt, whole = single("DELETE FROM t")
     assert op == DataChange(stmt, whole, "delete", T)
     op, stmt, whole = single("INSERT INTO t (a) SELECT b FROM u WHERE b > 0")
-    assert op == DataChange(stmt, whole, "insert", T, has_where=True)
+    assert op == DataChange(stmt, whole, "insert", T, has_where=True, reads=(Name("u"),))
     op, stmt, whole = single("INSERT INTO t (a) VALUES (1), (2)")
     assert op == Unknown(stmt, whole, "InsertStmt", (T,))
+
+
+def test_a_data_change_names_the_tables_it_reads_but_not_its_own_ctes() -> None:
+    op, _, _ = single(
+        "WITH recent AS (SELECT * FROM s.orders WHERE id > (SELECT max(id) FROM t)) "
+        "UPDATE t SET a = r.a FROM recent r JOIN users u ON u.id = r.user_id "
+        "WHERE EXISTS (SELECT 1 FROM users)"
+    )
+    assert isinstance(op, DataChange)
+    assert sorted(op.reads) == [Name("orders", "s"), T, Name("users")]
+    op, _, _ = single("DELETE FROM t USING u WHERE t.id = u.id")
+    assert isinstance(op, DataChange) and op.reads == (Name("u"),)
 
 
 def test_vacuum_full_and_cluster_rewrite_tables() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial, singledispatch
 from typing import TypeVar
 
-from bgmigrate.check.locks import LockMode
+from bgmigrate.check.locks import TableLock
 from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
@@ -113,7 +113,7 @@ class UnitState:
             forget()
         del created[kept:]
 
-    held: dict[tuple[object, str], list[tuple[LockMode, Operation]]] = field(default_factory=dict)
+    held: dict[tuple[object, str], list[tuple[TableLock, Operation]]] = field(default_factory=dict)
     """(transaction, table key) → the locks earlier statements of that transaction hold on
     the table, and who took them (see `check.holds`)."""
 

@@ -7,6 +7,11 @@ whose finding is about such a long hold (`Rule.lengthens_lock`) are therefore me
 first statement that makes the hold long is reported, naming the statements that took the
 lock, and the later ones on the same table in the same transaction are not reported again.
 
+A data change (`INSERT … SELECT`, `UPDATE`, `DELETE`) on a table that existed before takes no
+lock that queues the app, but it is long too: every lock its transaction already holds on
+another existing table, a foreign key's referenced table included, lasts through it
+(`long_holds`, one finding per table and transaction as well).
+
 The statements of a DO block run in one transaction even in autocommit: they count as one.
 """
 
@@ -16,8 +21,9 @@ from bgmigrate.check.context import Context
 from bgmigrate.check.locks import LockMode, TableLock, table_locks
 from bgmigrate.check.rule import Violation
 from bgmigrate.parse.operations import DropIndex, Operation
+from bgmigrate.values import Value, frozen_value
 
-__all__ = ["merge_long_hold", "record_locks"]
+__all__ = ["Hold", "long_holds", "merge_long_hold", "record_locks"]
 
 # Each mode conflicts with everything the ones before it conflict with.
 _STRENGTH = (LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE)
@@ -42,7 +48,8 @@ def record_locks(op: Operation, ctx: Context) -> None:
     for lock in table_locks(op):
         # DROP INDEX names the index: its lock is on the table, when the run knows it.
         table = (ctx.index_table(lock.table) if isinstance(op, DropIndex) else None) or lock.table
-        ctx.state.held.setdefault((transaction, table.key), []).append((lock.mode, op))
+        held = ctx.state.held.setdefault((transaction, table.key), [])
+        held.append((TableLock(lock.mode, table), op))
 
 
 def merge_long_hold(violation: Violation, op: Operation, ctx: Context) -> Violation | None:
@@ -56,33 +63,82 @@ def merge_long_hold(violation: Violation, op: Operation, ctx: Context) -> Violat
         return violation
     holders = [
         earlier
-        for mode, earlier in ctx.state.held.get((transaction, lock.table.key), ())
-        # An earlier action of the same statement is the statement's own lock.
-        if _STRENGTH.index(mode) >= _STRENGTH.index(lock.mode)
-        and earlier.statement is not op.statement
+        for held, earlier in _earlier(op, ctx, transaction, lock.table.key)
+        if _STRENGTH.index(held.mode) >= _STRENGTH.index(lock.mode)
     ]
-    first = ctx.first_time(f"long-hold {transaction} {lock.table.key}")
+    first = ctx.first_time(_once_key(transaction, lock.table.key))
     if not holders:
         return violation
     if not first:
         return None
-    strongest = max(
-        (mode for mode, _ in ctx.state.held[(transaction, lock.table.key)]),
-        key=_STRENGTH.index,
-    )
-    described = [_described(earlier) for earlier in _unique(holders)]
-    taken_by = " and ".join(
-        (", ".join(described[:-1]), described[-1]) if described[:-1] else described
-    )
+    strongest = _strongest(ctx.state.held[(transaction, lock.table.key)])
     note = (
         f" {lock.table} is already locked {strongest.value} in this transaction, by "
-        f"{taken_by}: this statement's own lock adds nothing to that one, but keeps it held "
-        f"for its whole duration, and {strongest.blocks} on {lock.table} wait until the "
-        "transaction ends. "
+        f"{_taken_by(holders)}: this statement's own lock adds nothing to that one, but keeps "
+        f"it held for its whole duration, and {strongest.blocks} on {lock.table} wait until "
+        "the transaction ends. "
         "Reported once per table and transaction: move the long statements to a migration "
         "of their own."
     )
     return Violation(violation.message + note, violation.safe_alternative, violation.location)
+
+
+@frozen_value
+class Hold(Value):
+    """A lock an earlier statement of the transaction holds on a table that existed before."""
+
+    lock: TableLock
+    """The strongest lock held on the table."""
+    taken_by: str
+    """`line 3 (CREATE TABLE …)`, and the others that took it."""
+    last_line: int
+    """The line of the last statement that took it."""
+
+
+def long_holds(op: Operation, ctx: Context) -> list[Hold]:
+    """The locks that `op`, a long statement taking no lock of its own that queues the app,
+    keeps held: those earlier statements of its transaction took on tables that existed
+    before, each table once per transaction (a statement that already made its hold long
+    has its finding)."""
+    transaction = _transaction(op, ctx)
+    if transaction is None:
+        return []
+    holds = []
+    for (held_in, key), locks in ctx.state.held.items():
+        if held_in != transaction or ctx.is_new_relation(locks[0][0].table):
+            continue
+        holders = [earlier for _, earlier in _earlier(op, ctx, transaction, key)]
+        if holders and ctx.first_time(_once_key(transaction, key)):
+            strongest = _strongest(locks)
+            lock = TableLock(strongest, locks[0][0].table)
+            holds.append(Hold(lock, _taken_by(holders), holders[-1].location.line))
+    return holds
+
+
+def _earlier(
+    op: Operation, ctx: Context, transaction: object, key: str
+) -> list[tuple[TableLock, Operation]]:
+    """The locks earlier statements of the transaction took on the table: an earlier action
+    of `op`'s own statement is the statement's own lock."""
+    return [
+        (held, earlier)
+        for held, earlier in ctx.state.held.get((transaction, key), ())
+        if earlier.statement is not op.statement
+    ]
+
+
+def _once_key(transaction: object, key: str) -> str:
+    return f"long-hold {transaction} {key}"
+
+
+def _strongest(locks: list[tuple[TableLock, Operation]]) -> LockMode:
+    return max((held.mode for held, _ in locks), key=_STRENGTH.index)
+
+
+def _taken_by(holders: list[Operation]) -> str:
+    """`line 2 (…), line 3 (…) and line 5 (…)`: each statement once."""
+    described = [_described(earlier) for earlier in _unique(holders)]
+    return " and ".join((", ".join(described[:-1]), described[-1]) if described[:-1] else described)
 
 
 def _own_lock(op: Operation, ctx: Context) -> TableLock | None:

@@ -452,6 +452,8 @@ class DataChange(Operation):
     kind: str
     table: Name
     has_where: bool = False
+    reads: tuple[Name, ...] = ()
+    """The other tables it reads (FROM, USING, subqueries), the CTEs it defines left out."""
 
 
 @value

@@ -7,6 +7,7 @@ left out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from bgmigrate.parse.operations import Generated, Name, TypeName
@@ -18,6 +19,7 @@ __all__ = [
     "object_name",
     "qualified_name",
     "range_var_name",
+    "read_tables",
     "strings",
     "type_name",
     "unwrap",
@@ -65,6 +67,32 @@ def kind_name(object_type: str) -> str:
 
 def range_var_name(range_var: Node) -> Name:
     return Name(range_var.get("relname", ""), range_var.get("schemaname"))
+
+
+def read_tables(statement: Node) -> tuple[Name, ...]:
+    """The tables a DML statement reads besides its target (`relation`): every table named
+    in it, once each, except the common table expressions it defines."""
+    fields = {key: value for key, value in statement.items() if key != "relation"}
+    named = [node for kind, node in _nodes(fields) if kind == "RangeVar"]
+    ctes = {node.get("ctename") for kind, node in _nodes(fields) if kind == "CommonTableExpr"}
+    tables = [
+        range_var_name(node)
+        for node in named
+        if node.get("schemaname") is not None or node.get("relname") not in ctes
+    ]
+    return tuple(dict.fromkeys(tables))
+
+
+def _nodes(tree: Any) -> Iterator[tuple[str, Node]]:
+    """(type, fields) of every wrapped node in `tree`, depth first."""
+    if isinstance(tree, list):
+        for item in tree:
+            yield from _nodes(item)
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            if key[:1].isupper() and isinstance(value, dict):
+                yield key, value
+            yield from _nodes(value)
 
 
 def qualified_name(parts: list[str]) -> Name:

@@ -258,6 +258,10 @@ def column_definition(context: Context, column: Node) -> ColumnDefinition:
             generated = Generated.STORED if stored else Generated.VIRTUAL
         elif kind is ConstraintKind.NOT_NULL:
             not_null = True
+        elif contype == "CONSTR_ATTR_NOT_ENFORCED" and _is_check(constraints[-1:]):
+            # `CHECK (…) NOT ENFORCED` (PostgreSQL 18) is only written to the catalog: no row
+            # is read, no other table locked.
+            constraints.pop()
         elif kind is not None:
             not_null = not_null or kind is ConstraintKind.PRIMARY_KEY
             constraints.append(_inline_constraint(context, constraint, kind))
@@ -269,6 +273,10 @@ def column_definition(context: Context, column: Node) -> ColumnDefinition:
         generated=generated,
         constraints=tuple(constraints),
     )
+
+
+def _is_check(constraints: list[InlineConstraint]) -> bool:
+    return bool(constraints) and constraints[0].kind is ConstraintKind.CHECK
 
 
 def create_table(context: Context, statement: Node) -> list[Operation]:

@@ -52,6 +52,7 @@ from bgmigrate.parse.pg_nodes import (
     object_name,
     qualified_name,
     range_var_name,
+    read_tables,
     strings,
     unwrap,
 )
@@ -317,7 +318,8 @@ def _update_or_delete(kind: str) -> Mapper:
     def mapper(context: Context, statement: Node) -> list[Operation]:
         table = range_var_name(statement["relation"])
         has_where = "whereClause" in statement
-        return [DataChange(context.statement, context.whole, kind, table, has_where)]
+        reads = read_tables(statement)
+        return [DataChange(context.statement, context.whole, kind, table, has_where, reads)]
 
     return mapper
 
@@ -328,7 +330,8 @@ def _insert(context: Context, statement: Node) -> list[Operation]:
         return _unknown(context, "InsertStmt", statement)
     table = range_var_name(statement["relation"])
     has_where = "whereClause" in query
-    return [DataChange(context.statement, context.whole, "insert", table, has_where)]
+    reads = read_tables(statement)
+    return [DataChange(context.statement, context.whole, "insert", table, has_where, reads)]
 
 
 def _set_config(context: Context, statement: Node) -> list[Operation] | None:

@@ -24,6 +24,7 @@ _RULE_MODULES = (
     "concurrently_in_transaction",
     "create_index_non_concurrently",
     "data_blind_revision",
+    "data_change_holding_lock",
     "detach_partition_non_concurrently",
     "drop_column",
     "drop_index_non_concurrently",

@@ -141,5 +141,11 @@ For a new column, add it without the inline CHECK first, then do the two steps a
             "ALTER TABLE line_items ADD COLUMN price numeric CHECK (price >= 0);",
             note="A table created in the same migration is empty.",
         ),
+        Example(
+            sql="SET lock_timeout = '2s';\n"
+            "ALTER TABLE orders ADD COLUMN discount numeric CHECK (discount >= 0) NOT ENFORCED;",
+            pg_version=18,
+            note="A NOT ENFORCED check (PostgreSQL 18) reads no row (traced).",
+        ),
     ),
 )

@@ -4,7 +4,13 @@ keep working."""
 
 from bgmigrate.trace.model import RelationLock, StatementTrace, TraceResult
 from bgmigrate.trace.queries import AppQuery, read_queries
-from bgmigrate.trace.run import NEW_QUERY_FAILS, OLD_QUERY_FAILS, trace_migration, trace_on
+from bgmigrate.trace.run import (
+    NEW_QUERY_FAILS,
+    OLD_QUERY_FAILS,
+    trace_in_session,
+    trace_migration,
+    trace_on,
+)
 
 __all__ = [
     "NEW_QUERY_FAILS",
@@ -14,6 +20,7 @@ __all__ = [
     "StatementTrace",
     "TraceResult",
     "read_queries",
+    "trace_in_session",
     "trace_migration",
     "trace_on",
 ]

@@ -28,7 +28,13 @@ from bgmigrate.trace.queries import AppQuery, QueryRunner
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["NEW_QUERY_FAILS", "OLD_QUERY_FAILS", "trace_migration", "trace_on"]
+__all__ = [
+    "NEW_QUERY_FAILS",
+    "OLD_QUERY_FAILS",
+    "trace_in_session",
+    "trace_migration",
+    "trace_on",
+]
 
 OLD_QUERY_FAILS = "old-version-query-fails"
 NEW_QUERY_FAILS = "new-version-query-fails"
@@ -65,11 +71,27 @@ def trace_on(
     """Trace `units` on the database at `dsn`, which they change: a scratch database only."""
     import psycopg
 
-    result = TraceResult()
     with psycopg.connect(dsn, autocommit=True) as connection:
-        tracer = _Tracer(connection, dsn, old_queries)
-        if _trace_units(tracer, units, result):
-            result.findings.extend(tracer.failing_new_queries(new_queries))
+        return trace_in_session(
+            connection, dsn, units, old_queries=old_queries, new_queries=new_queries
+        )
+
+
+def trace_in_session(
+    connection: psycopg.Connection,
+    dsn: str,
+    units: Iterable[Unit],
+    *,
+    old_queries: Sequence[AppQuery] = (),
+    new_queries: Sequence[AppQuery] = (),
+) -> TraceResult:
+    """Trace `units` in the session of `connection` (autocommit, idle, on the scratch
+    database at `dsn`), which keeps its settings and temporary tables: the relations that
+    exist when the call starts are the existing ones."""
+    result = TraceResult()
+    tracer = _Tracer(connection, dsn, old_queries)
+    if _trace_units(tracer, units, result):
+        result.findings.extend(tracer.failing_new_queries(new_queries))
     return result
 
 

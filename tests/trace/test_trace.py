@@ -189,3 +189,24 @@ def test_the_history_rows_stay_and_a_failing_statement_stops_the_trace(fresh_db,
     )
     [failed] = result.statements
     assert failed.error is not None and failed.error.startswith("23502")
+
+
+def test_a_session_trace_resolves_names_by_the_session_and_counts_its_tables_as_existing(
+    fresh_db,
+):
+    import psycopg
+
+    from bgmigrate.source import read_sql_unit
+    from bgmigrate.trace import trace_in_session
+
+    with psycopg.connect(fresh_db, autocommit=True) as connection:
+        connection.execute(
+            "CREATE SCHEMA app; SET search_path = app; CREATE TABLE t (id int); "
+            "INSERT INTO t VALUES (1)"
+        )
+        unit = read_sql_unit("m.sql", "ALTER TABLE t ADD COLUMN r float8 DEFAULT random();")
+        traced = only(trace_in_session(connection, fresh_db, [unit]))
+        still_there = connection.execute("SELECT r IS NOT NULL FROM t").fetchone()
+    assert table_locks(traced) == {"app.t": "AccessExclusiveLock"}
+    assert traced.rewritten == ("app.t",)
+    assert still_there == (True,)
