@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bgmigrate.check.engine import (
     CheckSettings,
@@ -24,6 +25,9 @@ from bgmigrate.source.errors import SourceError
 from bgmigrate.source.layouts.read import ReadMigration
 from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value
+
+if TYPE_CHECKING:
+    from bgmigrate.check.cache import CheckCache, CheckKey
 
 __all__ = ["DEFAULT_PG_VERSION", "CheckOptions", "CheckProblem", "read_units", "run_check"]
 
@@ -79,9 +83,18 @@ def run_check(options: CheckOptions) -> CheckResult:
             change=report.added if report else _nothing,
             lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
         )
-        result = check_units(reading.units(), settings, reading.operations)
+        cache, key = _cache(options, config, cwd, reading, settings, report)
+        cached = cache.load(key) if cache and key else None
+        if cached is None:
+            result = check_units(reading.units(), settings, reading.operations)
+            result.skipped = reading.skipped
+            if cache and key:
+                cache.store(key, result, reported_any=bool(report and report.any))
+        else:
+            result = cached.result
+            if report is not None:
+                report.any = cached.reported_any
         result.layouts = [(_display(path, cwd), name) for path, name in reading.found.layouts]
-        result.skipped = reading.skipped
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
     if report is not None and not report.any:
@@ -102,6 +115,30 @@ def read_units(options: CheckOptions) -> Iterator[Unit]:
         return _Reading(options, config, cwd, []).units()
     except (ConfigError, SourceError) as error:
         raise CheckProblem(str(error)) from error
+
+
+def _cache(
+    options: CheckOptions,
+    config: Config,
+    cwd: Path,
+    reading: _Reading,
+    settings: CheckSettings,
+    report: _Reported | None,
+) -> tuple[CheckCache | None, CheckKey | None]:
+    """The cache and this run's key in it, when the run is cached (see `bgmigrate.check.cache`)."""
+    if not options.cache or reading.alembic_projects or reading.found.alembic_revisions:
+        return None, None
+    from bgmigrate.check.cache import CheckCache, CheckKey, cache_directory
+
+    key = CheckKey()
+    key.add(str(cwd), repr(config), settings.pg_version, options.stdin_text, reading.stdin)
+    key.add(options.stdin_filename, repr(reading.found))
+    key.add_rules(settings.rules)
+    if report is not None:
+        key.add(sorted(map(str, report.changes.changed)), sorted(map(str, report.changes.added)))
+    for migration in reading.found.migrations:
+        key.add_migration(migration, _display(migration.path, cwd))
+    return CheckCache(cache_directory(config.root)), key
 
 
 def _everything(unit: Unit) -> bool:
