@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Callable
 
 import pytest
 
@@ -55,32 +56,25 @@ def test_frozen_values_refuse_assignment_and_plain_ones_allow_it() -> None:
     assert box == Box((2,))
 
 
-@value
-class Shaped(Value):
-    """Every kind of field the shared `__init__` templates handle."""
+def shaped(decorate: Callable[[type], type]) -> type:
+    """A class with every kind of field the shared `__init__` templates handle."""
 
-    name: str
-    items: list[int] = dataclasses.field(default_factory=list)
-    label: str = "x"
-    seen: int = dataclasses.field(default=0, init=False)
-    notes: list[str] = dataclasses.field(default_factory=lambda: ["new"], init=False)
+    class Shaped(Value):
+        name: str
+        items: list[int] = dataclasses.field(default_factory=list)
+        label: str = "x"
+        seen: int = dataclasses.field(default=0, init=False)
+        notes: list[str] = dataclasses.field(default_factory=lambda: ["new"], init=False)
 
-    def __post_init__(self) -> None:
-        self.seen += 1
+        def __post_init__(self) -> None:
+            self.seen += 1
+
+    return decorate(Shaped)
 
 
-@dataclasses.dataclass(eq=False, repr=False)
-class ShapedByDataclass(Value):
-    """The same fields, with the `__init__` `dataclass` writes."""
-
-    name: str
-    items: list[int] = dataclasses.field(default_factory=list)
-    label: str = "x"
-    seen: int = dataclasses.field(default=0, init=False)
-    notes: list[str] = dataclasses.field(default_factory=lambda: ["new"], init=False)
-
-    def __post_init__(self) -> None:
-        self.seen += 1
+Shaped = shaped(value)
+ShapedByDataclass = shaped(dataclasses.dataclass(eq=False, repr=False))
+"""The same fields, with the `__init__` `dataclass` writes."""
 
 
 @pytest.mark.parametrize(
@@ -103,7 +97,7 @@ def test_init_refuses_what_dataclass_refuses() -> None:
         with pytest.raises(TypeError):
             call()
     assert list(inspect.signature(Shaped).parameters) == ["name", "items", "label"]
-    assert Shaped.__init__.__qualname__ == "Shaped.__init__"
+    assert Shaped.__init__.__qualname__ == "shaped.<locals>.Shaped.__init__"
 
 
 def test_frozen_values_refuse_deletion_and_replace_builds_anew() -> None:

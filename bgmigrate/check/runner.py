@@ -112,7 +112,8 @@ def read_units(options: CheckOptions) -> Iterator[Unit]:
     cwd = options.cwd or Path.cwd()
     try:
         config = load_config(options.config_file, start=cwd)
-        return _Reading(options, config, cwd, []).units()
+        # Nothing here wants the statements parsed: read in this process.
+        return _Reading(replace(options, jobs=1), config, cwd, []).units()
     except (ConfigError, SourceError) as error:
         raise CheckProblem(str(error)) from error
 
