@@ -31,12 +31,12 @@ import sys
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bgmigrate.check.finding import Category, Finding, Severity
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
-from bgmigrate.source.layouts.base import MigrationFile, Skipped, SkipReason
+from bgmigrate.source.layouts.base import Skipped, SkipReason
 from bgmigrate.source.unit import Location, Phase, UnitKind
 
 try:  # hashlib's own import loads OpenSSL first: 2 ms of every run
@@ -93,13 +93,14 @@ class CheckKey:
     def add_rules(self, rules: Iterable[Rule]) -> None:
         self.add([(rule.name, rule.severity.value, rule.category.value) for rule in rules])
 
-    def add_migration(self, migration: MigrationFile, path: str) -> None:
-        """A migration as it is found and reported, and its file's bytes."""
+    def add_file(self, path: Path) -> None:
+        """A migration file's bytes (what it is and how it is read are in the discovery)."""
         try:
-            data = migration.path.read_bytes()
+            with open(path, "rb") as file:
+                data = file.read()
         except OSError as error:
             data = f"unreadable: {error}".encode()
-        self.add(repr(migration), path, data)
+        self.add(data)
 
     @property
     def digest(self) -> bytes:
@@ -227,18 +228,21 @@ def _encode(cached: Cached) -> dict[str, object]:
 _CATEGORIES = {category.value: category for category in Category}
 _SEVERITIES = {severity.value: severity for severity in Severity}
 _FINDING_FIELDS = tuple(Finding.__dataclass_fields__)
+_LOCATION_FIELDS = tuple(Location.__dataclass_fields__)
+_UNIT_FIELDS = tuple(CheckedUnit.__dataclass_fields__)
 
 
 def _decode(entry: Any) -> Cached:
     """The entry back as a result (its checksum already matched); a wrong shape raises."""
-    units = [
-        CheckedUnit(path, UnitKind(kind), Phase(phase), count, text)
-        for path, kind, phase, count, text in entry["units"]
-    ]
+    units = []
+    for row in entry["units"]:
+        row[1], row[2] = UnitKind(row[1]), Phase(row[2])
+        units.append(_restored(CheckedUnit, _UNIT_FIELDS, row))
     findings = []
     for row in entry["findings"]:
-        row[1], row[2], row[4] = _CATEGORIES[row[1]], _SEVERITIES[row[2]], Location(*row[4])
-        findings.append(_restored(row))
+        row[1], row[2] = _CATEGORIES[row[1]], _SEVERITIES[row[2]]
+        row[4] = _restored(Location, _LOCATION_FIELDS, row[4])
+        findings.append(_restored(Finding, _FINDING_FIELDS, row))
     skipped = [
         Skipped(path, SkipReason(reason), detail, line, end_line)
         for path, reason, detail, line, end_line in entry["skipped"]
@@ -247,9 +251,12 @@ def _decode(entry: Any) -> Cached:
     return Cached(result, entry["reported_any"])
 
 
-def _restored(row: list[Any]) -> Finding:
-    """A finding from its fields' values, as written: a frozen dataclass's `__init__` assigns
+V = TypeVar("V")
+
+
+def _restored(cls: type[V], fields: tuple[str, ...], values: list[Any]) -> V:
+    """A frozen value from its fields' values, as written: a frozen class's `__init__` assigns
     each field through `object.__setattr__`, a third of a warm run over 10,000 findings."""
-    finding = object.__new__(Finding)
-    vars(finding).update(zip(_FINDING_FIELDS, row, strict=True))
-    return finding
+    restored = object.__new__(cls)
+    vars(restored).update(zip(fields, values, strict=True))
+    return restored

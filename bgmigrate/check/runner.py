@@ -138,7 +138,7 @@ def _cache(
     if report is not None:
         key.add(sorted(map(str, report.changes.changed)), sorted(map(str, report.changes.added)))
     for migration in reading.found.migrations:
-        key.add_migration(migration, _display(migration.path, cwd))
+        key.add_file(migration.path)
     return CheckCache(cache_directory(config.root)), key
 
 
