@@ -199,3 +199,19 @@ def test_no_cache_neither_reads_nor_writes(
     assert check_command([str(folder), "--format", "json"]) == 1
     assert capsys.readouterr().out == uncached
     assert len(entries(cache_dir)) == 1
+
+
+def test_a_file_edited_during_the_check_is_not_cached(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = history(tmp_path, "integer")
+    check_units = runner.check_units
+
+    def edit_then_check(*args, **kwargs):  # the key was taken from the files before the edit
+        history(tmp_path, "varchar(10)")
+        return check_units(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "check_units", edit_then_check)
+    options = CheckOptions(paths=(str(folder),), cwd=tmp_path, cache=True)
+    assert run_check(options).findings == []  # checked as edited
+    assert entries(cache_dir) == []

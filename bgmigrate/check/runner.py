@@ -83,12 +83,15 @@ def run_check(options: CheckOptions) -> CheckResult:
             change=report.added if report else _nothing,
             lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
         )
-        cache, key = _cache(options, config, cwd, reading, settings, report)
+        key = _cache_key(options, config, cwd, reading, settings, report)
+        cache = _open_cache(config) if key else None
         cached = cache.load(key) if cache and key else None
         if cached is None:
             result = check_units(reading.units(), settings, reading.operations)
             result.skipped = reading.skipped
-            if cache and key:
+            # A file edited while it was checked: its result belongs to neither key.
+            unchanged = _cache_key(options, config, cwd, reading, settings, report)
+            if cache and key and unchanged and unchanged.digest == key.digest:
                 cache.store(key, result, reported_any=bool(report and report.any))
         else:
             result = cached.result
@@ -118,18 +121,18 @@ def read_units(options: CheckOptions) -> Iterator[Unit]:
         raise CheckProblem(str(error)) from error
 
 
-def _cache(
+def _cache_key(
     options: CheckOptions,
     config: Config,
     cwd: Path,
     reading: _Reading,
     settings: CheckSettings,
     report: _Reported | None,
-) -> tuple[CheckCache | None, CheckKey | None]:
-    """The cache and this run's key in it, when the run is cached (see `bgmigrate.check.cache`)."""
+) -> CheckKey | None:
+    """This run's key in the cache (see `bgmigrate.check.cache`); None when not cached."""
     if not options.cache or reading.alembic_projects or reading.found.alembic_revisions:
-        return None, None
-    from bgmigrate.check.cache import CheckCache, CheckKey, cache_directory
+        return None
+    from bgmigrate.check.cache import CheckKey
 
     key = CheckKey()
     key.add(str(cwd), repr(config), settings.pg_version, options.stdin_text, reading.stdin)
@@ -139,7 +142,13 @@ def _cache(
         key.add(sorted(map(str, report.changes.changed)), sorted(map(str, report.changes.added)))
     for migration in reading.found.migrations:
         key.add_file(migration.path)
-    return CheckCache(cache_directory(config.root)), key
+    return key
+
+
+def _open_cache(config: Config) -> CheckCache:
+    from bgmigrate.check.cache import CheckCache, cache_directory
+
+    return CheckCache(cache_directory(config.root))
 
 
 def _everything(unit: Unit) -> bool:
