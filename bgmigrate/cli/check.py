@@ -10,6 +10,7 @@ parser whichever way it is reached.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -161,6 +162,9 @@ def run(argv: Sequence[str]) -> int:
     from bgmigrate.check.runner import CheckOptions, CheckProblem, run_check
     from bgmigrate.rules import CATALOG
 
+    # What is imported by now lives until the end: the collector need never look at it again.
+    gc.freeze()
+    gc.enable()
     arguments = _parser().parse_intermixed_args(argv)
     paths = arguments.paths
     options = CheckOptions(
