@@ -215,3 +215,11 @@ def test_a_file_edited_during_the_check_is_not_cached(
     options = CheckOptions(paths=(str(folder),), cwd=tmp_path, cache=True)
     assert run_check(options).findings == []  # checked as edited
     assert entries(cache_dir) == []
+
+
+def test_the_key_covers_the_code_and_the_parser_installed() -> None:
+    from bgmigrate.check.cache import _installed_code
+
+    files = [Path(path) for path, _, _ in _installed_code()]
+    assert Path(runner.__file__).resolve() in files  # an edited rule or engine is a new key
+    assert any(f.parent.name == "pglast" and f.name.startswith("parser") for f in files)

@@ -3,11 +3,12 @@
 A verdict depends on more than its own file: a table created by an earlier migration makes an
 index on it old, one created earlier in the change (`--since`) makes it new, and the layout and
 transaction mode decide what runs where. So an entry is the result of a whole run, keyed by
-everything that reaches a verdict: bgmigrate's version and the very code installed (each
-module's size and modification time), the Python version, the working directory, the config,
-the active rules with their severities, the target PostgreSQL version, the files changed and
-added since `--since`, stdin's text, and every migration found, in order, with its layout, its
-transaction mode and the bytes of its file. Change any of them, and the run is checked anew.
+everything that reaches a verdict: the very code installed (each module's size and
+modification time, bgmigrate's and the parser's and PyYAML's), the Python version, the working
+directory, the config, the active rules with their severities, the target PostgreSQL version,
+the files changed and added since `--since`, stdin's text, and every migration found, in
+order, with its layout, its transaction mode and the bytes of its file. Change any of them,
+and the run is checked anew.
 
 An entry is its key, a checksum, then plain values (strings, numbers, lists) in `marshal`'s
 format, three times quicker to load than the same as JSON; it is written to a temporary file
@@ -52,6 +53,8 @@ _FORMAT = b"bgmigrate-check-cache 1\n"
 """The start of every entry, before its key: a change to what an entry holds changes it."""
 _KEPT = 64
 """Entries kept: a pre-commit hook checks a different set of files at each commit."""
+_LIBRARIES = ("pglast", "yaml")
+"""The libraries whose reading of a migration decides its operations."""
 _GITIGNORE = "# Written by bgmigrate: its check cache, never committed.\n*\n"
 
 
@@ -178,16 +181,24 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _installed_code() -> list[tuple[str, int, int]]:
-    """Each file of the bgmigrate package installed, with its size and modification time: an
-    edited rule in a development install is a new key even though the version is not."""
-    root = Path(__file__).resolve().parent.parent
+    """Each file of the bgmigrate package installed, and of the libraries that read the
+    migrations (pglast's libpg_query, PyYAML), with its size and modification time: an edited
+    rule in a development install, or an upgraded parser, is a new key though the version of
+    bgmigrate is not."""
+    from importlib.machinery import PathFinder
+
+    roots = [Path(__file__).resolve().parent.parent]
+    for library in _LIBRARIES:
+        spec = PathFinder.find_spec(library)  # found, not imported
+        roots += [Path(folder) for folder in (spec and spec.submodule_search_locations) or ()]
     files = []
-    for folder, directories, names in os.walk(root):
-        directories[:] = sorted(d for d in directories if d != "__pycache__")
-        for name in sorted(names):
-            if not name.endswith((".pyc", ".pyo")):
-                stat = os.stat(os.path.join(folder, name))
-                files.append((os.path.join(folder, name), stat.st_size, stat.st_mtime_ns))
+    for root in roots:
+        for folder, directories, names in os.walk(root):
+            directories[:] = sorted(d for d in directories if d != "__pycache__")
+            for name in sorted(names):
+                if not name.endswith((".pyc", ".pyo")):
+                    stat = os.stat(os.path.join(folder, name))
+                    files.append((os.path.join(folder, name), stat.st_size, stat.st_mtime_ns))
     return files
 
 
