@@ -223,3 +223,34 @@ def test_the_key_covers_the_code_and_the_parser_installed() -> None:
     files = [Path(path) for path, _, _ in _installed_code()]
     assert Path(runner.__file__).resolve() in files  # an edited rule or engine is a new key
     assert any(f.parent.name == "pglast" and f.name.startswith("parser") for f in files)
+
+
+def test_what_since_groups_is_part_of_the_key(tmp_path: Path, cache_dir: Path) -> None:
+    """The same files and settings: an index on a table created earlier in the change is not
+    reported, on one created by a deployed migration it is, and neither run reuses the other."""
+    from git_helpers import git
+
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations/1_base.sql").write_text("CREATE TABLE users (id bigint);\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    (tmp_path / "migrations/2_orders.sql").write_text(
+        "SET lock_timeout = '2s';\nCREATE TABLE orders (id bigint, note text);\n"
+    )
+    git(tmp_path, "tag", "before-orders")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "orders")
+    (tmp_path / "migrations/3_index.sql").write_text(
+        "SET lock_timeout = '2s';\nCREATE INDEX orders_note_idx ON orders (note);\n"
+    )
+    paths = (str(tmp_path / "migrations"),)
+
+    def rules(since: str) -> list[str]:
+        options = CheckOptions(paths=paths, cwd=tmp_path, since=since, cache=True)
+        return [f.rule for f in run_check(options).findings]
+
+    assert rules("before-orders") == []  # orders is created in the same change
+    assert rules("HEAD") == ["create-index-non-concurrently"]  # orders is deployed
+    assert rules("before-orders") == []
+    assert len(entries(cache_dir)) == 2
