@@ -1,13 +1,17 @@
 """How fast `bgmigrate check` is, side by side with squawk on the same files.
 
 (a) The pre-commit case: one small migration file, whole process (interpreter start, imports,
-    check, JSON report), N runs each; target: median at most 150 ms. The same run must not
-    import alembic, sqlalchemy, psycopg or sqlglot; `python -X importtime` shows what it does
-    import, and the heaviest packages are listed with the bgmigrate module that pulls them in.
+    check, JSON report), N runs each, without the cache (`--no-cache`: a new file is a miss);
+    target: median at most 50 ms. The same run must not import alembic, sqlalchemy, psycopg or
+    sqlglot; `python -X importtime` shows what it does import, and the heaviest packages are
+    listed with the bgmigrate module that pulls them in.
 (b) Throughput: a generated corpus of 2,000 files / 20,000 statements (benchmarks/corpus.py),
-    one process over the whole directory, pinned to one core (`taskset -c 0`); target: at least
-    10,000 statements/s. Peak memory (max RSS) at 500, 1,000, 2,000 and 4,000 files shows
-    whether memory stays flat as the corpus grows.
+    without the cache: one process pinned to one core (`--jobs 1`, `taskset -c 0`), and the
+    default on both cores (files read and parsed in worker processes); target: at least 30,000
+    statements/s on 2 cores. Peak memory (max RSS, the largest process) at 500, 1,000, 2,000
+    and 4,000 files shows whether memory stays flat as the corpus grows.
+(c) The cache: the same corpus checked again unchanged (a hit), whole process; target: at most
+    0.2 s. Every report (one core, workers, cached) must be byte for byte the same.
 
 Wall times suffer when other work shares the machine; CPU time (user + system) much less, so
 both are reported, with the load average at the start.
@@ -45,8 +49,9 @@ from corpus import STATEMENTS_PER_FILE, migration, write_corpus
 from results_file import machine_lines, write_section
 
 FORBIDDEN = ("alembic", "sqlalchemy", "psycopg", "psycopg_binary", "psycopg2", "sqlglot")
-SINGLE_FILE_TARGET_MS = 150
-THROUGHPUT_TARGET = 10_000
+SINGLE_FILE_TARGET_MS = 50
+THROUGHPUT_TARGET = 30_000
+WARM_TARGET_S = 0.2
 # Runs the console entry point under `python -X importtime -c`, where argv[0] is "-c".
 _RUN_CLI = "import sys; sys.argv[0] = 'bgmigrate'; from bgmigrate.cli import main; main()"
 # `import time: <self us> | <cumulative us> | <two spaces per nesting level><module>`
@@ -266,6 +271,10 @@ def count_corpus_results(bgmigrate: str, squawk: str, folder: Path) -> CorpusRun
     )
 
 
+def _output(command: list[str]) -> str:
+    return subprocess.run(command, capture_output=True, text=True).stdout
+
+
 def link_subset(source: Path, target: Path, files: int) -> Path:
     """A folder holding the first `files` files of `source` (hard links: no copying)."""
     target.mkdir()
@@ -352,9 +361,9 @@ def main() -> int:
         # (a)
         timings = time_commands(
             {
-                "json": [bgmigrate, "check", str(one), "--format", "json"],
+                "json": [bgmigrate, "check", str(one), "--format", "json", "--no-cache"],
                 # What the pre-commit hook runs: the default text report.
-                "text": [bgmigrate, "check", str(one)],
+                "text": [bgmigrate, "check", str(one), "--no-cache"],
                 "squawk": [squawk, str(one), "--reporter", "json"],
                 "floor": [sys.executable, "-c", "pass"],
             },
@@ -364,17 +373,19 @@ def main() -> int:
         ours_one, ours_one_text = timings["json"], timings["text"]
         theirs_one, interpreter = timings["squawk"], timings["floor"]
         counts = {
-            "bgmigrate check one.sql --format json": instructions(
-                [bgmigrate, "check", str(one), "--format", "json"]
+            "bgmigrate check one.sql --format json --no-cache": instructions(
+                [bgmigrate, "check", str(one), "--format", "json", "--no-cache"]
             ),
-            "bgmigrate check one.sql": instructions([bgmigrate, "check", str(one)]),
+            "bgmigrate check one.sql --no-cache": instructions(
+                [bgmigrate, "check", str(one), "--no-cache"]
+            ),
             "squawk one.sql --reporter json": instructions(
                 [squawk, str(one), "--reporter", "json"]
             ),
             "python -c pass": instructions([sys.executable, "-c", "pass"]),
         }
         # After the timed runs, so that it sees the bytecode cache they wrote.
-        imports = import_profile(["check", one.name, "--format", "json"], cwd=work)
+        imports = import_profile(["check", one.name, "--format", "json", "--no-cache"], cwd=work)
         forbidden = forbidden_imports(imports)
         if not imports:
             problems.append("no import was recorded: is bgmigrate importable?")
@@ -397,18 +408,45 @@ def main() -> int:
             problems.append(
                 f"bgmigrate split {counted.statements} statements, the corpus has {expected}"
             )
+        check_corpus = [bgmigrate, "check", str(corpus), "--format", "json"]
         corpus_timings = time_commands(
             {
-                "bgmigrate": _pinned([bgmigrate, "check", str(corpus), "--format", "json"]),
+                "one core": _pinned([*check_corpus, "--no-cache", "--jobs", "1"]),
+                "two cores": [*check_corpus, "--no-cache"],
                 "squawk": _pinned([squawk, f"{corpus}/*.sql", "--reporter", "json"]),
+                "squawk, two cores": [squawk, f"{corpus}/*.sql", "--reporter", "json"],
             },
             args.corpus_runs,
             warmup=1,
         )
-        ours_corpus, theirs_corpus = corpus_timings["bgmigrate"], corpus_timings["squawk"]
-        ours_rate = expected / ours_corpus.median
+        ours_corpus, theirs_corpus = corpus_timings["one core"], corpus_timings["squawk"]
+        ours_two, theirs_two = corpus_timings["two cores"], corpus_timings["squawk, two cores"]
+        ours_rate = expected / ours_two.median
         if ours_rate < THROUGHPUT_TARGET:
-            missed.append(f"{ours_rate:,.0f} statements/s, target {THROUGHPUT_TARGET:,}")
+            missed.append(
+                f"{ours_rate:,.0f} statements/s on two cores, target {THROUGHPUT_TARGET:,}"
+            )
+        # (c) a populating run, then the unchanged corpus again: every run a hit.
+        reports = {
+            "one core": _output([*check_corpus, "--no-cache", "--jobs", "1"]),
+            "two cores": _output([*check_corpus, "--no-cache"]),
+            "cache miss": _output(check_corpus),
+            "cache hit": _output(check_corpus),
+        }
+        problems += [
+            f"the report of `{name}` differs from the one-core report"
+            for name, text in reports.items()
+            if text != reports["one core"]
+        ]
+        warm = time_commands({"hit": check_corpus}, args.corpus_runs, warmup=1)["hit"]
+        if warm.median > WARM_TARGET_S:
+            missed.append(f"a cache hit took {warm.median:.2f} s, target {WARM_TARGET_S} s")
+        corpus_counts = {
+            "one core, `--jobs 1 --no-cache`": instructions(
+                [*check_corpus, "--no-cache", "--jobs", "1"]
+            ),
+            "cache hit": instructions(check_corpus),
+        }
         memory = []
         for size in sizes:
             folder = (
@@ -419,7 +457,9 @@ def main() -> int:
             memory.append(
                 (
                     size,
-                    child_resources(_pinned([bgmigrate, "check", str(folder), "--format", "json"])),
+                    child_resources(
+                        [bgmigrate, "check", str(folder), "--format", "json", "--no-cache"]
+                    ),
                     child_resources(_pinned([squawk, f"{folder}/*.sql", "--reporter", "json"])),
                     # Every statement still read, parsed and tracked, but (almost) no findings:
                     # what memory the statements themselves cost, apart from the report.
@@ -433,6 +473,7 @@ def main() -> int:
                                 "json",
                                 "--select",
                                 "syntax-error",
+                                "--no-cache",
                             ]
                         )
                     ),
@@ -443,9 +484,8 @@ def main() -> int:
 
     heavy = heaviest_packages(imports)
     total_import_ms = sum(entry.self_us for entry in imports) / 1000
-    squawk_rate = expected / theirs_corpus.median
     lines = [
-        "## Check speed against squawk (`benchmarks/check_speed.py`)",
+        "## Check speed: cache and workers (issue 16, `benchmarks/check_speed.py`)",
         "",
         *machine_lines(),
         f"- load average at the start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
@@ -453,7 +493,7 @@ def main() -> int:
         "- timer: perf_counter and getrusage around each child, the commands taking turns; "
         f"corpus runs pinned with {'taskset -c 0' if shutil.which('taskset') else 'nothing'}",
         "",
-        f"### (a) One small file, whole process ({args.runs} runs; 10 statements)",
+        f"### (a) One small file, whole process, `--no-cache` ({args.runs} runs; 10 statements)",
         "",
         "| tool | median | p90 | CPU (user+sys) | ratio to squawk | ratio to `python -c pass` |",
         "|---|---|---|---|---|---|",
@@ -494,22 +534,51 @@ def main() -> int:
         "|---|---|",
         *(f"| `{module}` | {ms:.0f} |" for module, ms in heaviest_own_modules(imports)),
         "",
-        f"### (b) Corpus of {args.files:,} files / {expected:,} statements, one process, one core "
+        f"### (b) Corpus of {args.files:,} files / {expected:,} statements, `--no-cache` "
         f"({args.corpus_runs} runs)",
         "",
-        "| tool | median wall | statements/s (wall) | CPU | statements/s (CPU) | findings |",
-        "|---|---|---|---|---|---|",
-        f"| bgmigrate (`check DIR --format json`) | {ours_corpus.median:.2f} s | "
-        f"{ours_rate:,.0f} | {ours_corpus.cpu:.2f} s | {expected / ours_corpus.cpu:,.0f} | "
-        f"{counted.findings} |",
-        f"| squawk (`'DIR/*.sql' --reporter json`) | {theirs_corpus.median:.2f} s | "
-        f"{squawk_rate:,.0f} | {theirs_corpus.cpu:.2f} s | "
-        f"{expected / theirs_corpus.cpu:,.0f} | {counted.squawk_findings} |",
+        "| tool | median wall | statements/s (wall) | CPU (all processes) | findings |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {label} | {timing.median:.2f} s | {expected / timing.median:,.0f} | "
+            f"{timing.cpu:.2f} s | {found} |"
+            for label, timing, found in (
+                ("bgmigrate, one core (`--jobs 1`, pinned)", ours_corpus, counted.findings),
+                ("bgmigrate, two cores (workers)", ours_two, counted.findings),
+                ("squawk, one core (pinned)", theirs_corpus, counted.squawk_findings),
+                ("squawk, two cores", theirs_two, counted.squawk_findings),
+            )
+        ),
         "",
-        f"Ratio bgmigrate / squawk: {ours_corpus.median / theirs_corpus.median:.1f}× the wall "
-        f"time, {ours_corpus.cpu / theirs_corpus.cpu:.1f}× the CPU time. "
-        f"Target ≥ {THROUGHPUT_TARGET:,} statements/s (wall) — "
+        f"Ratio bgmigrate / squawk on two cores: {ours_two.median / theirs_two.median:.1f}× the "
+        f"wall time. Target ≥ {THROUGHPUT_TARGET:,} statements/s on two cores (wall) — "
         f"**{'met' if ours_rate >= THROUGHPUT_TARGET else 'missed'}**.",
+        "",
+        f"### (c) The same corpus again, unchanged: a cache hit ({args.corpus_runs} runs)",
+        "",
+        f"Median {warm.median:.2f} s wall, {warm.cpu:.2f} s CPU (target ≤ {WARM_TARGET_S} s — "
+        f"**{'met' if warm.median <= WARM_TARGET_S else 'missed'}**). The reports of one core, "
+        "two cores, a cache miss and a cache hit are "
+        + (
+            "**byte for byte the same**."
+            if len(set(reports.values())) == 1
+            else "**not** the same."
+        )
+        + "",
+        "",
+        *(
+            [
+                "| run over the corpus | instructions (callgrind) |",
+                "|---|---|",
+                *(
+                    f"| {label} | {count / 1e6:,.0f} M |"
+                    for label, count in corpus_counts.items()
+                    if count is not None
+                ),
+            ]
+            if all(corpus_counts.values())
+            else []
+        ),
         "",
         "As the corpus grows (one run each): peak memory (max RSS) and statements per CPU "
         "second, which stays level when the work per statement does not grow with the corpus:",
@@ -547,7 +616,7 @@ def main() -> int:
     if profile:
         print(profile)
     if args.record:
-        write_section("check-speed", text)
+        write_section("check-speed-16", text)
     for problem in problems:
         print(f"check_speed.py: {problem}", file=sys.stderr)
     return 1 if problems else 0

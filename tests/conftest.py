@@ -17,6 +17,13 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _own_check_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test's `bgmigrate check` caches in a folder of its own: none in the repository,
+    and no test reuses a report another made (some patch the code the key cannot see)."""
+    monkeypatch.setenv("BGMIGRATE_CACHE_DIR", str(tmp_path_factory.mktemp("check-cache")))
+
+
 @pytest.fixture(scope="session")
 def pg_dsn() -> Iterator[str]:
     """A DSN for a superuser connection to a running PostgreSQL server."""

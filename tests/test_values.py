@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from collections.abc import Callable
 
 import pytest
 
@@ -52,3 +54,64 @@ def test_frozen_values_refuse_assignment_and_plain_ones_allow_it() -> None:
     box = Box((1,))
     box.items = (2,)
     assert box == Box((2,))
+
+
+def shaped(decorate: Callable[[type], type]) -> type:
+    """A class with every kind of field the shared `__init__` templates handle."""
+
+    class Shaped(Value):
+        name: str
+        items: list[int] = dataclasses.field(default_factory=list)
+        label: str = "x"
+        seen: int = dataclasses.field(default=0, init=False)
+        notes: list[str] = dataclasses.field(default_factory=lambda: ["new"], init=False)
+
+        def __post_init__(self) -> None:
+            self.seen += 1
+
+    return decorate(Shaped)
+
+
+Shaped = shaped(value)
+ShapedByDataclass = shaped(dataclasses.dataclass(eq=False, repr=False))
+"""The same fields, with the `__init__` `dataclass` writes."""
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (("a",), {}),
+        (("a", [1], "y"), {}),
+        ((), {"name": "a", "label": "z"}),
+        (("a",), {"items": [2]}),
+    ],
+)
+def test_init_is_what_dataclass_writes(args: tuple, kwargs: dict) -> None:
+    ours, theirs = Shaped(*args, **kwargs), ShapedByDataclass(*args, **kwargs)
+    assert vars(ours) == vars(theirs)
+    assert Shaped("a").items is not Shaped("a").items  # a new list each time
+
+
+def test_init_refuses_what_dataclass_refuses() -> None:
+    for call in (lambda: Shaped(), lambda: Shaped("a", seen=2), lambda: Shaped("a", nope=1)):
+        with pytest.raises(TypeError):
+            call()
+    assert list(inspect.signature(Shaped).parameters) == ["name", "items", "label"]
+    assert Shaped.__init__.__qualname__ == "shaped.<locals>.Shaped.__init__"
+
+
+def test_frozen_values_refuse_deletion_and_replace_builds_anew() -> None:
+    point = Point(1, 2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del point.x
+    assert dataclasses.replace(point, y=5) == Point(1, 5)
+
+
+def test_fields_a_value_class_cannot_have_are_refused() -> None:
+    with pytest.raises(TypeError, match="kw_only"):
+
+        @value
+        class KeywordOnly(Value):
+            """Not supported."""
+
+            x: int = dataclasses.field(default=0, kw_only=True)

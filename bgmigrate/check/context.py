@@ -9,7 +9,7 @@ earlier units declared, the phase and the target PostgreSQL version.
 from __future__ import annotations
 
 from collections.abc import Callable, Container
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import partial, singledispatch
 from typing import TypeVar
 
@@ -43,14 +43,15 @@ from bgmigrate.parse.operations import (
     ValidateConstraint,
 )
 from bgmigrate.source.unit import Phase, Statement, Unit
+from bgmigrate.values import Value, value
 
 __all__ = ["Context", "RunState", "UnitState", "track"]
 
 T = TypeVar("T")
 
 
-@dataclass
-class RunState:
+@value
+class RunState(Value):
     """What earlier statements of the whole run established (objects in production)."""
 
     columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
@@ -75,8 +76,8 @@ class RunState:
         self.validated_not_null.setdefault(table.key, set()).add(column)
 
 
-@dataclass
-class UnitState:
+@value
+class UnitState(Value):
     """What earlier statements of the current unit did."""
 
     new_tables: set[str] = field(default_factory=set)
@@ -127,8 +128,8 @@ class UnitState:
         )
 
 
-@dataclass
-class Context:
+@value
+class Context(Value):
     """The rules' window on the run; see the module docstring."""
 
     unit: Unit

@@ -15,7 +15,7 @@ from bgmigrate.parse.operations import CreateObject, Operation
 from bgmigrate.source.unit import Location, Statement, Unit
 from bgmigrate.values import Value, frozen_value
 
-__all__ = ["CheckSettings", "SelectionError", "check_units", "select_rules"]
+__all__ = ["CheckSettings", "Parse", "SelectionError", "check_units", "parse_unit", "select_rules"]
 
 UNUSED_IGNORE = "unused-ignore"
 
@@ -74,10 +74,14 @@ def _with_severity(rule: Rule, severity: Severity) -> Rule:
     return replace(rule, severity=severity)
 
 
-def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
-    """Check `units` in order; earlier units are production context for later ones."""
-    from bgmigrate.parse.postgres import parse_statement
+def check_units(
+    units: Iterable[Unit], settings: CheckSettings, parse: Parse | None = None
+) -> CheckResult:
+    """Check `units` in order; earlier units are production context for later ones.
 
+    `parse` gives each statement's operations, in statement order (default: parse them here);
+    a runner that parsed the units in worker processes hands their operations in."""
+    parse = parse or parse_unit
     dispatch = _Dispatch(settings.rules)
     run = RunState()
     change = UnitState()
@@ -97,8 +101,8 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
         ]
         functions: dict[str, CreateObject | None] = {}
         parsed = [
-            (statement, with_called_bodies(parse_statement(statement), functions))
-            for statement in unit.statements
+            (statement, with_called_bodies(operations, functions))
+            for statement, operations in zip(unit.statements, parse(unit), strict=True)
         ]
         ctx.operations = [op for _, operations in parsed for op in operations]
         for statement, operations in parsed:
@@ -128,6 +132,17 @@ def check_units(units: Iterable[Unit], settings: CheckSettings) -> CheckResult:
     position = {unit.path: index for index, unit in reversed(list(enumerate(checked)))}
     findings.sort(key=lambda f: (position[f.path], f.location.line, f.location.column))
     return CheckResult(units=checked, findings=findings, pg_version=settings.pg_version)
+
+
+Parse = Callable[[Unit], Sequence[list[Operation]]]
+"""A unit → each of its statements' operations, in statement order."""
+
+
+def parse_unit(unit: Unit) -> list[list[Operation]]:
+    """Each statement's operations, parsed in this process."""
+    from bgmigrate.parse.postgres import parse_statement
+
+    return [parse_statement(statement) for statement in unit.statements]
 
 
 class _Dispatch:

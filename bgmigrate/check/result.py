@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.source.layouts.base import Skipped
 from bgmigrate.source.unit import Phase, Unit, UnitKind
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, frozen_value, value
 
 __all__ = ["CheckResult", "CheckedUnit"]
 
@@ -29,8 +29,8 @@ class CheckedUnit(Value):
         return cls(unit.path, unit.kind, unit.phase, len(unit.statements), text)
 
 
-@dataclass
-class CheckResult:
+@value
+class CheckResult(Value):
     """Units checked (in order) and their findings (in unit, then location order)."""
 
     units: list[CheckedUnit]

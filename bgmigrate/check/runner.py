@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bgmigrate.check.engine import CheckSettings, SelectionError, check_units, select_rules
+from bgmigrate.check.engine import (
+    CheckSettings,
+    SelectionError,
+    check_units,
+    parse_unit,
+    select_rules,
+)
 from bgmigrate.check.finding import Severity
 from bgmigrate.check.result import CheckResult
 from bgmigrate.config import Config, ConfigError, load_config
+from bgmigrate.parse.operations import Operation
 from bgmigrate.source.discover import Discovered
 from bgmigrate.source.errors import SourceError
+from bgmigrate.source.layouts.read import ReadMigration
 from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value
+
+if TYPE_CHECKING:
+    from bgmigrate.check.cache import CheckCache, CheckKey
 
 __all__ = ["DEFAULT_PG_VERSION", "CheckOptions", "CheckProblem", "read_units", "run_check"]
 
@@ -40,6 +52,11 @@ class CheckOptions(Value):
     since: str | None = None
     config_file: Path | None = None
     cwd: Path | None = None
+    jobs: int | None = None
+    """Worker processes that read and parse files: None decides by the number of files and
+    processors, 1 reads and parses in this process."""
+    cache: bool = False
+    """Reuse the report of an identical earlier run (`bgmigrate.check.cache`)."""
 
 
 def run_check(options: CheckOptions) -> CheckResult:
@@ -66,9 +83,21 @@ def run_check(options: CheckOptions) -> CheckResult:
             change=report.added if report else _nothing,
             lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
         )
-        result = check_units(reading.units(), settings)
+        key = _cache_key(options, config, cwd, reading, settings, report)
+        cache = _open_cache(config) if key else None
+        cached = cache.load(key) if cache and key else None
+        if cached is None:
+            result = check_units(reading.units(), settings, reading.operations)
+            result.skipped = reading.skipped
+            # A file edited while it was checked: its result belongs to neither key.
+            unchanged = _cache_key(options, config, cwd, reading, settings, report)
+            if cache and key and unchanged and unchanged.digest == key.digest:
+                cache.store(key, result, reported_any=bool(report and report.any))
+        else:
+            result = cached.result
+            if report is not None:
+                report.any = cached.reported_any
         result.layouts = [(_display(path, cwd), name) for path, name in reading.found.layouts]
-        result.skipped = reading.skipped
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
     if report is not None and not report.any:
@@ -86,9 +115,40 @@ def read_units(options: CheckOptions) -> Iterator[Unit]:
     cwd = options.cwd or Path.cwd()
     try:
         config = load_config(options.config_file, start=cwd)
-        return _Reading(options, config, cwd, []).units()
+        # Nothing here wants the statements parsed: read in this process.
+        return _Reading(replace(options, jobs=1), config, cwd, []).units()
     except (ConfigError, SourceError) as error:
         raise CheckProblem(str(error)) from error
+
+
+def _cache_key(
+    options: CheckOptions,
+    config: Config,
+    cwd: Path,
+    reading: _Reading,
+    settings: CheckSettings,
+    report: _Reported | None,
+) -> CheckKey | None:
+    """This run's key in the cache (see `bgmigrate.check.cache`); None when not cached."""
+    if not options.cache or reading.alembic_projects or reading.found.alembic_revisions:
+        return None
+    from bgmigrate.check.cache import CheckKey
+
+    key = CheckKey()
+    key.add(str(cwd), repr(config), settings.pg_version, options.stdin_text, reading.stdin)
+    key.add(options.stdin_filename, repr(reading.found))
+    key.add_rules(settings.rules)
+    if report is not None:
+        key.add(sorted(map(str, report.changes.changed)), sorted(map(str, report.changes.added)))
+    for migration in reading.found.migrations:
+        key.add_file(migration.path)
+    return key
+
+
+def _open_cache(config: Config) -> CheckCache:
+    from bgmigrate.check.cache import CheckCache, cache_directory
+
+    return CheckCache(cache_directory(config.root))
 
 
 def _everything(unit: Unit) -> bool:
@@ -119,6 +179,8 @@ class _Reading:
         from bgmigrate.source import discover
 
         self.options, self.config, self.cwd = options, config, cwd
+        self.parsed: dict[int, list[list[Operation]]] = {}
+        """Operations parsed in worker processes, by the id of their unit (until checked)."""
         self.alembic_projects: list[Path] = []
         if options.paths:
             paths = [p if p == STDIN else str(_absolute(p, cwd)) for p in options.paths]
@@ -149,21 +211,15 @@ class _Reading:
         ]
 
     def units(self) -> Iterator[Unit]:
-        from bgmigrate.source.layouts.read import read_migration, unreadable
-        from bgmigrate.source.reading import read_source_text, unreadable_source
+        from bgmigrate.source.layouts.read import unreadable
+        from bgmigrate.source.reading import unreadable_source
         from bgmigrate.source.sql import read_sql_unit
 
         wrapped = self.config.assume_in_transaction
         if self.stdin:
             text = self.options.stdin_text or ""
             yield read_sql_unit(self.options.stdin_filename, text, assume_in_transaction=wrapped)
-        for migration in self.found.migrations:
-            path = _display(migration.path, self.cwd)
-            source = read_source_text(migration.path)
-            if source.problem is not None and not source.text:
-                yield unreadable(source, path)
-                continue
-            read = read_migration(migration, source, path, assume_in_transaction=wrapped)
+        for read in self._migrations(wrapped):
             self.skipped.extend(read.skipped)
             if read.unit is not None:
                 yield read.unit
@@ -177,6 +233,31 @@ class _Reading:
             for unit in alembic_units([*self.alembic_projects, *revisions]):
                 unit.path = _display(Path(unit.path), self.cwd)
                 yield unit
+
+    def _migrations(self, wrapped: bool) -> Iterator[ReadMigration]:
+        """The migration files read, in order: in worker processes when there are many."""
+        from bgmigrate.check import workers
+
+        listed = [(m, _display(m.path, self.cwd)) for m in self.found.migrations]
+        jobs = self.options.jobs
+        if jobs is None:
+            many = len(listed) >= workers.PARALLEL_FROM
+            jobs = workers.available_cpus() if many else 1
+        if jobs <= 1:
+            for migration, path in listed:
+                yield workers.read_file(migration, path, assume_in_transaction=wrapped)
+            return
+        for read, operations in workers.read_in_workers(
+            listed, assume_in_transaction=wrapped, jobs=jobs
+        ):
+            if read.unit is not None:
+                self.parsed[id(read.unit)] = operations
+            yield read
+
+    def operations(self, unit: Unit) -> Sequence[list[Operation]]:
+        """A unit's operations: parsed by a worker, else here."""
+        parsed = self.parsed.pop(id(unit), None)
+        return parse_unit(unit) if parsed is None else parsed
 
 
 def _fail_on_empty_directories(paths: list[str], found: Discovered) -> None:

@@ -10,12 +10,14 @@ parser whichever way it is reached.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from bgmigrate.check.report import FORMATS
+from bgmigrate.check.workers import PARALLEL_FROM
 from bgmigrate.cli.errors import fail, nearest_choice
 
 __all__ = ["SUMMARY", "run"]
@@ -49,6 +51,16 @@ def _pg_version(text: str) -> int:
     if not 9 <= version <= 99:
         raise argparse.ArgumentTypeError(f"{version} is not between 9 and 99")
     return version
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{jobs} is not 1 or more")
+    return jobs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,6 +124,21 @@ def _parser() -> argparse.ArgumentParser:
         "[tool.bgmigrate]).",
     )
     parser.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="Check every file anew, neither reading nor writing the cache (default: reuse "
+        "the report of an identical earlier run, from .bgmigrate_cache/ beside the config, or "
+        "$BGMIGRATE_CACHE_DIR).",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="Processes that read and parse files (default: one per processor from "
+        f"{PARALLEL_FROM} files on, else 1). The rules run in one, in migration order.",
+    )
+    parser.add_argument(
         "--stdin-filename",
         default="<stdin>",
         metavar="NAME",
@@ -135,6 +162,9 @@ def run(argv: Sequence[str]) -> int:
     from bgmigrate.check.runner import CheckOptions, CheckProblem, run_check
     from bgmigrate.rules import CATALOG
 
+    # What is imported by now lives until the end: the collector need never look at it again.
+    gc.freeze()
+    gc.enable()
     arguments = _parser().parse_intermixed_args(argv)
     paths = arguments.paths
     options = CheckOptions(
@@ -146,6 +176,8 @@ def run(argv: Sequence[str]) -> int:
         ignore=_names(arguments.ignore),
         since=arguments.since,
         config_file=arguments.config,
+        jobs=arguments.jobs,
+        cache=arguments.cache,
     )
     try:
         result = run_check(options)

@@ -8,7 +8,6 @@ Identifiers are quoted as PostgreSQL needs them.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable, Sequence
 
 from bgmigrate.parse.operations import AddColumn, AddConstraint, Name, Operation
@@ -153,4 +152,6 @@ def _shell_argument(text: str) -> str:
     usual case: SQL literals are single-quoted)."""
     if not any(character in text for character in '"$`\\!'):
         return f'"{text}"'
+    import shlex  # here: shlex and the re it compiles cost every check's start
+
     return shlex.quote(text)

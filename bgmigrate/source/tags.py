@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from bgmigrate.source.unit import Location, Phase, SourceProblem, Suppression
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, frozen_value, value
 
 __all__ = [
     "INVALID_TAG",
@@ -123,8 +123,8 @@ class TagComment(Value):
     """Whether the comment stands before the unit's first statement."""
 
 
-@dataclass
-class UnitTags:
+@value
+class UnitTags(Value):
     """A unit's tags: its phase, its ignore tags, and the malformed tags as problems."""
 
     phase: Phase = Phase.EXPAND

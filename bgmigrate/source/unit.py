@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
 from bgmigrate.values import Value, value
@@ -98,8 +98,8 @@ class SourceProblem(Value):
     location: Location
 
 
-@dataclass
-class Unit:
+@value
+class Unit(Value):
     """One migration unit: a SQL file or an Alembic revision."""
 
     path: str

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import pairwise
+
+from bgmigrate.values import Value, value
 
 __all__ = ["StyledText", "cell_width"]
 
@@ -54,8 +56,8 @@ def _cut(text: str, cells: int) -> str:
     return text
 
 
-@dataclass
-class StyledText:
+@value
+class StyledText(Value):
     """Plain text with styles ("bold red", "dim") on character ranges, laid out on demand."""
 
     plain: str = ""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.report.layout import StyledText, cell_width
@@ -22,6 +21,7 @@ from bgmigrate.check.report.summary import summary_line
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import SkipReason
+from bgmigrate.values import Value, frozen_value
 
 __all__ = ["MAX_SOURCE_LINES", "WIDTH", "render"]
 
@@ -80,8 +80,8 @@ def _finding(
         yield from advice.lines(WIDTH, indent=_INDENT, color=color)
 
 
-@dataclass(frozen=True)
-class _Row:
+@frozen_value
+class _Row(Value):
     """One source line to show; `start`/`end` bound the flagged part (0-based, end excl.)."""
 
     number: int
