@@ -4,8 +4,9 @@ Reading a file (its layout, statements, tags) and parsing its statements need no
 the files before it, so they can run apart; the rules cannot, since what an earlier file
 created decides a later verdict. Workers read and parse batches of files, and the one process
 that runs the rules takes their units and operations in the order of the files, so the report
-is the serial run's, byte for byte. At most a few batches per worker are in flight: memory
-stays flat however many files there are.
+is the serial run's, byte for byte; while the next batch in order is not back, that process
+reads and parses the next batch itself. At most a few batches per process are in flight or
+held: memory stays flat however many files there are.
 """
 
 from __future__ import annotations
