@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bgmigrate.check.collector import fewer_collections
 from bgmigrate.check.engine import (
     CheckSettings,
     SelectionError,
@@ -87,7 +88,8 @@ def run_check(options: CheckOptions) -> CheckResult:
         cache = _open_cache(config) if key else None
         cached = cache.load(key) if cache and key else None
         if cached is None:
-            result = check_units(reading.units(), settings, reading.operations)
+            with fewer_collections():
+                result = check_units(reading.units(), settings, reading.operations)
             result.skipped = reading.skipped
             # A file edited while it was checked: its result belongs to neither key.
             unchanged = _cache_key(options, config, cwd, reading, settings, report)

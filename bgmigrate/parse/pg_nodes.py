@@ -73,8 +73,13 @@ def read_tables(statement: Node) -> tuple[Name, ...]:
     """The tables a DML statement reads besides its target (`relation`): every table named
     in it, once each, except the common table expressions it defines."""
     fields = {key: value for key, value in statement.items() if key != "relation"}
-    named = [node for kind, node in _nodes(fields) if kind == "RangeVar"]
-    ctes = {node.get("ctename") for kind, node in _nodes(fields) if kind == "CommonTableExpr"}
+    named: list[Node] = []
+    ctes: set[str | None] = set()
+    for kind, node in _nodes(fields):
+        if kind == "RangeVar":
+            named.append(node)
+        elif kind == "CommonTableExpr":
+            ctes.add(node.get("ctename"))
     tables = [
         range_var_name(node)
         for node in named
@@ -84,15 +89,24 @@ def read_tables(statement: Node) -> tuple[Name, ...]:
 
 
 def _nodes(tree: Any) -> Iterator[tuple[str, Node]]:
-    """(type, fields) of every wrapped node in `tree`, depth first."""
-    if isinstance(tree, list):
-        for item in tree:
-            yield from _nodes(item)
-    elif isinstance(tree, dict):
-        for key, value in tree.items():
-            if key[:1].isupper() and isinstance(value, dict):
-                yield key, value
-            yield from _nodes(value)
+    """(type, fields) of every wrapped node in `tree`, depth first.
+
+    A stack rather than recursion: nested generators cost each node once per level above it
+    (a DML statement's tree is deep). Lists and dicts are pushed in reverse so that they pop
+    in order; a wrapped node is pushed as a (type, fields) tuple above its fields, which JSON
+    never holds, so that it is yielded before its subtree is walked."""
+    pending: list[Any] = [tree]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, tuple):
+            yield item
+        elif isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, dict):
+            for key, value in reversed(item.items()):
+                pending.append(value)
+                if key[:1].isupper() and isinstance(value, dict):
+                    pending.append((key, value))
 
 
 def qualified_name(parts: list[str]) -> Name:

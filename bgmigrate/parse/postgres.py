@@ -100,13 +100,17 @@ _TABLE_SCOPED = frozenset(
     {"OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE", "OBJECT_TABCONSTRAINT"}
 )
 
+_decode = json.JSONDecoder().raw_decode
+"""libpg_query's JSON, one object and nothing around it: what `json.loads` checks before
+and after decoding it has nothing to find (5.4 → 4.6 µs for an ADD COLUMN)."""
+
 
 def parse_statement(statement: Statement, *, verbatim: bool = True) -> list[Operation]:
     """The operations of one statement, in the order it performs them. `verbatim` False when
     the statement's text is not the file's (see `StatementText`)."""
     text = StatementText(statement, verbatim=verbatim)
     try:
-        tree = json.loads(parse_json(statement.sql))
+        tree, _ = _decode(parse_json(statement.sql))
     except ParseError as error:
         position = error.index
         location = statement.location if position is None else text.location(position, position)
