@@ -29,7 +29,7 @@ __all__ = ["render_static"]
 def render_static(revision: RevisionFile, project: AlembicProject) -> Recorder | None:
     """What Alembic's offline rendering would record for `revision`, or None when the
     revision does anything this module does not render exactly."""
-    if project.environment.plugins:
+    if any(_changes_op(plugin) for plugin in project.environment.plugins):
         return None  # an extension may change what `op` does
     if sys.version_info < (3, 11):
         return None  # without instruction positions, the replayed call's location may differ
@@ -45,6 +45,16 @@ def render_static(revision: RevisionFile, project: AlembicProject) -> Recorder |
 
 class _GiveUp(Exception):
     """The revision does something the static rendering does not reproduce exactly."""
+
+
+# Extensions that only add operations of their own (`op.sync_enum_values`, which this module
+# does not render, so a revision calling one goes to Alembic) and autogenerate hooks: they
+# leave the SQL of Alembic's own operations as it is. warehouse's env.py imports this one.
+_OPERATIONS_ONLY_EXTENSIONS = frozenset({"alembic_postgresql_enum"})
+
+
+def _changes_op(plugin: str) -> bool:
+    return plugin.split(".")[0] not in _OPERATIONS_ONLY_EXTENSIONS
 
 
 # --- the module: what its names are bound to ---------------------------------------------
@@ -204,8 +214,15 @@ _SIMPLE_TYPES = {
     "Date": "DATE",
     "Float": "FLOAT",
     "JSON": "JSON",
+    "TEXT": "TEXT",
+    "BOOLEAN": "BOOLEAN",
+    "INTEGER": "INTEGER",
+    "BIGINT": "BIGINT",
+    "DATE": "DATE",
 }
-_POSTGRESQL_TYPES = {"JSONB": "JSONB", "UUID": "UUID"}
+_POSTGRESQL_TYPES = {"JSONB": "JSONB", "CITEXT": "CITEXT", "INET": "INET"}
+# Types of the PostgreSQL dialect whose arguments `_parameterised_type` reads.
+_POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP"})
 
 # SQLAlchemy's bind parameters in textual SQL (`:name`), which Alembic renders as `$n`
 # placeholders, and their escape (`\:`); SQL with either is left to Alembic.
@@ -238,6 +255,13 @@ class _Values:
     def _call(self, node: ast.Call) -> object:
         arguments = [self.value(a) for a in _positional(node)]
         keywords = {k.arg: self.value(k.value) for k in _keywords(node)}
+        if _attribute_of(node.func, self._names.op, "f"):
+            # `op.f("ix_t_a")`: the name as given, kept from any naming convention, which the
+            # rendering has none of (env.py's `target_metadata` is not loaded).
+            (name,) = _bind(arguments, keywords, ["name"], required=1).values()
+            if not isinstance(name, str):
+                raise _GiveUp
+            return name
         if self._is_sqlalchemy(node.func, "text"):
             (sql,) = _bind(arguments, keywords, ["text"], required=1).values()
             return _Text(_sql_text(sql))
@@ -248,6 +272,8 @@ class _Values:
     def _type(self, node: ast.expr, arguments: list[object], keywords: dict[str, object]) -> _Type:
         if self._is_postgresql(node) and isinstance(node, ast.Attribute):
             simple = _POSTGRESQL_TYPES.get(node.attr)
+            if simple is None and node.attr in _POSTGRESQL_PARAMETERISED:
+                return _parameterised_type(node.attr, arguments, keywords)
         elif self._is_sqlalchemy(node) and isinstance(node, ast.Attribute):
             simple = _SIMPLE_TYPES.get(node.attr)
             if simple is None:
@@ -275,7 +301,7 @@ def _attribute_of(node: ast.expr, modules: frozenset[str], attribute: str | None
 
 
 def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, object]) -> _Type:
-    if name == "String":
+    if name in ("String", "VARCHAR"):
         (length,) = _bind(arguments, keywords, ["length"]).values() or (None,)
         if length is None:
             return _Type("VARCHAR")
@@ -292,7 +318,12 @@ def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, 
         if not isinstance(scale, int) or isinstance(scale, bool) or scale < 0:
             raise _GiveUp
         return _Type(f"NUMERIC({_positive(precision)}, {scale})")
-    if name == "DateTime":
+    if name == "UUID":
+        as_uuid = _bind(arguments, keywords, ["as_uuid"]).get("as_uuid", True)
+        if not isinstance(as_uuid, bool):
+            raise _GiveUp
+        return _Type("UUID")  # how Python sees the values, not the column's type
+    if name in ("DateTime", "TIMESTAMP"):
         timezone = _bind(arguments, keywords, ["timezone"]).get("timezone", False)
         if not isinstance(timezone, bool):
             raise _GiveUp
