@@ -79,6 +79,15 @@ SUPPORTED = [
     'op.drop_index(op.f("ix_t_a"), table_name="t")',
     'op.drop_constraint(op.f("uq_t_a"), "t", type_="unique")',
     'op.create_foreign_key(op.f("fk_t_u"), "t", "u", ["u_id"], ["id"], ondelete="CASCADE")',
+    'op.create_table("t", sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"),'
+    ' nullable=False), sa.Column("name", sa.Text()), sa.PrimaryKeyConstraint("id"))',
+    'op.create_table("t", sa.Column("a", sa.Integer(), nullable=False),'
+    ' sa.Column("b", sa.String(20), server_default="x", nullable=False),'
+    ' sa.UniqueConstraint("b", "a", name="uq_t"), sa.ForeignKeyConstraint(["a"], ["u.id"],'
+    ' ondelete="CASCADE", onupdate="SET NULL", name=op.f("fk_t_a")),'
+    ' sa.PrimaryKeyConstraint("b", name="pk_t"), schema="s")',
+    'op.create_table("user", sa.Column("a", sa.Text()), sa.ForeignKeyConstraint(["a"], ["u.x"],'
+    ' deferrable=True, initially="DEFERRED"), sa.UniqueConstraint("a"))',
     'op.drop_column("t", "select", schema="s")',
     'op.drop_column("users", "Name")',
     'op.create_index("ix", "t", ["a", "B"], unique=True, postgresql_concurrently=True, schema="s")',
@@ -140,6 +149,14 @@ SUPPORTED = [
 # Each needs Alembic itself: the static rendering gives up.
 UNSUPPORTED = [
     'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))',
+    'op.create_table("t", sa.Column("id", sa.Integer, nullable=False),'
+    ' sa.PrimaryKeyConstraint("id"))',
+    'op.create_table("t", sa.Column("id", sa.Text), sa.PrimaryKeyConstraint("id"))',
+    'op.create_table("t", sa.Column("a", sa.Text), sa.ForeignKeyConstraint(["a"], ["s.u.id"]))',
+    'op.create_table("t", sa.Column("a", sa.Text), sa.Index("ix", "a"))',
+    'op.create_table("t", sa.Column("a", sa.Text), comment="x")',
+    'op.create_table("t", sa.Column("a", sa.Text), sa.Column("a", sa.Text))',
+    'op.create_table("t")',
     'op.add_column("t", sa.Column("a", sa.Integer, primary_key=True))',
     'op.add_column("t", sa.Column("a", sa.Integer, comment="x"))',
     'op.add_column("t", sa.Column("a", sa.Integer, index=True))',

@@ -267,6 +267,10 @@ class _Values:
             return _Text(_sql_text(sql))
         if self._is_sqlalchemy(node.func, "Column"):
             return _column(arguments, keywords)
+        if isinstance(node.func, ast.Attribute) and self._is_sqlalchemy(node.func):
+            constraint = _TABLE_CONSTRAINTS.get(node.func.attr)
+            if constraint is not None:
+                return constraint(arguments, keywords)
         return self._type(node.func, arguments, keywords)
 
     def _type(self, node: ast.expr, arguments: list[object], keywords: dict[str, object]) -> _Type:
@@ -457,18 +461,50 @@ class _Altered:
 _Operation = Callable[[list[object], dict[str, object]], list[str | _Altered]]
 
 
+def _column_ddl(column: _Column) -> str:
+    sql = f"{column.name} {column.type.ddl}"
+    if column.server_default is not None:
+        sql += f" DEFAULT {_default(column.server_default)}"
+    if not column.nullable:
+        sql += " NOT NULL"
+    return sql
+
+
 def _add_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
     bound = _bind(arguments, keywords, ["table_name", "column"], ["schema"], required=2)
     column = bound["column"]
     if not isinstance(column, _Column):
         raise _GiveUp
-    sql = f"ALTER TABLE {_table(bound['table_name'], bound.get('schema'))} ADD COLUMN "
-    sql += f"{column.name} {column.type.ddl}"
-    if column.server_default is not None:
-        sql += f" DEFAULT {_default(column.server_default)}"
-    if not column.nullable:
-        sql += " NOT NULL"
-    return [sql]
+    table = _table(bound["table_name"], bound.get("schema"))
+    return [f"ALTER TABLE {table} ADD COLUMN {_column_ddl(column)}"]
+
+
+# Integer types: a one-column integer primary key becomes SERIAL, which is left to Alembic.
+_INTEGER_TYPES = frozenset({"INTEGER", "BIGINT", "SMALLINT"})
+
+
+def _create_table(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    """`op.create_table(name, *columns_and_constraints, schema=…)`: the columns in order, then
+    the primary key, then the other constraints in the order written, as SQLAlchemy does."""
+    if not arguments or set(keywords) - {"schema"}:
+        raise _GiveUp
+    table = _table(arguments[0], keywords.get("schema"))
+    columns = [item for item in arguments[1:] if isinstance(item, _Column)]
+    constraints = [item for item in arguments[1:] if isinstance(item, _Constraint)]
+    if not columns or len(columns) + len(constraints) != len(arguments) - 1:
+        raise _GiveUp
+    by_name = {column.name: column for column in columns}
+    primary = [constraint for constraint in constraints if constraint.primary_key]
+    if len(by_name) != len(columns) or len(primary) > 1:
+        raise _GiveUp
+    for name in primary[0].columns if primary else ():
+        column = by_name.get(name)
+        # A key column not declared NOT NULL, or an integer one (SERIAL), renders otherwise.
+        if column is None or column.nullable or column.type.ddl in _INTEGER_TYPES:
+            raise _GiveUp
+    lines = [_column_ddl(column) for column in columns]
+    lines += [c.ddl for c in primary] + [c.ddl for c in constraints if not c.primary_key]
+    return [f"CREATE TABLE {table} (\n\t" + ", \n\t".join(lines) + "\n)"]
 
 
 def _drop_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -607,6 +643,14 @@ def _create_foreign_key(arguments: list[object], keywords: dict[str, object]) ->
     referent = _table(bound["referent_table"], bound.get("referent_schema"))
     sql = f"ALTER TABLE {source} ADD CONSTRAINT {_identifier(bound['constraint_name'])} "
     sql += f"FOREIGN KEY({local}) REFERENCES {referent} ({remote})"
+    sql += _foreign_key_options(bound)
+    if _flag(bound.get("postgresql_not_valid", False)):
+        sql += " NOT VALID"
+    return [sql]
+
+
+def _foreign_key_options(bound: dict[str, object]) -> str:
+    sql = ""
     if bound.get("ondelete") is not None:
         sql += f" ON DELETE {_phrase(bound['ondelete'], _REFERENTIAL_ACTIONS)}"
     if bound.get("onupdate") is not None:
@@ -615,9 +659,61 @@ def _create_foreign_key(arguments: list[object], keywords: dict[str, object]) ->
         sql += " DEFERRABLE" if _flag(bound["deferrable"]) else " NOT DEFERRABLE"
     if bound.get("initially") is not None:
         sql += f" INITIALLY {_phrase(bound['initially'], _INITIALLY)}"
-    if _flag(bound.get("postgresql_not_valid", False)):
-        sql += " NOT VALID"
-    return [sql]
+    return sql
+
+
+@dataclass(frozen=True)
+class _Constraint:
+    """A table constraint of `op.create_table`, as its line of the CREATE TABLE."""
+
+    ddl: str
+    columns: tuple[str, ...] = ()
+    primary_key: bool = False
+
+
+def _constraint_name(name: object) -> str:
+    return "" if name is None else f"CONSTRAINT {_identifier(name)} "
+
+
+def _primary_key_constraint(arguments: list[object], keywords: dict[str, object]) -> _Constraint:
+    name = _bind([], keywords, [], ["name"]).get("name")
+    ddl = f"{_constraint_name(name)}PRIMARY KEY ({_columns(arguments)})"
+    return _Constraint(ddl, tuple(_identifier(column) for column in arguments), primary_key=True)
+
+
+def _unique_constraint(arguments: list[object], keywords: dict[str, object]) -> _Constraint:
+    name = _bind([], keywords, [], ["name"]).get("name")
+    return _Constraint(f"{_constraint_name(name)}UNIQUE ({_columns(arguments)})")
+
+
+def _foreign_key_constraint(arguments: list[object], keywords: dict[str, object]) -> _Constraint:
+    bound = _bind(
+        arguments,
+        keywords,
+        ["columns", "refcolumns"],
+        ["name", "onupdate", "ondelete", "deferrable", "initially"],
+        required=2,
+    )
+    references = bound["refcolumns"]
+    if not isinstance(references, list) or not all(
+        isinstance(r, str) and r.count(".") == 1 for r in references
+    ):
+        raise _GiveUp  # only "table.column": a schema-qualified one is left to Alembic
+    tables = {reference.split(".")[0] for reference in references}
+    local = _columns(bound["columns"])
+    remote = _columns([reference.split(".")[1] for reference in references])
+    if len(tables) != 1 or local.count(",") != remote.count(","):
+        raise _GiveUp
+    ddl = f"{_constraint_name(bound.get('name'))}FOREIGN KEY({local}) REFERENCES "
+    ddl += f"{_identifier(tables.pop())} ({remote}){_foreign_key_options(bound)}"
+    return _Constraint(ddl)
+
+
+_TABLE_CONSTRAINTS = {
+    "PrimaryKeyConstraint": _primary_key_constraint,
+    "UniqueConstraint": _unique_constraint,
+    "ForeignKeyConstraint": _foreign_key_constraint,
+}
 
 
 def _create_unique_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -662,6 +758,7 @@ _OPERATIONS: dict[str, _Operation] = {
     "alter_column": _alter_column,
     "rename_table": _rename_table,
     "drop_table": _drop_table,
+    "create_table": _create_table,
     "execute": _execute,
     "create_foreign_key": _create_foreign_key,
     "create_unique_constraint": _create_unique_constraint,
