@@ -71,6 +71,8 @@ SUPPORTED = [
     'op.add_column("t", sa.Column("a", postgresql.UUID(as_uuid=True), nullable=False))',
     'op.add_column("t", sa.Column("a", postgresql.CITEXT()))',
     'op.add_column("t", sa.Column("a", postgresql.INET()))',
+    'op.add_column("t", sa.Column("a", postgresql.JSONB(astext_type=sa.Text()), nullable=False))',
+    'op.add_column("t", sa.Column("a", postgresql.JSONB(none_as_null=True)))',
     'op.add_column("t", sa.Column("a", postgresql.TIMESTAMP()))',
     'op.add_column("t", sa.Column("a", postgresql.TIMESTAMP(timezone=True)))',
     'op.add_column("t", sa.Column("a", sa.TIMESTAMP(True)))',

@@ -220,9 +220,9 @@ _SIMPLE_TYPES = {
     "BIGINT": "BIGINT",
     "DATE": "DATE",
 }
-_POSTGRESQL_TYPES = {"JSONB": "JSONB", "CITEXT": "CITEXT", "INET": "INET"}
+_POSTGRESQL_TYPES = {"CITEXT": "CITEXT", "INET": "INET"}
 # Types of the PostgreSQL dialect whose arguments `_parameterised_type` reads.
-_POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP"})
+_POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP", "JSONB"})
 
 # SQLAlchemy's bind parameters in textual SQL (`:name`), which Alembic renders as `$n`
 # placeholders, and their escape (`\:`); SQL with either is left to Alembic.
@@ -327,6 +327,14 @@ def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, 
         if not isinstance(as_uuid, bool):
             raise _GiveUp
         return _Type("UUID")  # how Python sees the values, not the column's type
+    if name == "JSONB":
+        # How Python reads `->>` and stores None: neither is in the column's DDL.
+        bound = _bind(arguments, keywords, ["none_as_null", "astext_type"])
+        if not isinstance(bound.get("none_as_null", False), bool) or not isinstance(
+            bound.get("astext_type", _Type("TEXT")), _Type
+        ):
+            raise _GiveUp
+        return _Type("JSONB")
     if name in ("DateTime", "TIMESTAMP"):
         timezone = _bind(arguments, keywords, ["timezone"]).get("timezone", False)
         if not isinstance(timezone, bool):
