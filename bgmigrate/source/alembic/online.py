@@ -3,6 +3,7 @@ SQL each revision actually executes (SQLAlchemy cursor events), mapped to its `o
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import re
 import sys
@@ -19,8 +20,6 @@ from bgmigrate.source.alembic.revision import RevisionFile
 from bgmigrate.source.errors import SourceError
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from sqlalchemy.engine import Connection
 
 __all__ = ["ChainFailed", "OnlineReplay", "ReplayError", "ReplayServer", "replay_alembic"]
@@ -55,7 +54,7 @@ class ReplayServer:
         self._dsn = dsn
         self._stack = contextlib.ExitStack()
         self._databases: list[str] = []
-        self._starting: Future[str] | None = None
+        self._starting: concurrent.futures.Future[str] | None = None
 
     def start_soon(self) -> None:
         """Start the embedded server in the background, once a replay is known to be needed:
@@ -63,9 +62,7 @@ class ReplayServer:
         rendering the other revisions."""
         if self._dsn is not None or self._starting is not None:
             return
-        from concurrent.futures import ThreadPoolExecutor  # 5 ms: only when a replay is due
-
-        starter = ThreadPoolExecutor(max_workers=1)
+        starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
         self._starting = starter.submit(self._start_embedded)
         starter.shutdown(wait=False)
 
