@@ -3,7 +3,6 @@ SQL each revision actually executes (SQLAlchemy cursor events), mapped to its `o
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import re
 import sys
@@ -54,17 +53,6 @@ class ReplayServer:
         self._dsn = dsn
         self._stack = contextlib.ExitStack()
         self._databases: list[str] = []
-        self._starting: concurrent.futures.Future[str] | None = None
-
-    def start_soon(self) -> None:
-        """Start the embedded server in the background, once a replay is known to be needed:
-        its initdb and start (a second or more, mostly waiting on processes) overlap with
-        rendering the other revisions."""
-        if self._dsn is not None or self._starting is not None:
-            return
-        starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-        self._starting = starter.submit(self._start_embedded)
-        starter.shutdown(wait=False)
 
     def new_database(self) -> str:
         """Create an empty database and return its DSN."""
@@ -94,9 +82,6 @@ class ReplayServer:
 
     def close(self) -> None:
         """Drop the databases left, and stop the embedded server if one was started."""
-        if self._starting is not None:
-            with contextlib.suppress(Exception):  # a failed start left nothing to stop
-                self._starting.result()
         if self._dsn is not None:
             for name in list(self._databases):
                 self.drop_database(_with_dbname(self._dsn, name))
@@ -104,13 +89,10 @@ class ReplayServer:
 
     def _admin_dsn(self) -> str:
         if self._dsn is None:
-            self._dsn = self._starting.result() if self._starting else self._start_embedded()
+            from bgmigrate.embedded import start_embedded_postgres
+
+            self._dsn = self._stack.enter_context(start_embedded_postgres())
         return self._dsn
-
-    def _start_embedded(self) -> str:
-        from bgmigrate.embedded import start_embedded_postgres
-
-        return self._stack.enter_context(start_embedded_postgres())
 
 
 class OnlineReplay:

@@ -167,15 +167,8 @@ class _ProjectUnits:
         self._environment_imported = False
 
     def units(self) -> list[Unit]:
-        """Every revision rendered without a database first; those that need one are then
-        replayed, the server starting in the background as soon as the first is known."""
         try:
-            revisions = self._revisions()
-            offline = [self._render_offline_first(revision) for revision in revisions]
-            return [
-                self._unit(revision, rendered)
-                for revision, rendered in zip(revisions, offline, strict=True)
-            ]
+            return [self._unit(revision) for revision in self._revisions()]
         finally:
             if self._replay is not None:
                 self._replay.close()
@@ -197,7 +190,7 @@ class _ProjectUnits:
             self._all = order_revisions(self._project.revisions())
         return self._all
 
-    def _unit(self, revision: RevisionFile, offline: _Rendered) -> Unit:
+    def _unit(self, revision: RevisionFile) -> Unit:
         tags = revision_tags(revision)
         unit = Unit(
             path=str(revision.path),
@@ -208,7 +201,7 @@ class _ProjectUnits:
             problems=tags.problems,
         )
         try:
-            recorder, problems = self._render(revision, offline)
+            recorder, problems = self._render(revision)
         except _Unanalysable as problem:
             unit.problems.append(problem.problem)
         else:
@@ -223,50 +216,38 @@ class _ProjectUnits:
             unit.statements = settings + recorder.statements(unit.path, len(settings))
         return unit
 
-    def _render_offline_first(self, revision: RevisionFile) -> _Rendered:
-        """The revision rendered without a database, or how that failed."""
+    def _render(self, revision: RevisionFile) -> tuple[Recorder, list[SourceProblem]]:
+        """What the revision runs, and the problems of how it was analysed."""
         static = render_static(revision, self._project)
         if static is not None:  # the same SQL, without importing Alembic and SQLAlchemy
-            return static
+            return static, []
         try:
-            return self._render_offline(revision)
+            return self._render_offline(revision), []
         except RevisionFailed as offline:
-            if _replayable(offline):
-                self._server.start_soon()
-            return offline
+            from bgmigrate.source.alembic.stubs import ApplicationCodeNeeded
+
+            if isinstance(offline.error, ApplicationCodeNeeded):
+                raise _Unanalysable(
+                    import_line(offline.stubs, offline.error.name),
+                    f"This revision cannot be checked: {offline.error} (line "
+                    f"{offline.location.line})." + what_was_missing(offline.stubs, self._project),
+                ) from offline
+            if offline.stage == "import":
+                raise _Unanalysable(
+                    offline.location,
+                    f"Importing this revision raised {offline}, so its SQL cannot be rendered "
+                    "and it is not checked."
+                    + (
+                        what_was_missing(offline.stubs, self._project)
+                        or " Run bgmigrate where the application it imports is importable "
+                        "(its project root, its virtualenv)."
+                    ),
+                ) from offline
+            return self._render_online(revision, offline)
         except Exception as error:  # a revision can break anything; the run goes on
-            return error
-
-    def _render(
-        self, revision: RevisionFile, offline: _Rendered
-    ) -> tuple[Recorder, list[SourceProblem]]:
-        """What the revision runs, and the problems of how it was analysed."""
-        if isinstance(offline, Recorder):
-            return offline, []
-        if not isinstance(offline, RevisionFailed):
             raise _Unanalysable(
-                _line(1), f"Rendering this revision failed unexpectedly ({describe(offline)})."
-            ) from offline
-        from bgmigrate.source.alembic.stubs import ApplicationCodeNeeded
-
-        if isinstance(offline.error, ApplicationCodeNeeded):
-            raise _Unanalysable(
-                import_line(offline.stubs, offline.error.name),
-                f"This revision cannot be checked: {offline.error} (line "
-                f"{offline.location.line})." + what_was_missing(offline.stubs, self._project),
-            ) from offline
-        if offline.stage == "import":
-            raise _Unanalysable(
-                offline.location,
-                f"Importing this revision raised {offline}, so its SQL cannot be rendered "
-                "and it is not checked."
-                + (
-                    what_was_missing(offline.stubs, self._project)
-                    or " Run bgmigrate where the application it imports is importable "
-                    "(its project root, its virtualenv)."
-                ),
-            ) from offline
-        return self._render_online(revision, offline)
+                _line(1), f"Rendering this revision failed unexpectedly ({describe(error)})."
+            ) from error
 
     def _render_offline(self, revision: RevisionFile) -> Recorder:
         """Offline rendering; on a failure, once per project, with env.py's imports loaded
@@ -334,18 +315,6 @@ def _data_blind_problem(run: BlindRun, failed: str, location: Location) -> Sourc
         f"This revision was analysed data-blind: {what}. {failed}.",
         run.first_read or location,
     )
-
-
-def _replayable(failure: RevisionFailed) -> bool:
-    """Whether a revision that failed offline goes on to a replay: not when it could not
-    even be imported, nor when it hands `op` to code that is missing."""
-    from bgmigrate.source.alembic.stubs import ApplicationCodeNeeded
-
-    return failure.stage != "import" and not isinstance(failure.error, ApplicationCodeNeeded)
-
-
-_Rendered = Recorder | Exception
-"""A revision rendered without a database, or the exception that rendering raised."""
 
 
 class _Unanalysable(Exception):
