@@ -16,7 +16,7 @@ import ast
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bgmigrate.source.alembic.capture import Captured, Recorder
 from bgmigrate.source.alembic.project import AlembicProject
@@ -201,8 +201,10 @@ class _Type:
 class _Column:
     name: str
     type: _Type
-    nullable: bool
+    nullable: bool | None
+    """None when not written: NOT NULL in a primary key, nullable elsewhere."""
     server_default: str | _Text | None
+    primary_key: bool = False
 
 
 _SIMPLE_TYPES = {
@@ -262,6 +264,13 @@ class _Values:
             if not isinstance(name, str):
                 raise _GiveUp
             return name
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr == "now"
+            and self._is_sqlalchemy(node.func.value, "func")
+        ):
+            _bind(arguments, keywords, [])
+            return _Text("now()")  # `sa.func.now()`, as a server default
         if self._is_sqlalchemy(node.func, "text"):
             (sql,) = _bind(arguments, keywords, ["text"], required=1).values()
             return _Text(_sql_text(sql))
@@ -351,16 +360,21 @@ def _positive(value: object) -> int:
 
 def _column(arguments: list[object], keywords: dict[str, object]) -> _Column:
     bound = _bind(
-        arguments, keywords, ["name", "type_"], ["nullable", "server_default"], required=2
+        arguments,
+        keywords,
+        ["name", "type_"],
+        ["nullable", "server_default", "primary_key"],
+        required=2,
     )
     name, type_ = bound["name"], bound["type_"]
-    nullable = bound.get("nullable", True)
+    nullable = bound.get("nullable")
     server_default = bound.get("server_default")
-    if not isinstance(type_, _Type) or not isinstance(nullable, bool):
+    if not isinstance(type_, _Type) or not isinstance(nullable, (bool, type(None))):
         raise _GiveUp
     if server_default is not None and not isinstance(server_default, (str, _Text)):
         raise _GiveUp
-    return _Column(_identifier(name), type_, nullable, server_default)
+    primary_key = _flag(bound.get("primary_key", False))
+    return _Column(_identifier(name), type_, nullable, server_default, primary_key)
 
 
 def _positional(node: ast.Call) -> list[ast.expr]:
@@ -469,11 +483,11 @@ class _Altered:
 _Operation = Callable[[list[object], dict[str, object]], list[str | _Altered]]
 
 
-def _column_ddl(column: _Column) -> str:
-    sql = f"{column.name} {column.type.ddl}"
+def _column_ddl(column: _Column, type_ddl: str | None = None) -> str:
+    sql = f"{column.name} {type_ddl or column.type.ddl}"
     if column.server_default is not None:
         sql += f" DEFAULT {_default(column.server_default)}"
-    if not column.nullable:
+    if column.nullable is False:
         sql += " NOT NULL"
     return sql
 
@@ -481,14 +495,15 @@ def _column_ddl(column: _Column) -> str:
 def _add_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
     bound = _bind(arguments, keywords, ["table_name", "column"], ["schema"], required=2)
     column = bound["column"]
-    if not isinstance(column, _Column):
+    if not isinstance(column, _Column) or column.primary_key:
         raise _GiveUp
     table = _table(bound["table_name"], bound.get("schema"))
     return [f"ALTER TABLE {table} ADD COLUMN {_column_ddl(column)}"]
 
 
-# Integer types: a one-column integer primary key becomes SERIAL, which is left to Alembic.
-_INTEGER_TYPES = frozenset({"INTEGER", "BIGINT", "SMALLINT"})
+# A one-column integer primary key without a DEFAULT or a foreign key is SQLAlchemy's
+# autoincrement column: PostgreSQL's SERIAL types.
+_SERIAL_TYPES = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
 
 
 def _create_table(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -503,14 +518,30 @@ def _create_table(arguments: list[object], keywords: dict[str, object]) -> list[
         raise _GiveUp
     by_name = {column.name: column for column in columns}
     primary = [constraint for constraint in constraints if constraint.primary_key]
-    if len(by_name) != len(columns) or len(primary) > 1:
+    keyed = [column.name for column in columns if column.primary_key]
+    if len(by_name) != len(columns) or len(primary) + bool(keyed) > 1:
         raise _GiveUp
-    for name in primary[0].columns if primary else ():
-        column = by_name.get(name)
-        # A key column not declared NOT NULL, or an integer one (SERIAL), renders otherwise.
-        if column is None or column.nullable or column.type.ddl in _INTEGER_TYPES:
-            raise _GiveUp
-    lines = [_column_ddl(column) for column in columns]
+    if keyed:
+        primary = [_Constraint(f"PRIMARY KEY ({', '.join(keyed)})", tuple(keyed), True)]
+    key = primary[0].columns if primary else ()
+    if any(by_name.get(name) is None or by_name[name].nullable for name in key):
+        raise _GiveUp  # a key column written nullable=True renders otherwise
+    referencing = {name for c in constraints if not c.primary_key for name in c.columns}
+    serial = (
+        by_name[key[0]]
+        if len(key) == 1
+        and by_name[key[0]].type.ddl in _SERIAL_TYPES
+        and by_name[key[0]].server_default is None
+        and key[0] not in referencing
+        else None
+    )
+    lines = [
+        _column_ddl(
+            replace(column, nullable=False) if column.name in key else column,
+            _SERIAL_TYPES[column.type.ddl] if column is serial else None,
+        )
+        for column in columns
+    ]
     lines += [c.ddl for c in primary] + [c.ddl for c in constraints if not c.primary_key]
     return [f"CREATE TABLE {table} (\n\t" + ", \n\t".join(lines) + "\n)"]
 
@@ -714,7 +745,7 @@ def _foreign_key_constraint(arguments: list[object], keywords: dict[str, object]
         raise _GiveUp
     ddl = f"{_constraint_name(bound.get('name'))}FOREIGN KEY({local}) REFERENCES "
     ddl += f"{_identifier(tables.pop())} ({remote}){_foreign_key_options(bound)}"
-    return _Constraint(ddl)
+    return _Constraint(ddl, tuple(local.split(", ")))
 
 
 _TABLE_CONSTRAINTS = {
