@@ -59,6 +59,49 @@ SUPPORTED = [
     'op.add_column("t", sa.Column("1st", sa.Integer), schema="Mixed-Case")',
     'op.add_column("t", sa.Column("$a", sa.Integer))',
     'op.add_column("t", sa.Column("_a", sa.Integer))',
+    'op.add_column("t", sa.Column("a", sa.TEXT(), nullable=False))',
+    'op.add_column("t", sa.Column("a", sa.BOOLEAN, server_default=sa.text("false")))',
+    'op.add_column("t", sa.Column("a", sa.INTEGER()))',
+    'op.add_column("t", sa.Column("a", sa.BIGINT()))',
+    'op.add_column("t", sa.Column("a", sa.DATE()))',
+    'op.add_column("t", sa.Column("a", sa.VARCHAR(length=40)))',
+    'op.add_column("t", sa.Column("a", sa.VARCHAR()))',
+    'op.add_column("t", sa.Column("a", sa.UUID()))',
+    'op.add_column("t", sa.Column("a", sa.UUID(as_uuid=False)))',
+    'op.add_column("t", sa.Column("a", postgresql.UUID(as_uuid=True), nullable=False))',
+    'op.add_column("t", sa.Column("a", postgresql.CITEXT()))',
+    'op.add_column("t", sa.Column("a", postgresql.INET()))',
+    'op.add_column("t", sa.Column("a", postgresql.JSONB(astext_type=sa.Text()), nullable=False))',
+    'op.add_column("t", sa.Column("a", postgresql.JSONB(none_as_null=True)))',
+    'op.add_column("t", sa.Column("a", postgresql.TIMESTAMP()))',
+    'op.add_column("t", sa.Column("a", postgresql.TIMESTAMP(timezone=True)))',
+    'op.add_column("t", sa.Column("a", sa.TIMESTAMP(True)))',
+    'op.alter_column("t", "a", type_=postgresql.CITEXT(), existing_type=sa.TEXT())',
+    'op.create_index(op.f("ix_t_a"), "t", ["a"], unique=False)',
+    'op.drop_index(op.f("ix_t_a"), table_name="t")',
+    'op.drop_constraint(op.f("uq_t_a"), "t", type_="unique")',
+    'op.create_foreign_key(op.f("fk_t_u"), "t", "u", ["u_id"], ["id"], ondelete="CASCADE")',
+    'op.create_table("t", sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"),'
+    ' nullable=False), sa.Column("name", sa.Text()), sa.PrimaryKeyConstraint("id"))',
+    'op.create_table("t", sa.Column("a", sa.Integer(), nullable=False),'
+    ' sa.Column("b", sa.String(20), server_default="x", nullable=False),'
+    ' sa.UniqueConstraint("b", "a", name="uq_t"), sa.ForeignKeyConstraint(["a"], ["u.id"],'
+    ' ondelete="CASCADE", onupdate="SET NULL", name=op.f("fk_t_a")),'
+    ' sa.PrimaryKeyConstraint("b", name="pk_t"), schema="s")',
+    'op.create_table("user", sa.Column("a", sa.Text()), sa.ForeignKeyConstraint(["a"], ["u.x"],'
+    ' deferrable=True, initially="DEFERRED"), sa.UniqueConstraint("a"))',
+    'op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True),'
+    ' sa.Column("c", sa.DateTime(), server_default=sa.func.now(), nullable=False))',
+    'op.create_table("t", sa.Column("id", sa.BigInteger(), primary_key=True, nullable=False))',
+    'op.create_table("t", sa.Column("id", sa.SmallInteger, nullable=False),'
+    ' sa.PrimaryKeyConstraint("id"))',
+    'op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True),'
+    ' sa.Column("k", sa.Text(), primary_key=True))',
+    'op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True, server_default="1"))',
+    'op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True),'
+    ' sa.ForeignKeyConstraint(["id"], ["u.id"]))',
+    'op.create_table("t", sa.Column("id", sa.Integer()), sa.PrimaryKeyConstraint("id"))',
+    'op.add_column("t", sa.Column("d", sa.DateTime(), server_default=sa.func.now()))',
     'op.drop_column("t", "select", schema="s")',
     'op.drop_column("users", "Name")',
     'op.create_index("ix", "t", ["a", "B"], unique=True, postgresql_concurrently=True, schema="s")',
@@ -119,18 +162,30 @@ SUPPORTED = [
 
 # Each needs Alembic itself: the static rendering gives up.
 UNSUPPORTED = [
-    'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))',
+    'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True, nullable=True))',
+    'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),'
+    ' sa.PrimaryKeyConstraint("id"))',
+    'op.create_table("t", sa.Column("id", sa.Text, nullable=True), sa.PrimaryKeyConstraint("id"))',
+    'op.add_column("t", sa.Column("a", sa.DateTime(), server_default=sa.func.now(1)))',
+    'op.add_column("t", sa.Column("a", sa.DateTime(), server_default=sa.func.clock()))',
+    'op.create_table("t", sa.Column("a", sa.Text), sa.ForeignKeyConstraint(["a"], ["s.u.id"]))',
+    'op.create_table("t", sa.Column("a", sa.Text), sa.Index("ix", "a"))',
+    'op.create_table("t", sa.Column("a", sa.Text), comment="x")',
+    'op.create_table("t", sa.Column("a", sa.Text), sa.Column("a", sa.Text))',
+    'op.create_table("t")',
     'op.add_column("t", sa.Column("a", sa.Integer, primary_key=True))',
     'op.add_column("t", sa.Column("a", sa.Integer, comment="x"))',
     'op.add_column("t", sa.Column("a", sa.Integer, index=True))',
     'op.add_column("t", sa.Column("a", sa.Integer, sa.ForeignKey("u.id")))',
-    'op.add_column("t", sa.Column("a", sa.DateTime(), server_default=sa.func.now()))',
     'op.add_column("t", sa.Column("a", sa.Enum("x", "y", name="e")))',
     'op.add_column("t", sa.Column("a", sa.Float(53)))',
     'op.add_column("t", sa.Column("a", sa.Integer), if_not_exists=True)',
     'op.add_column("t", sa.Column("a", sa.Text, server_default="a\\\\b"))',
     'op.create_index(None, "t", ["a"])',
-    'op.create_index(op.f("ix_t_a"), "t", ["a"])',
+    'op.create_index(op.f(None), "t", ["a"])',
+    'op.add_column("t", sa.Column("a", postgresql.UUID(as_uuid=1)))',
+    'op.add_column("t", sa.Column("a", postgresql.TIMESTAMP(True, 6)))',
+    'op.add_column("t", sa.Column("a", postgresql.ARRAY(sa.Text())))',
     'op.create_index("ix", "t", ["a"], postgresql_where=sa.text("a > 0"))',
     'op.create_index("ix", "t", [sa.text("lower(a)")])',
     'op.create_index("ix", "t", ["a"], postgresql_using="gin")',
@@ -203,13 +258,16 @@ def test_fixture_revisions_render_statically_as_alembic_does() -> None:
         if static is not None:
             assert static == _offline(revision, project), revision.path.name
             rendered[revision.path.stem] = static
-    # The fixture's create_table, batch, get_bind and sa.text-column revisions need Alembic.
+    # The fixture's batch, get_bind and sa.text-column revisions need Alembic.
     assert sorted(rendered) == [
+        "0001_create_users",
         "0002_add_nickname",
         "0003_index_users_name",
         "0005_add_api_token",
         "0006_add_status",
         "0007_rename_nickname",
+        "0008_orders",
+        "0009_audit_log",
         "0010_merge",
         "0012_full_name",
         "0013_drop_audit_note",
@@ -252,10 +310,29 @@ def test_typing_imports_and_annotations_render_statically(tmp_path: Path) -> Non
 
 def test_alembic_extension_in_env_py_leaves_the_revision_to_alembic(tmp_path: Path) -> None:
     revision = _revision(tmp_path, 'op.drop_column("t", "a")')
-    (tmp_path / "env.py").write_text("import alembic_postgresql_enum\n", encoding="utf-8")
+    (tmp_path / "env.py").write_text("import alembic_custom_ops\n", encoding="utf-8")
     project = find_project(tmp_path)
     assert project is not None and project.environment.plugins
     assert render_static(revision, project) is None
+
+
+def test_an_extension_that_only_adds_operations_keeps_the_static_rendering(
+    tmp_path: Path,
+) -> None:
+    """alembic_postgresql_enum (warehouse's env.py) registers `op.sync_enum_values` and
+    autogenerate hooks; Alembic's own operations render as without it."""
+    revision = _revision(tmp_path, 'op.drop_column("t", "a")')
+    (tmp_path / "env.py").write_text("import alembic_postgresql_enum\n", encoding="utf-8")
+    project = find_project(tmp_path)
+    assert project is not None and project.environment.plugins
+    static = _static(revision, project)
+    assert static is not None
+    assert [s.sql for s in static] == ["ALTER TABLE t DROP COLUMN a"]
+    assert static == _offline(revision, project)
+    uses_the_extension = _revision(
+        tmp_path, 'op.sync_enum_values("public", "e", ["a"], [])', name="r2.py"
+    )
+    assert render_static(uses_the_extension, project) is None
 
 
 def test_checking_a_simple_revision_imports_neither_alembic_nor_sqlalchemy() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from types import CodeType, FrameType
 
@@ -21,9 +22,15 @@ class CallLocator:
     def __init__(self, revision: RevisionFile) -> None:
         self.filename = str(revision.file)
         self._lines = revision.text.splitlines()
-        self._calls: list[_Span] = [
+        self._tree = revision.tree
+
+    @functools.cached_property
+    def _calls(self) -> list[_Span]:
+        """Every call's span; walked on the first running frame to map, which a revision
+        rendered statically never has."""
+        return [
             (node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0)
-            for node in ast.walk(revision.tree)
+            for node in ast.walk(self._tree)
             if isinstance(node, ast.Call)
         ]
 

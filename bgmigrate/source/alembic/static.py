@@ -16,7 +16,7 @@ import ast
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bgmigrate.source.alembic.capture import Captured, Recorder
 from bgmigrate.source.alembic.project import AlembicProject
@@ -29,7 +29,7 @@ __all__ = ["render_static"]
 def render_static(revision: RevisionFile, project: AlembicProject) -> Recorder | None:
     """What Alembic's offline rendering would record for `revision`, or None when the
     revision does anything this module does not render exactly."""
-    if project.environment.plugins:
+    if any(_changes_op(plugin) for plugin in project.environment.plugins):
         return None  # an extension may change what `op` does
     if sys.version_info < (3, 11):
         return None  # without instruction positions, the replayed call's location may differ
@@ -45,6 +45,16 @@ def render_static(revision: RevisionFile, project: AlembicProject) -> Recorder |
 
 class _GiveUp(Exception):
     """The revision does something the static rendering does not reproduce exactly."""
+
+
+# Extensions that only add operations of their own (`op.sync_enum_values`, which this module
+# does not render, so a revision calling one goes to Alembic) and autogenerate hooks: they
+# leave the SQL of Alembic's own operations as it is. warehouse's env.py imports this one.
+_OPERATIONS_ONLY_EXTENSIONS = frozenset({"alembic_postgresql_enum"})
+
+
+def _changes_op(plugin: str) -> bool:
+    return plugin.split(".")[0] not in _OPERATIONS_ONLY_EXTENSIONS
 
 
 # --- the module: what its names are bound to ---------------------------------------------
@@ -191,8 +201,10 @@ class _Type:
 class _Column:
     name: str
     type: _Type
-    nullable: bool
+    nullable: bool | None
+    """None when not written: NOT NULL in a primary key, nullable elsewhere."""
     server_default: str | _Text | None
+    primary_key: bool = False
 
 
 _SIMPLE_TYPES = {
@@ -204,8 +216,15 @@ _SIMPLE_TYPES = {
     "Date": "DATE",
     "Float": "FLOAT",
     "JSON": "JSON",
+    "TEXT": "TEXT",
+    "BOOLEAN": "BOOLEAN",
+    "INTEGER": "INTEGER",
+    "BIGINT": "BIGINT",
+    "DATE": "DATE",
 }
-_POSTGRESQL_TYPES = {"JSONB": "JSONB", "UUID": "UUID"}
+_POSTGRESQL_TYPES = {"CITEXT": "CITEXT", "INET": "INET"}
+# Types of the PostgreSQL dialect whose arguments `_parameterised_type` reads.
+_POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP", "JSONB"})
 
 # SQLAlchemy's bind parameters in textual SQL (`:name`), which Alembic renders as `$n`
 # placeholders, and their escape (`\:`); SQL with either is left to Alembic.
@@ -238,16 +257,36 @@ class _Values:
     def _call(self, node: ast.Call) -> object:
         arguments = [self.value(a) for a in _positional(node)]
         keywords = {k.arg: self.value(k.value) for k in _keywords(node)}
+        if _attribute_of(node.func, self._names.op, "f"):
+            # `op.f("ix_t_a")`: the name as given, kept from any naming convention, which the
+            # rendering has none of (env.py's `target_metadata` is not loaded).
+            (name,) = _bind(arguments, keywords, ["name"], required=1).values()
+            if not isinstance(name, str):
+                raise _GiveUp
+            return name
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr == "now"
+            and self._is_sqlalchemy(node.func.value, "func")
+        ):
+            _bind(arguments, keywords, [])
+            return _Text("now()")  # `sa.func.now()`, as a server default
         if self._is_sqlalchemy(node.func, "text"):
             (sql,) = _bind(arguments, keywords, ["text"], required=1).values()
             return _Text(_sql_text(sql))
         if self._is_sqlalchemy(node.func, "Column"):
             return _column(arguments, keywords)
+        if isinstance(node.func, ast.Attribute) and self._is_sqlalchemy(node.func):
+            constraint = _TABLE_CONSTRAINTS.get(node.func.attr)
+            if constraint is not None:
+                return constraint(arguments, keywords)
         return self._type(node.func, arguments, keywords)
 
     def _type(self, node: ast.expr, arguments: list[object], keywords: dict[str, object]) -> _Type:
         if self._is_postgresql(node) and isinstance(node, ast.Attribute):
             simple = _POSTGRESQL_TYPES.get(node.attr)
+            if simple is None and node.attr in _POSTGRESQL_PARAMETERISED:
+                return _parameterised_type(node.attr, arguments, keywords)
         elif self._is_sqlalchemy(node) and isinstance(node, ast.Attribute):
             simple = _SIMPLE_TYPES.get(node.attr)
             if simple is None:
@@ -275,7 +314,7 @@ def _attribute_of(node: ast.expr, modules: frozenset[str], attribute: str | None
 
 
 def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, object]) -> _Type:
-    if name == "String":
+    if name in ("String", "VARCHAR"):
         (length,) = _bind(arguments, keywords, ["length"]).values() or (None,)
         if length is None:
             return _Type("VARCHAR")
@@ -292,7 +331,20 @@ def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, 
         if not isinstance(scale, int) or isinstance(scale, bool) or scale < 0:
             raise _GiveUp
         return _Type(f"NUMERIC({_positive(precision)}, {scale})")
-    if name == "DateTime":
+    if name == "UUID":
+        as_uuid = _bind(arguments, keywords, ["as_uuid"]).get("as_uuid", True)
+        if not isinstance(as_uuid, bool):
+            raise _GiveUp
+        return _Type("UUID")  # how Python sees the values, not the column's type
+    if name == "JSONB":
+        # How Python reads `->>` and stores None: neither is in the column's DDL.
+        bound = _bind(arguments, keywords, ["none_as_null", "astext_type"])
+        if not isinstance(bound.get("none_as_null", False), bool) or not isinstance(
+            bound.get("astext_type", _Type("TEXT")), _Type
+        ):
+            raise _GiveUp
+        return _Type("JSONB")
+    if name in ("DateTime", "TIMESTAMP"):
         timezone = _bind(arguments, keywords, ["timezone"]).get("timezone", False)
         if not isinstance(timezone, bool):
             raise _GiveUp
@@ -308,16 +360,21 @@ def _positive(value: object) -> int:
 
 def _column(arguments: list[object], keywords: dict[str, object]) -> _Column:
     bound = _bind(
-        arguments, keywords, ["name", "type_"], ["nullable", "server_default"], required=2
+        arguments,
+        keywords,
+        ["name", "type_"],
+        ["nullable", "server_default", "primary_key"],
+        required=2,
     )
     name, type_ = bound["name"], bound["type_"]
-    nullable = bound.get("nullable", True)
+    nullable = bound.get("nullable")
     server_default = bound.get("server_default")
-    if not isinstance(type_, _Type) or not isinstance(nullable, bool):
+    if not isinstance(type_, _Type) or not isinstance(nullable, (bool, type(None))):
         raise _GiveUp
     if server_default is not None and not isinstance(server_default, (str, _Text)):
         raise _GiveUp
-    return _Column(_identifier(name), type_, nullable, server_default)
+    primary_key = _flag(bound.get("primary_key", False))
+    return _Column(_identifier(name), type_, nullable, server_default, primary_key)
 
 
 def _positional(node: ast.Call) -> list[ast.expr]:
@@ -426,18 +483,67 @@ class _Altered:
 _Operation = Callable[[list[object], dict[str, object]], list[str | _Altered]]
 
 
+def _column_ddl(column: _Column, type_ddl: str | None = None) -> str:
+    sql = f"{column.name} {type_ddl or column.type.ddl}"
+    if column.server_default is not None:
+        sql += f" DEFAULT {_default(column.server_default)}"
+    if column.nullable is False:
+        sql += " NOT NULL"
+    return sql
+
+
 def _add_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
     bound = _bind(arguments, keywords, ["table_name", "column"], ["schema"], required=2)
     column = bound["column"]
-    if not isinstance(column, _Column):
+    if not isinstance(column, _Column) or column.primary_key:
         raise _GiveUp
-    sql = f"ALTER TABLE {_table(bound['table_name'], bound.get('schema'))} ADD COLUMN "
-    sql += f"{column.name} {column.type.ddl}"
-    if column.server_default is not None:
-        sql += f" DEFAULT {_default(column.server_default)}"
-    if not column.nullable:
-        sql += " NOT NULL"
-    return [sql]
+    table = _table(bound["table_name"], bound.get("schema"))
+    return [f"ALTER TABLE {table} ADD COLUMN {_column_ddl(column)}"]
+
+
+# A one-column integer primary key without a DEFAULT or a foreign key is SQLAlchemy's
+# autoincrement column: PostgreSQL's SERIAL types.
+_SERIAL_TYPES = {"INTEGER": "SERIAL", "BIGINT": "BIGSERIAL", "SMALLINT": "SMALLSERIAL"}
+
+
+def _create_table(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    """`op.create_table(name, *columns_and_constraints, schema=…)`: the columns in order, then
+    the primary key, then the other constraints in the order written, as SQLAlchemy does."""
+    if not arguments or set(keywords) - {"schema"}:
+        raise _GiveUp
+    table = _table(arguments[0], keywords.get("schema"))
+    columns = [item for item in arguments[1:] if isinstance(item, _Column)]
+    constraints = [item for item in arguments[1:] if isinstance(item, _Constraint)]
+    if not columns or len(columns) + len(constraints) != len(arguments) - 1:
+        raise _GiveUp
+    by_name = {column.name: column for column in columns}
+    primary = [constraint for constraint in constraints if constraint.primary_key]
+    keyed = [column.name for column in columns if column.primary_key]
+    if len(by_name) != len(columns) or len(primary) + bool(keyed) > 1:
+        raise _GiveUp
+    if keyed:
+        primary = [_Constraint(f"PRIMARY KEY ({', '.join(keyed)})", tuple(keyed), True)]
+    key = primary[0].columns if primary else ()
+    if any(by_name.get(name) is None or by_name[name].nullable for name in key):
+        raise _GiveUp  # a key column written nullable=True renders otherwise
+    referencing = {name for c in constraints if not c.primary_key for name in c.columns}
+    serial = (
+        by_name[key[0]]
+        if len(key) == 1
+        and by_name[key[0]].type.ddl in _SERIAL_TYPES
+        and by_name[key[0]].server_default is None
+        and key[0] not in referencing
+        else None
+    )
+    lines = [
+        _column_ddl(
+            replace(column, nullable=False) if column.name in key else column,
+            _SERIAL_TYPES[column.type.ddl] if column is serial else None,
+        )
+        for column in columns
+    ]
+    lines += [c.ddl for c in primary] + [c.ddl for c in constraints if not c.primary_key]
+    return [f"CREATE TABLE {table} (\n\t" + ", \n\t".join(lines) + "\n)"]
 
 
 def _drop_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -576,6 +682,14 @@ def _create_foreign_key(arguments: list[object], keywords: dict[str, object]) ->
     referent = _table(bound["referent_table"], bound.get("referent_schema"))
     sql = f"ALTER TABLE {source} ADD CONSTRAINT {_identifier(bound['constraint_name'])} "
     sql += f"FOREIGN KEY({local}) REFERENCES {referent} ({remote})"
+    sql += _foreign_key_options(bound)
+    if _flag(bound.get("postgresql_not_valid", False)):
+        sql += " NOT VALID"
+    return [sql]
+
+
+def _foreign_key_options(bound: dict[str, object]) -> str:
+    sql = ""
     if bound.get("ondelete") is not None:
         sql += f" ON DELETE {_phrase(bound['ondelete'], _REFERENTIAL_ACTIONS)}"
     if bound.get("onupdate") is not None:
@@ -584,9 +698,61 @@ def _create_foreign_key(arguments: list[object], keywords: dict[str, object]) ->
         sql += " DEFERRABLE" if _flag(bound["deferrable"]) else " NOT DEFERRABLE"
     if bound.get("initially") is not None:
         sql += f" INITIALLY {_phrase(bound['initially'], _INITIALLY)}"
-    if _flag(bound.get("postgresql_not_valid", False)):
-        sql += " NOT VALID"
-    return [sql]
+    return sql
+
+
+@dataclass(frozen=True)
+class _Constraint:
+    """A table constraint of `op.create_table`, as its line of the CREATE TABLE."""
+
+    ddl: str
+    columns: tuple[str, ...] = ()
+    primary_key: bool = False
+
+
+def _constraint_name(name: object) -> str:
+    return "" if name is None else f"CONSTRAINT {_identifier(name)} "
+
+
+def _primary_key_constraint(arguments: list[object], keywords: dict[str, object]) -> _Constraint:
+    name = _bind([], keywords, [], ["name"]).get("name")
+    ddl = f"{_constraint_name(name)}PRIMARY KEY ({_columns(arguments)})"
+    return _Constraint(ddl, tuple(_identifier(column) for column in arguments), primary_key=True)
+
+
+def _unique_constraint(arguments: list[object], keywords: dict[str, object]) -> _Constraint:
+    name = _bind([], keywords, [], ["name"]).get("name")
+    return _Constraint(f"{_constraint_name(name)}UNIQUE ({_columns(arguments)})")
+
+
+def _foreign_key_constraint(arguments: list[object], keywords: dict[str, object]) -> _Constraint:
+    bound = _bind(
+        arguments,
+        keywords,
+        ["columns", "refcolumns"],
+        ["name", "onupdate", "ondelete", "deferrable", "initially"],
+        required=2,
+    )
+    references = bound["refcolumns"]
+    if not isinstance(references, list) or not all(
+        isinstance(r, str) and r.count(".") == 1 for r in references
+    ):
+        raise _GiveUp  # only "table.column": a schema-qualified one is left to Alembic
+    tables = {reference.split(".")[0] for reference in references}
+    local = _columns(bound["columns"])
+    remote = _columns([reference.split(".")[1] for reference in references])
+    if len(tables) != 1 or local.count(",") != remote.count(","):
+        raise _GiveUp
+    ddl = f"{_constraint_name(bound.get('name'))}FOREIGN KEY({local}) REFERENCES "
+    ddl += f"{_identifier(tables.pop())} ({remote}){_foreign_key_options(bound)}"
+    return _Constraint(ddl, tuple(local.split(", ")))
+
+
+_TABLE_CONSTRAINTS = {
+    "PrimaryKeyConstraint": _primary_key_constraint,
+    "UniqueConstraint": _unique_constraint,
+    "ForeignKeyConstraint": _foreign_key_constraint,
+}
 
 
 def _create_unique_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -631,6 +797,7 @@ _OPERATIONS: dict[str, _Operation] = {
     "alter_column": _alter_column,
     "rename_table": _rename_table,
     "drop_table": _drop_table,
+    "create_table": _create_table,
     "execute": _execute,
     "create_foreign_key": _create_foreign_key,
     "create_unique_constraint": _create_unique_constraint,

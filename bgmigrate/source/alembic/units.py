@@ -75,9 +75,17 @@ def _group_by_project(
     and the files that look like revisions but cannot be read as one."""
     groups: dict[tuple[Path, ...], tuple[AlembicProject, list[RevisionFile] | None]] = {}
     unreadable: list[Path] = []
+    # A history's revisions share a directory, and with it a project: its config and env.py
+    # are read once, not once per revision.
+    by_directory: dict[Path, AlembicProject] = {}
     for path in paths:
         revision = read_revision(path) if path.suffix == ".py" and path.is_file() else None
-        project = project_of_revision(path) if revision is not None else find_project(path)
+        if revision is not None:
+            if path.parent not in by_directory:
+                by_directory[path.parent] = project_of_revision(path)
+            project: AlembicProject | None = by_directory[path.parent]
+        else:
+            project = find_project(path)
         if project is None and path.suffix == ".py" and _looks_like_revision(path):
             unreadable.append(path)
             continue
