@@ -159,8 +159,7 @@ def _names(values: list[str] | None) -> tuple[str, ...]:
 def run(argv: Sequence[str]) -> int:
     """`bgmigrate check ARGV…`: print the report, return the exit code."""
     from bgmigrate.check.finding import Severity
-    from bgmigrate.check.runner import CheckOptions, CheckProblem, run_check
-    from bgmigrate.rules import CATALOG
+    from bgmigrate.check.runner import CheckOptions, CheckProblem, check_report
 
     # What is imported by now lives until the end: the collector need never look at it again.
     gc.freeze()
@@ -179,14 +178,14 @@ def run(argv: Sequence[str]) -> int:
         jobs=arguments.jobs,
         cache=arguments.cache,
     )
+    color = sys.stdout.isatty() if arguments.color is None else arguments.color
     try:
-        result = run_check(options)
+        report = check_report(options, arguments.format, color=color)
     except CheckProblem as problem:
         fail(str(problem))
-    for note in result.notes:
+    for note in report.notes:
         sys.stderr.write(f"bgmigrate: {note}\n")
-    color = sys.stdout.isatty() if arguments.color is None else arguments.color
-    rendered = FORMATS[arguments.format](result, CATALOG, color=color)
+    rendered = report.text
     sys.stdout.write(rendered if rendered.endswith("\n") or not rendered else rendered + "\n")
     threshold = None if arguments.fail_on == "never" else Severity(arguments.fail_on)
-    return 1 if result.fails(threshold) else 0
+    return 1 if report.fails(threshold) else 0
