@@ -98,13 +98,13 @@ class CheckReport(Value):
 
 def _run(options: CheckOptions, rendering: tuple[str, bool] | None) -> CheckResult | CheckReport:
     """The run's result, or its report when `rendering` names a format and colour."""
-    from bgmigrate.rules import CATALOG
+    from bgmigrate.rules import CATALOG, LISTED
 
     cwd = options.cwd or Path.cwd()
     try:
         config = load_config(options.config_file, start=cwd)
         rules = select_rules(
-            CATALOG,
+            LISTED,  # each rule's module imported when the check first needs it
             select=options.select or config.select,
             ignore=(*config.ignore, *options.ignore),
             severity={rule: Severity(level) for rule, level in config.severity.items()},
