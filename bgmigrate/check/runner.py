@@ -149,7 +149,6 @@ def _run(options: CheckOptions, rendering: tuple[str, bool] | None) -> CheckResu
     result.notes.extend(_with_since(notes, report, options, len(result.units)))
     if rendering is None:
         return result
-    from bgmigrate.check.cache import CachedReport
     from bgmigrate.check.report import FORMATS
 
     report_format, color = rendering
@@ -160,6 +159,8 @@ def _run(options: CheckOptions, rendering: tuple[str, bool] | None) -> CheckResu
         default=None,
     )
     if cache and report_key and unchanged:
+        from bgmigrate.check.cache import CachedReport
+
         reported_any = bool(report and report.any)
         cache.store_report(report_key, CachedReport(text, worst, reported_any, len(result.units)))
     return CheckReport(text, tuple(result.notes), worst)
