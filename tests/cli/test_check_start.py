@@ -34,3 +34,18 @@ def test_a_one_file_check_imports_neither_shutil_nor_the_compression_modules(
     printed, packages = imported_packages(code, cwd=tmp_path)
     assert "drop-table" in printed
     assert not packages & {"shutil", "bz2", "lzma", "tempfile"}
+
+
+def test_a_file_named_from_its_own_directory_has_its_layout_detected_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bgmigrate.source import discover
+
+    (tmp_path / "1.sql").write_text("SELECT 1;\n")
+    monkeypatch.chdir(tmp_path)
+    detected: list[Path] = []
+    real = discover.detect_layout
+    monkeypatch.setattr(discover, "detect_layout", lambda d: detected.append(d) or real(d))
+    found = discover.discover(["1.sql"])
+    assert [m.path for m in found.migrations] == [Path("1.sql")]
+    assert detected == [Path(".")]
