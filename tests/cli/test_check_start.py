@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def test_a_one_file_check_imports_neither_shutil_nor_the_compression_modules(
 def test_a_file_named_from_its_own_directory_has_its_layout_detected_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bgmigrate.source import discover
+    discover = import_module("bgmigrate.source.discover")  # the package exports its function
 
     (tmp_path / "1.sql").write_text("SELECT 1;\n")
     monkeypatch.chdir(tmp_path)
