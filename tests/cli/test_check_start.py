@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 from importlib import import_module
 from pathlib import Path
 
@@ -50,3 +51,26 @@ def test_a_file_named_from_its_own_directory_has_its_layout_detected_once(
     found = discover.discover(["1.sql"])
     assert [m.path for m in found.migrations] == [Path("1.sql")]
     assert detected == [Path(".")]
+
+
+@pytest.mark.parametrize("module", ["bgmigrate.check.context", "bgmigrate.check.locks"])
+def test_each_operation_handler_is_registered_for_the_classes_it_is_annotated_with(
+    module: str,
+) -> None:
+    source = Path(import_module(module).__file__ or "").read_text()
+    handlers = 0
+    for node in ast.walk(ast.parse(source)):
+        registered = {
+            argument.id
+            for decorator in getattr(node, "decorator_list", ())
+            if isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Attribute)
+            and decorator.func.attr == "register"
+            for argument in decorator.args
+            if isinstance(argument, ast.Name)
+        }
+        if registered and isinstance(node, ast.FunctionDef):
+            handlers += 1
+            annotation = ast.unparse(node.args.args[0].annotation or ast.Constant(""))
+            assert set(annotation.split(" | ")) <= registered, node.lineno
+    assert handlers > 10
