@@ -198,7 +198,7 @@ def test_no_cache_neither_reads_nor_writes(
     assert not cache_dir.exists()
     assert check_command([str(folder), "--format", "json"]) == 1
     assert capsys.readouterr().out == uncached
-    assert len(entries(cache_dir)) == 1
+    assert len(entries(cache_dir)) == 2  # the run's result, and its JSON report
 
 
 def test_a_file_edited_during_the_check_is_not_cached(
@@ -254,3 +254,75 @@ def test_what_since_groups_is_part_of_the_key(tmp_path: Path, cache_dir: Path) -
     assert rules("HEAD") == ["create-index-non-concurrently"]  # orders is deployed
     assert rules("before-orders") == []
     assert len(entries(cache_dir)) == 2
+
+
+@pytest.mark.parametrize("fixture", ["sql_app", "do_blocks", "layouts/goose"])
+@pytest.mark.parametrize("report_format", list(FORMATS))
+def test_a_cached_report_is_printed_as_the_uncached_one_with_its_exit_code(
+    fixture: str,
+    report_format: str,
+    cache_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(FIXTURES)
+    command = [fixture, "--format", report_format, "--fail-on", "warning"]
+    uncached_code = check_command([*command, "--no-cache"])
+    uncached = capsys.readouterr()
+    assert check_command(command) == uncached_code  # a miss: checked, then stored
+    assert capsys.readouterr() == uncached
+
+    def not_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decoded or rendered again instead of reusing the cached report")
+
+    monkeypatch.setattr(runner, "check_units", not_again)
+    monkeypatch.setattr("bgmigrate.check.cache._decode", not_again)
+    assert check_command(command) == uncached_code  # a hit: the stored text
+    assert capsys.readouterr() == uncached
+
+
+def test_each_format_and_colour_is_its_own_report(
+    tmp_path: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(history(tmp_path, "integer"))
+    printed = {}
+    for report_format, color in [
+        ("json", "--no-color"),
+        ("text", "--no-color"),
+        ("text", "--color"),
+    ]:
+        for _ in range(2):  # a miss, then a hit
+            assert check_command([folder, "--format", report_format, color]) == 1
+            printed.setdefault((report_format, color), capsys.readouterr().out)
+            assert capsys.readouterr().out == ""
+    assert len(set(printed.values())) == 3
+    assert "\x1b[" in printed["text", "--color"]
+    assert "\x1b[" not in printed["text", "--no-color"]
+    assert len(entries(cache_dir)) == 4  # one result, three reports
+
+
+def test_an_edited_earlier_migration_is_a_new_report(
+    tmp_path: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = history(tmp_path, "integer")
+    command = [str(folder), "--format", "json", "--fail-on", "warning"]
+    assert check_command(command) == 1
+    assert "change-column-type" in capsys.readouterr().out
+    assert check_command(command) == 1  # cached
+    capsys.readouterr()
+    # varchar(10) is widened to varchar(20) without a rewrite: no finding any more.
+    (folder / "001_create.sql").write_text("CREATE TABLE t (id int, name varchar(10));\n")
+    check_command(command)
+    assert "change-column-type" not in capsys.readouterr().out
+
+
+def test_a_damaged_report_entry_is_a_miss(
+    tmp_path: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(history(tmp_path, "integer"))
+    assert check_command([folder, "--format", "json"]) == 1
+    printed = capsys.readouterr().out
+    for entry in entries(cache_dir):
+        entry.write_bytes(entry.read_bytes()[:-7])
+    assert check_command([folder, "--format", "json"]) == 1
+    assert capsys.readouterr().out == printed

@@ -45,7 +45,7 @@ try:  # hashlib's own import loads OpenSSL first: 2 ms of every run
 except ImportError:  # an interpreter without CPython's built-in BLAKE2
     from hashlib import blake2b
 
-__all__ = ["CACHE_DIRECTORY", "Cached", "CheckCache", "cache_directory"]
+__all__ = ["CACHE_DIRECTORY", "Cached", "CachedReport", "CheckCache", "cache_directory"]
 
 CACHE_DIRECTORY = ".bgmigrate_cache"
 ENVIRONMENT = "BGMIGRATE_CACHE_DIR"
@@ -69,6 +69,15 @@ class Cached:
 
     def __init__(self, result: CheckResult, reported_any: bool) -> None:
         self.result, self.reported_any = result, reported_any
+
+
+class CachedReport:
+    """A run's report as one format rendered it, with what the exit code and the notes need:
+    the highest severity of an unsuppressed finding, whether `--since` reported any unit, and
+    how many units were read."""
+
+    def __init__(self, text: str, worst: Severity | None, reported_any: bool, units: int) -> None:
+        self.text, self.worst, self.reported_any, self.units = text, worst, reported_any, units
 
 
 class CheckKey:
@@ -105,6 +114,14 @@ class CheckKey:
             data = f"unreadable: {error}".encode()
         self.add(data)
 
+    def report(self, report_format: str, color: bool) -> CheckKey:
+        """The key of this run's report in `report_format`: a report is made from the result
+        alone (never from the environment), so the run and the format decide it."""
+        key = CheckKey.__new__(CheckKey)
+        key._hash = self._hash.copy()
+        key.add("report", report_format, color)
+        return key
+
     @property
     def digest(self) -> bytes:
         return self._hash.digest()
@@ -118,24 +135,53 @@ class CheckCache:
 
     def load(self, key: CheckKey) -> Cached | None:
         """The run cached under `key`; None when there is none or it cannot be read."""
+        try:
+            entry = self._read(key)
+            return None if entry is None else _decode(entry)
+        except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return None
+
+    def store(self, key: CheckKey, result: CheckResult, *, reported_any: bool) -> None:
+        """Write the entry atomically; a cache that cannot be written is no cache."""
+        self._write(key, _encode(Cached(result, reported_any)))
+
+    def load_report(self, key: CheckKey) -> CachedReport | None:
+        """The report cached under `key` (a run's key with its format, `CheckKey.report`)."""
+        entry = self._read(key)
+        try:
+            text, worst, reported_any, units = entry  # type: ignore[misc]
+            if not (isinstance(text, str) and isinstance(reported_any, bool) and units >= 0):
+                return None
+            severity = None if worst is None else _SEVERITIES[worst]
+            return CachedReport(text, severity, reported_any, units)
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def store_report(self, key: CheckKey, report: CachedReport) -> None:
+        worst = None if report.worst is None else report.worst.value
+        self._write(key, [report.text, worst, report.reported_any, report.units])
+
+    def _read(self, key: CheckKey) -> Any:
+        """The plain values stored under `key`; None when there are none or they cannot be
+        read (their key and checksum are matched before they are decoded)."""
         header = _FORMAT + key.digest
         try:
             data = self._entry(key).read_bytes()
             checksum, payload = data[len(header) : len(header) + 4], data[len(header) + 4 :]
             if not data.startswith(header) or checksum != _checksum(payload):
                 return None
-            return _decode(marshal.loads(payload))
-        except (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return marshal.loads(payload)
+        except (OSError, EOFError, ValueError, TypeError):
             return None
 
-    def store(self, key: CheckKey, result: CheckResult, *, reported_any: bool) -> None:
+    def _write(self, key: CheckKey, values: object) -> None:
         """Write the entry atomically; a cache that cannot be written is no cache."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
             if not ignore.exists():
                 _write_atomically(ignore, _GITIGNORE.encode())
-            payload = marshal.dumps(_encode(Cached(result, reported_any)))
+            payload = marshal.dumps(values)
             entry = _FORMAT + key.digest + _checksum(payload) + payload
             _write_atomically(self._entry(key), entry)
             self._prune()

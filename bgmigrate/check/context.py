@@ -242,12 +242,14 @@ class Context(Value):
         return True
 
 
+# Each implementation names its class: registered by the annotation alone, singledispatch
+# evaluates the module's string annotations (typing.get_type_hints) on every start.
 @singledispatch
 def track(op: Operation, ctx: Context) -> None:
     """Record what `op` changes in the context; most operations change nothing it tracks."""
 
 
-@track.register
+@track.register(CreateTable)
 def _(op: CreateTable, ctx: Context) -> None:
     ctx.state.created(ctx.state.new_tables, op.table.key, op.statement.transaction)
     ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
@@ -259,20 +261,20 @@ def _(op: CreateTable, ctx: Context) -> None:
         ctx.run.partitions.get(op.partition_of.key, []).append(op.table)
 
 
-@track.register
+@track.register(AttachPartition)
 def _(op: AttachPartition, ctx: Context) -> None:
     if not op.index:
         ctx.run.partitions.get(op.table.key, []).append(op.partition)
 
 
-@track.register
+@track.register(DetachPartition)
 def _(op: DetachPartition, ctx: Context) -> None:
     partitions = ctx.run.partitions.get(op.table.key, [])
     if op.partition in partitions:
         partitions.remove(op.partition)
 
 
-@track.register
+@track.register(AddColumn)
 def _(op: AddColumn, ctx: Context) -> None:
     ctx.run.columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
     if op.column.not_null:
@@ -288,30 +290,30 @@ def _default_sql(column: ColumnDefinition) -> str | None:
     return column.default.sql
 
 
-@track.register
+@track.register(SetDefault)
 def _(op: SetDefault, ctx: Context) -> None:
     sql = None if op.default.sql.strip().upper() == "NULL" else op.default.sql
     ctx.run.defaults.setdefault(op.table.key, {})[op.column] = sql
 
 
-@track.register
+@track.register(DropDefault)
 def _(op: DropDefault, ctx: Context) -> None:
     ctx.run.defaults.setdefault(op.table.key, {})[op.column] = None
 
 
-@track.register
+@track.register(DropColumn)
 def _(op: DropColumn, ctx: Context) -> None:
     dropped = ctx.run.columns.get(op.table.key, {}).pop(op.column, None)
     ctx.state.dropped_columns.setdefault(op.table.key, {})[op.column] = dropped
     ctx.run.validated_not_null.get(op.table.key, set()).discard(op.column)
 
 
-@track.register
+@track.register(AlterColumnType)
 def _(op: AlterColumnType, ctx: Context) -> None:
     ctx.run.columns.setdefault(op.table.key, {})[op.column] = op.new_type
 
 
-@track.register
+@track.register(RenameColumn)
 def _(op: RenameColumn, ctx: Context) -> None:
     columns = ctx.run.columns.setdefault(op.table.key, {})
     columns[op.new_name] = columns.pop(op.column, None)
@@ -321,7 +323,7 @@ def _(op: RenameColumn, ctx: Context) -> None:
         proven.add(op.new_name)
 
 
-@track.register
+@track.register(RenameTable)
 def _(op: RenameTable, ctx: Context) -> None:
     renamed = Name(op.new_name, op.table.schema)
     if op.table.key in ctx.run.columns:
@@ -333,7 +335,7 @@ def _(op: RenameTable, ctx: Context) -> None:
         ctx.run.validated_not_null[renamed.key] = ctx.run.validated_not_null.pop(op.table.key)
 
 
-@track.register
+@track.register(DropTable)
 def _(op: DropTable, ctx: Context) -> None:
     for table in op.tables:
         ctx.run.columns.pop(table.key, None)
@@ -341,7 +343,7 @@ def _(op: DropTable, ctx: Context) -> None:
         ctx.state.new_tables.discard(table.key)
 
 
-@track.register
+@track.register(CreateIndex)
 def _(op: CreateIndex, ctx: Context) -> None:
     shape = (op.columns, op.unique, op.where_sql)
     ctx.run.index_shapes.setdefault(op.table.key, set()).add(shape)
@@ -351,18 +353,18 @@ def _(op: CreateIndex, ctx: Context) -> None:
         ctx.run.index_tables[index] = op.table
 
 
-@track.register
+@track.register(DropIndex)
 def _(op: DropIndex, ctx: Context) -> None:
     for name in op.names:
         ctx.state.new_indexes.discard(name.key)
 
 
-@track.register
+@track.register(CreateObject)
 def _(op: CreateObject, ctx: Context) -> None:
     ctx.state.created(ctx.state.new_objects, (op.kind, op.name.key), op.statement.transaction)
 
 
-@track.register
+@track.register(Transaction)
 def _(op: Transaction, ctx: Context) -> None:
     # ROLLBACK [AND CHAIN] belongs to the block it ends: what that block created is gone;
     # ROLLBACK TO a savepoint undoes what came after the savepoint.
@@ -378,14 +380,14 @@ def _(op: Transaction, ctx: Context) -> None:
         ctx.state.roll_back(block, op.savepoint)
 
 
-@track.register
+@track.register(RenameObject)
 def _(op: RenameObject, ctx: Context) -> None:
     if op.kind == "index" and op.name.key in ctx.state.new_indexes:
         ctx.state.new_indexes.discard(op.name.key)
         ctx.state.new_indexes.add(Name(op.new_name, op.name.schema).key)
 
 
-@track.register
+@track.register(AddConstraint)
 def _(op: AddConstraint, ctx: Context) -> None:
     if op.name is not None and op.not_valid:
         ctx.state.not_valid_constraints[(op.table.key, op.name)] = op.statement.transaction
@@ -399,14 +401,14 @@ def _(op: AddConstraint, ctx: Context) -> None:
         ctx.run.prove_not_null(op.table, op.not_null_column)
 
 
-@track.register
+@track.register(ValidateConstraint)
 def _(op: ValidateConstraint, ctx: Context) -> None:
     column = ctx.run.not_null_checks.get((op.table.key, op.name))
     if column is not None:
         ctx.run.prove_not_null(op.table, column)
 
 
-@track.register
+@track.register(SetGuc)
 def _(op: SetGuc, ctx: Context) -> None:
     if op.name.lower() != "lock_timeout":
         return

@@ -69,6 +69,8 @@ class TableLock(Value):
     table: Name
 
 
+# Each implementation names its class: registered by the annotation alone, singledispatch
+# evaluates the module's string annotations (typing.get_type_hints) on every start.
 @singledispatch
 def table_locks(op: Operation) -> tuple[TableLock, ...]:
     """The traffic-blocking locks `op` takes, on which tables; () for the harmless ones."""
@@ -101,12 +103,12 @@ def _referenced(constraints: Iterable[InlineConstraint]) -> tuple[TableLock, ...
     )
 
 
-@table_locks.register
+@table_locks.register(AddColumn)
 def _(op: AddColumn) -> tuple[TableLock, ...]:
     return _exclusive(op.table) + _referenced(op.column.constraints)
 
 
-@table_locks.register
+@table_locks.register(CreateTable)
 def _(op: CreateTable) -> tuple[TableLock, ...]:
     # The new table itself locks nobody out; the existing tables its foreign keys reference
     # do, and so does the parent it becomes a partition of (ACCESS EXCLUSIVE, measured).
@@ -117,7 +119,7 @@ def _(op: CreateTable) -> tuple[TableLock, ...]:
     return locks if op.partition_of is None else _exclusive(op.partition_of) + locks
 
 
-@table_locks.register
+@table_locks.register(AddConstraint)
 def _(op: AddConstraint) -> tuple[TableLock, ...]:
     if op.kind is ConstraintKind.FOREIGN_KEY:
         locks = (TableLock(LockMode.SHARE_ROW_EXCLUSIVE, op.table),)
@@ -127,40 +129,40 @@ def _(op: AddConstraint) -> tuple[TableLock, ...]:
     return _exclusive(op.table)
 
 
-@table_locks.register
+@table_locks.register(CreateIndex)
 def _(op: CreateIndex) -> tuple[TableLock, ...]:
     return () if op.concurrently else (TableLock(LockMode.SHARE, op.table),)
 
 
-@table_locks.register
+@table_locks.register(DropIndex)
 def _(op: DropIndex) -> tuple[TableLock, ...]:
     # The table is not named in DROP INDEX; the index stands in for it in messages.
     return () if op.concurrently else tuple(_exclusive(n)[0] for n in op.names)
 
 
-@table_locks.register
+@table_locks.register(Reindex)
 def _(op: Reindex) -> tuple[TableLock, ...]:
     if op.concurrently or op.name is None:
         return ()
     return (TableLock(LockMode.SHARE, op.name),)
 
 
-@table_locks.register
+@table_locks.register(DropTable)
 def _(op: DropTable) -> tuple[TableLock, ...]:
     return tuple(TableLock(LockMode.ACCESS_EXCLUSIVE, t) for t in op.tables)
 
 
-@table_locks.register
+@table_locks.register(Truncate)
 def _(op: Truncate) -> tuple[TableLock, ...]:
     return tuple(TableLock(LockMode.ACCESS_EXCLUSIVE, t) for t in op.tables)
 
 
-@table_locks.register
+@table_locks.register(TableRewrite)
 def _(op: TableRewrite) -> tuple[TableLock, ...]:
     return () if op.table is None else _exclusive(op.table)
 
 
-@table_locks.register
+@table_locks.register(OtherAlterTable)
 def _(op: OtherAlterTable) -> tuple[TableLock, ...]:
     try:
         return (TableLock(LockMode(op.lock), op.table),)
@@ -173,7 +175,7 @@ def _(op: OtherAlterTable) -> tuple[TableLock, ...]:
 _ON_TABLE = frozenset({"trigger", "policy", "rule", "constraint"})
 
 
-@table_locks.register
+@table_locks.register(CreateObject)
 def _(op: CreateObject) -> tuple[TableLock, ...]:
     if op.table is None or op.kind not in _ON_TABLE:
         return ()
@@ -190,7 +192,7 @@ def _(op: DropObject | RenameObject) -> tuple[TableLock, ...]:
     return _exclusive(op.table)
 
 
-@table_locks.register
+@table_locks.register(AttachPartition)
 def _(op: AttachPartition) -> tuple[TableLock, ...]:
     # The parent only gets SHARE UPDATE EXCLUSIVE (PG 12+); the attached table, or the
     # attached partition's index (which every query on that partition plans with), gets
@@ -198,14 +200,14 @@ def _(op: AttachPartition) -> tuple[TableLock, ...]:
     return _exclusive(op.partition)
 
 
-@table_locks.register
+@table_locks.register(DetachPartition)
 def _(op: DetachPartition) -> tuple[TableLock, ...]:
     if op.concurrently or op.finalize:
         return ()  # SHARE UPDATE EXCLUSIVE: reads and writes go on
     return _exclusive(op.table) + _exclusive(op.partition)
 
 
-@table_locks.register
+@table_locks.register(LockTable)
 def _(op: LockTable) -> tuple[TableLock, ...]:
     mode = op.mode.upper()
     if mode not in {m.value for m in LockMode}:
@@ -213,7 +215,7 @@ def _(op: LockTable) -> tuple[TableLock, ...]:
     return tuple(TableLock(LockMode(mode), table) for table in op.tables)
 
 
-@table_locks.register
+@table_locks.register(RefreshMaterializedView)
 def _(op: RefreshMaterializedView) -> tuple[TableLock, ...]:
     # CONCURRENTLY takes EXCLUSIVE, which lets the view's readers through.
     return () if op.concurrently else _exclusive(op.view)

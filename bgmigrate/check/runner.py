@@ -30,7 +30,15 @@ from bgmigrate.values import Value, frozen_value
 if TYPE_CHECKING:
     from bgmigrate.check.cache import CheckCache, CheckKey
 
-__all__ = ["DEFAULT_PG_VERSION", "CheckOptions", "CheckProblem", "read_units", "run_check"]
+__all__ = [
+    "DEFAULT_PG_VERSION",
+    "CheckOptions",
+    "CheckProblem",
+    "CheckReport",
+    "check_report",
+    "read_units",
+    "run_check",
+]
 
 DEFAULT_PG_VERSION = 16
 STDIN = "-"
@@ -62,13 +70,42 @@ class CheckOptions(Value):
 
 def run_check(options: CheckOptions) -> CheckResult:
     """Check what the options and the config name; raises `CheckProblem` when it cannot."""
-    from bgmigrate.rules import CATALOG
+    result = _run(options, None)
+    assert isinstance(result, CheckResult)
+    return result
+
+
+def check_report(options: CheckOptions, report_format: str, *, color: bool) -> CheckReport:
+    """`run_check`, rendered in `report_format` (`bgmigrate.check.report.FORMATS`): with the
+    cache, an unchanged run's report is the one stored, neither decoded nor rendered again."""
+    report = _run(options, (report_format, color))
+    assert isinstance(report, CheckReport)
+    return report
+
+
+@frozen_value
+class CheckReport(Value):
+    """A rendered run: the report, the notes for stderr, and the highest severity of its
+    unsuppressed findings (what `--fail-on` is compared with)."""
+
+    text: str
+    notes: tuple[str, ...]
+    worst: Severity | None
+
+    def fails(self, fail_on: Severity | None) -> bool:
+        """True when an unsuppressed finding is at or above `fail_on` (None: never fail)."""
+        return fail_on is not None and self.worst is not None and self.worst.rank >= fail_on.rank
+
+
+def _run(options: CheckOptions, rendering: tuple[str, bool] | None) -> CheckResult | CheckReport:
+    """The run's result, or its report when `rendering` names a format and colour."""
+    from bgmigrate.rules import CATALOG, LISTED
 
     cwd = options.cwd or Path.cwd()
     try:
         config = load_config(options.config_file, start=cwd)
         rules = select_rules(
-            CATALOG,
+            LISTED,  # each rule's module imported when the check first needs it
             select=options.select or config.select,
             ignore=(*config.ignore, *options.ignore),
             severity={rule: Severity(level) for rule, level in config.severity.items()},
@@ -86,14 +123,23 @@ def run_check(options: CheckOptions) -> CheckResult:
         )
         key = _cache_key(options, config, cwd, reading, settings, report)
         cache = _open_cache(config) if key else None
+        report_key = key.report(*rendering) if key and rendering else None
+        stored = cache.load_report(report_key) if cache and report_key else None
+        if stored is not None:
+            if report is not None:
+                report.any = stored.reported_any
+            notes = _with_since(notes, report, options, stored.units)
+            return CheckReport(stored.text, tuple(notes), stored.worst)
         cached = cache.load(key) if cache and key else None
+        unchanged = True
         if cached is None:
             with fewer_collections():
                 result = check_units(reading.units(), settings, reading.operations)
             result.skipped = reading.skipped
             # A file edited while it was checked: its result belongs to neither key.
-            unchanged = _cache_key(options, config, cwd, reading, settings, report)
-            if cache and key and unchanged and unchanged.digest == key.digest:
+            again = _cache_key(options, config, cwd, reading, settings, report)
+            unchanged = bool(key and again and again.digest == key.digest)
+            if cache and key and unchanged:
                 cache.store(key, result, reported_any=bool(report and report.any))
         else:
             result = cached.result
@@ -102,13 +148,36 @@ def run_check(options: CheckOptions) -> CheckResult:
         result.layouts = [(_display(path, cwd), name) for path, name in reading.found.layouts]
     except (ConfigError, SourceError, SelectionError) as error:
         raise CheckProblem(str(error)) from error
-    if report is not None and not report.any:
-        notes.append(
-            f"no migration changed since {options.since}: nothing to report "
-            f"({len(result.units)} read)"
-        )
-    result.notes.extend(notes)
-    return result
+    result.notes.extend(_with_since(notes, report, options, len(result.units)))
+    if rendering is None:
+        return result
+    from bgmigrate.check.report import FORMATS
+
+    report_format, color = rendering
+    text = FORMATS[report_format](result, CATALOG, color=color)
+    worst = max(
+        (f.severity for f in result.findings if not f.suppressed),
+        key=lambda severity: severity.rank,
+        default=None,
+    )
+    if cache and report_key and unchanged:
+        from bgmigrate.check.cache import CachedReport
+
+        reported_any = bool(report and report.any)
+        cache.store_report(report_key, CachedReport(text, worst, reported_any, len(result.units)))
+    return CheckReport(text, tuple(result.notes), worst)
+
+
+def _with_since(
+    notes: list[str], report: _Reported | None, options: CheckOptions, read: int
+) -> list[str]:
+    """The run's notes, and that `--since` found nothing to report when it did not."""
+    if report is None or report.any:
+        return notes
+    return [
+        *notes,
+        f"no migration changed since {options.since}: nothing to report ({read} read)",
+    ]
 
 
 def read_units(options: CheckOptions) -> Iterator[Unit]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,29 @@ class _Parser(argparse.ArgumentParser):
         fail(f"{message}{near} (`{self.prog} --help` lists the options)")
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, finding the terminal's width as `shutil.get_terminal_size` does without
+    importing shutil (and the compression modules it imports): `add_argument` makes a
+    formatter for every option, so each run paid a millisecond for it, help or not."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_columns() - 2)  # argparse's margin
+
+
+def _terminal_columns() -> int:
+    """$COLUMNS, else the width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def _pg_version(text: str) -> int:
     try:
         version = int(text)
@@ -68,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="bgmigrate check",
         description=_DESCRIPTION,
         epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
         allow_abbrev=False,
     )
     parser.add_argument(
@@ -159,8 +183,7 @@ def _names(values: list[str] | None) -> tuple[str, ...]:
 def run(argv: Sequence[str]) -> int:
     """`bgmigrate check ARGV…`: print the report, return the exit code."""
     from bgmigrate.check.finding import Severity
-    from bgmigrate.check.runner import CheckOptions, CheckProblem, run_check
-    from bgmigrate.rules import CATALOG
+    from bgmigrate.check.runner import CheckOptions, CheckProblem, check_report
 
     # What is imported by now lives until the end: the collector need never look at it again.
     gc.freeze()
@@ -179,14 +202,14 @@ def run(argv: Sequence[str]) -> int:
         jobs=arguments.jobs,
         cache=arguments.cache,
     )
+    color = sys.stdout.isatty() if arguments.color is None else arguments.color
     try:
-        result = run_check(options)
+        report = check_report(options, arguments.format, color=color)
     except CheckProblem as problem:
         fail(str(problem))
-    for note in result.notes:
+    for note in report.notes:
         sys.stderr.write(f"bgmigrate: {note}\n")
-    color = sys.stdout.isatty() if arguments.color is None else arguments.color
-    rendered = FORMATS[arguments.format](result, CATALOG, color=color)
+    rendered = report.text
     sys.stdout.write(rendered if rendered.endswith("\n") or not rendered else rendered + "\n")
     threshold = None if arguments.fail_on == "never" else Severity(arguments.fail_on)
-    return 1 if result.fails(threshold) else 0
+    return 1 if report.fails(threshold) else 0

@@ -116,7 +116,8 @@ class _Found:
     def file(self, path: Path) -> None:
         """One file named on its own: read as the layout of its directory reads it, so that a
         pre-commit hook given `3_x.down.sql` does not check a down migration."""
-        for directory in (path.parent, path.parent.parent):
+        # A file named from its own directory (`x.sql`): `.` is its parent and grandparent.
+        for directory in dict.fromkeys((path.parent, path.parent.parent)):
             layout = self._layout(directory)
             if layout is None:
                 continue
