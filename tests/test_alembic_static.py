@@ -58,6 +58,16 @@ SUPPORTED = [
     'op.add_column(table_name="t", column=sa.Column("two words", sa.Integer))',
     'op.add_column("t", sa.Column("1st", sa.Integer), schema="Mixed-Case")',
     'op.add_column("t", sa.Column("$a", sa.Integer))',
+    'op.add_column("t", sa.Column("a", sa.Text(), comment="it\'s 100%; done"), schema="S")',
+    'op.add_column("t", sa.Column("a", sa.Text(), nullable=True, comment=""))',
+    'op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True, comment="key"),'
+    ' sa.Column("b", sa.Text()), sa.Column("c", sa.Text(), comment="c"), schema="s")',
+    'op.alter_column("t", "a", type_=sa.Text(), nullable=False, server_default="x",'
+    ' comment="c", new_column_name="b", existing_comment="old")',
+    'op.alter_column("t", "a", comment=None, schema="s")',
+    'op.alter_column("t", "a", nullable=True, existing_comment="kept")',
+    'op.create_primary_key("pk_t", "t", ["a", "b"], schema="s")',
+    'op.create_primary_key(constraint_name="pk", table_name="order", columns=["user"])',
     'op.add_column("t", sa.Column("_a", sa.Integer))',
     'op.add_column("t", sa.Column("a", sa.TEXT(), nullable=False))',
     'op.add_column("t", sa.Column("a", sa.BOOLEAN, server_default=sa.text("false")))',
@@ -212,6 +222,11 @@ UNSUPPORTED = [
     'op.drop_column("t")',
     'op.drop_column("t", column_name="a", table_name="u")',
     'op.add_column("t", sa.Column("a", sa.Integer), schema=1)',
+    'op.add_column("t", sa.Column("a", sa.Text(), comment="back\\\\slash"))',
+    'op.add_column("t", sa.Column("a", sa.Text(), comment=1))',
+    'op.alter_column("t", "a", existing_comment=1)',
+    'op.create_primary_key(None, "t", ["a"])',
+    'op.create_primary_key("pk", "t", [])',
 ]
 
 

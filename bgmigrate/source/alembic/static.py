@@ -205,6 +205,8 @@ class _Column:
     """None when not written: NOT NULL in a primary key, nullable elsewhere."""
     server_default: str | _Text | None
     primary_key: bool = False
+    comment: str | None = None
+    """Set with a `COMMENT ON COLUMN` after the column is made, even when empty."""
 
 
 _SIMPLE_TYPES = {
@@ -363,10 +365,13 @@ def _column(arguments: list[object], keywords: dict[str, object]) -> _Column:
         arguments,
         keywords,
         ["name", "type_"],
-        ["nullable", "server_default", "primary_key"],
+        ["nullable", "server_default", "primary_key", "comment"],
         required=2,
     )
     name, type_ = bound["name"], bound["type_"]
+    comment = bound.get("comment")
+    if comment is not None:
+        _literal(comment)
     nullable = bound.get("nullable")
     server_default = bound.get("server_default")
     if not isinstance(type_, _Type) or not isinstance(nullable, (bool, type(None))):
@@ -374,7 +379,7 @@ def _column(arguments: list[object], keywords: dict[str, object]) -> _Column:
     if server_default is not None and not isinstance(server_default, (str, _Text)):
         raise _GiveUp
     primary_key = _flag(bound.get("primary_key", False))
-    return _Column(_identifier(name), type_, nullable, server_default, primary_key)
+    return _Column(_identifier(name), type_, nullable, server_default, primary_key, comment)
 
 
 def _positional(node: ast.Call) -> list[ast.expr]:
@@ -455,9 +460,21 @@ def _columns(names: object) -> str:
 def _default(value: object) -> str:
     if isinstance(value, _Text):
         return value.sql
+    return _literal(value)
+
+
+def _literal(value: object) -> str:
+    """A string literal; one with a backslash (which SQLAlchemy doubles) is left to Alembic."""
     if isinstance(value, str) and "\\" not in value:
         return "'" + value.replace("'", "''") + "'"
     raise _GiveUp
+
+
+def _column_comment(table: str, column: str, comment: object) -> str:
+    """`COMMENT ON COLUMN`, as Alembic emits it after adding or altering a column with
+    `comment=` (None removes the comment)."""
+    text = "NULL" if comment is None else _literal(comment)
+    return f"COMMENT ON COLUMN {table}.{column} IS {text}"
 
 
 def _flag(value: object) -> bool:
@@ -498,7 +515,10 @@ def _add_column(arguments: list[object], keywords: dict[str, object]) -> list[st
     if not isinstance(column, _Column) or column.primary_key:
         raise _GiveUp
     table = _table(bound["table_name"], bound.get("schema"))
-    return [f"ALTER TABLE {table} ADD COLUMN {_column_ddl(column)}"]
+    statements = [f"ALTER TABLE {table} ADD COLUMN {_column_ddl(column)}"]
+    if column.comment is not None:
+        statements.append(_column_comment(table, column.name, column.comment))
+    return statements
 
 
 # A one-column integer primary key without a DEFAULT or a foreign key is SQLAlchemy's
@@ -543,7 +563,12 @@ def _create_table(arguments: list[object], keywords: dict[str, object]) -> list[
         for column in columns
     ]
     lines += [c.ddl for c in primary] + [c.ddl for c in constraints if not c.primary_key]
-    return [f"CREATE TABLE {table} (\n\t" + ", \n\t".join(lines) + "\n)"]
+    comments = [
+        _column_comment(table, column.name, column.comment)
+        for column in columns
+        if column.comment is not None
+    ]
+    return [f"CREATE TABLE {table} (\n\t" + ", \n\t".join(lines) + "\n)", *comments]
 
 
 def _drop_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -595,6 +620,8 @@ def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[
             "existing_type",
             "existing_server_default",
             "existing_nullable",
+            "comment",
+            "existing_comment",
         ],
         required=2,
     )
@@ -602,6 +629,7 @@ def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[
         ("existing_type", (_Type, type(None))),
         ("existing_server_default", (str, _Text, bool, type(None))),
         ("existing_nullable", (bool, type(None))),
+        ("existing_comment", (str, type(None))),
     ):
         if not isinstance(bound.get(ignored), allowed):
             raise _GiveUp
@@ -626,6 +654,9 @@ def _alter_column(arguments: list[object], keywords: dict[str, object]) -> list[
         statements.append(f"{prefix}{column} DROP DEFAULT")
     elif server_default is not False:
         statements.append(f"{prefix}{column} SET DEFAULT {_default(server_default)}")
+    if "comment" in bound:
+        table = _table(bound["table_name"], bound.get("schema"))
+        statements.append(_column_comment(table, column, bound["comment"]))
     new_name = bound.get("new_column_name")
     if new_name is not None:
         table = _table(bound["table_name"], bound.get("schema"))
@@ -765,6 +796,15 @@ def _create_unique_constraint(arguments: list[object], keywords: dict[str, objec
     return [f"ALTER TABLE {table} ADD {constraint}UNIQUE ({_columns(bound['columns'])})"]
 
 
+def _create_primary_key(arguments: list[object], keywords: dict[str, object]) -> list[str]:
+    bound = _bind(
+        arguments, keywords, ["constraint_name", "table_name", "columns"], ["schema"], required=3
+    )
+    table = _table(bound["table_name"], bound.get("schema"))
+    name = _identifier(bound["constraint_name"])
+    return [f"ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY ({_columns(bound['columns'])})"]
+
+
 def _create_check_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
     bound = _bind(
         arguments, keywords, ["constraint_name", "table_name", "condition"], ["schema"], required=3
@@ -801,6 +841,7 @@ _OPERATIONS: dict[str, _Operation] = {
     "execute": _execute,
     "create_foreign_key": _create_foreign_key,
     "create_unique_constraint": _create_unique_constraint,
+    "create_primary_key": _create_primary_key,
     "create_check_constraint": _create_check_constraint,
     "drop_constraint": _drop_constraint,
 }
