@@ -68,6 +68,9 @@ SUPPORTED = [
     'op.alter_column("t", "a", nullable=True, existing_comment="kept")',
     'op.create_primary_key("pk_t", "t", ["a", "b"], schema="s")',
     'op.create_primary_key(constraint_name="pk", table_name="order", columns=["user"])',
+    'op.create_primary_key(None, "t", ["id"])',
+    'op.create_foreign_key(None, "macaroons", "oidc", ["oidc_id"], ["id"], ondelete="CASCADE")',
+    'op.create_unique_constraint(None, "t", ["a", "b"], schema="s")',
     'op.add_column("t", sa.Column("_a", sa.Integer))',
     'op.add_column("t", sa.Column("a", sa.TEXT(), nullable=False))',
     'op.add_column("t", sa.Column("a", sa.BOOLEAN, server_default=sa.text("false")))',
@@ -225,8 +228,9 @@ UNSUPPORTED = [
     'op.add_column("t", sa.Column("a", sa.Text(), comment="back\\\\slash"))',
     'op.add_column("t", sa.Column("a", sa.Text(), comment=1))',
     'op.alter_column("t", "a", existing_comment=1)',
-    'op.create_primary_key(None, "t", ["a"])',
     'op.create_primary_key("pk", "t", [])',
+    'op.drop_constraint(None, "t", type_="foreignkey")',
+    'op.create_index(None, "t", ["a"])',
 ]
 
 

@@ -711,7 +711,7 @@ def _create_foreign_key(arguments: list[object], keywords: dict[str, object]) ->
         raise _GiveUp
     source = _table(bound["source_table"], bound.get("source_schema"))
     referent = _table(bound["referent_table"], bound.get("referent_schema"))
-    sql = f"ALTER TABLE {source} ADD CONSTRAINT {_identifier(bound['constraint_name'])} "
+    sql = f"ALTER TABLE {source} ADD {_constraint_name(bound['constraint_name'])}"
     sql += f"FOREIGN KEY({local}) REFERENCES {referent} ({remote})"
     sql += _foreign_key_options(bound)
     if _flag(bound.get("postgresql_not_valid", False)):
@@ -742,6 +742,10 @@ class _Constraint:
 
 
 def _constraint_name(name: object) -> str:
+    """`CONSTRAINT name `, or nothing for a None name, which PostgreSQL then chooses.
+
+    Alembic would name it by env.py's `target_metadata` naming convention, which bgmigrate's
+    Alembic rendering does not load either (env.py is never run): both render it unnamed."""
     return "" if name is None else f"CONSTRAINT {_identifier(name)} "
 
 
@@ -791,8 +795,7 @@ def _create_unique_constraint(arguments: list[object], keywords: dict[str, objec
         arguments, keywords, ["constraint_name", "table_name", "columns"], ["schema"], required=3
     )
     table = _table(bound["table_name"], bound.get("schema"))
-    name = bound["constraint_name"]
-    constraint = "" if name is None else f"CONSTRAINT {_identifier(name)} "
+    constraint = _constraint_name(bound["constraint_name"])
     return [f"ALTER TABLE {table} ADD {constraint}UNIQUE ({_columns(bound['columns'])})"]
 
 
@@ -801,8 +804,8 @@ def _create_primary_key(arguments: list[object], keywords: dict[str, object]) ->
         arguments, keywords, ["constraint_name", "table_name", "columns"], ["schema"], required=3
     )
     table = _table(bound["table_name"], bound.get("schema"))
-    name = _identifier(bound["constraint_name"])
-    return [f"ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY ({_columns(bound['columns'])})"]
+    name = _constraint_name(bound["constraint_name"])
+    return [f"ALTER TABLE {table} ADD {name}PRIMARY KEY ({_columns(bound['columns'])})"]
 
 
 def _create_check_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
