@@ -69,6 +69,11 @@ SUPPORTED = [
     'op.create_primary_key("pk_t", "t", ["a", "b"], schema="s")',
     'op.create_primary_key(constraint_name="pk", table_name="order", columns=["user"])',
     'op.create_primary_key(None, "t", ["id"])',
+    'op.add_column("t", sa.Column("a", postgresql.ARRAY(sa.String()), server_default=sa.false()))',
+    'op.add_column("t", sa.Column("a", postgresql.ARRAY(sa.Text), server_default=sa.true()))',
+    'op.add_column("t", sa.Column("a", sa.ARRAY(sa.String(40)), nullable=False))',
+    'op.alter_column("t", "a", server_default=sa.false(), type_=sa.LargeBinary())',
+    'op.add_column("t", sa.Column("a", sa.LargeBinary(length=20)))',
     'op.create_foreign_key(None, "macaroons", "oidc", ["oidc_id"], ["id"], ondelete="CASCADE")',
     'op.create_unique_constraint(None, "t", ["a", "b"], schema="s")',
     'op.add_column("t", sa.Column("_a", sa.Integer))',
@@ -230,6 +235,9 @@ UNSUPPORTED = [
     'op.alter_column("t", "a", existing_comment=1)',
     'op.create_primary_key("pk", "t", [])',
     'op.drop_constraint(None, "t", type_="foreignkey")',
+    'op.add_column("t", sa.Column("a", postgresql.ARRAY(postgresql.ARRAY(sa.Text))))',
+    'op.add_column("t", sa.Column("a", postgresql.ARRAY(sa.Text, dimensions=2)))',
+    'op.add_column("t", sa.Column("a", sa.Boolean, server_default=sa.false(1)))',
     'op.create_index(None, "t", ["a"])',
 ]
 

@@ -226,7 +226,9 @@ _SIMPLE_TYPES = {
 }
 _POSTGRESQL_TYPES = {"CITEXT": "CITEXT", "INET": "INET"}
 # Types of the PostgreSQL dialect whose arguments `_parameterised_type` reads.
-_POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP", "JSONB"})
+_POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP", "JSONB", "ARRAY"})
+# `sa.true()` / `sa.false()`, as server defaults.
+_BOOLEAN_CONSTANTS = frozenset({"true", "false"})
 
 # SQLAlchemy's bind parameters in textual SQL (`:name`), which Alembic renders as `$n`
 # placeholders, and their escape (`\:`); SQL with either is left to Alembic.
@@ -273,6 +275,13 @@ class _Values:
         ):
             _bind(arguments, keywords, [])
             return _Text("now()")  # `sa.func.now()`, as a server default
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in _BOOLEAN_CONSTANTS
+            and self._is_sqlalchemy(node.func)
+        ):
+            _bind(arguments, keywords, [])
+            return _Text(node.func.attr)
         if self._is_sqlalchemy(node.func, "text"):
             (sql,) = _bind(arguments, keywords, ["text"], required=1).values()
             return _Text(_sql_text(sql))
@@ -346,6 +355,16 @@ def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, 
         ):
             raise _GiveUp
         return _Type("JSONB")
+    if name == "ARRAY":
+        (item,) = _bind(arguments, keywords, ["item_type"], required=1).values()
+        if not isinstance(item, _Type) or item.ddl.endswith("]"):
+            raise _GiveUp  # an array of arrays has dimensions of its own
+        return _Type(f"{item.ddl}[]")
+    if name == "LargeBinary":
+        length = _bind(arguments, keywords, ["length"]).get("length")
+        if length is not None:
+            _positive(length)  # for MySQL's BLOB sizes: PostgreSQL's BYTEA has none
+        return _Type("BYTEA")
     if name in ("DateTime", "TIMESTAMP"):
         timezone = _bind(arguments, keywords, ["timezone"]).get("timezone", False)
         if not isinstance(timezone, bool):
