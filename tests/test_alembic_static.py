@@ -312,6 +312,15 @@ def test_fixture_revisions_render_statically_as_alembic_does() -> None:
         HEADER.replace("down_revision = None\n", "down_revision: Missing = None\n"),
         HEADER.replace("from alembic import op\n", "from alembic import op\nop = None\n"),
         HEADER + '    op.drop_column("t", "a")\n\n\ndef upgrade():\n',
+        # Not a type the static rendering knows; importing it could fail.
+        HEADER.replace(
+            "import sqlalchemy as sa\n",
+            "import sqlalchemy as sa\nfrom sqlalchemy.dialects.postgresql import HSTORE\n",
+        ),
+        HEADER.replace(
+            "import sqlalchemy as sa\n",
+            "import sqlalchemy as sa\nfrom sqlalchemy.dialects.postgresql import INET as sa\n",
+        ),
     ],
 )
 def test_module_code_beyond_imports_and_literals_is_left_to_alembic(
@@ -319,6 +328,29 @@ def test_module_code_beyond_imports_and_literals_is_left_to_alembic(
 ) -> None:
     revision = _revision(tmp_path, 'op.drop_column("t", "a")', header)
     assert render_static(revision, project_of_revision(revision.file)) is None
+
+
+def test_types_imported_from_the_dialect_render_statically(tmp_path: Path) -> None:
+    header = HEADER.replace(
+        "import sqlalchemy as sa\n",
+        "import sqlalchemy as sa\n"
+        "from sqlalchemy.dialects.postgresql import ARRAY, CITEXT, JSONB as J\n",
+    )
+    body = (
+        'op.add_column("t", sa.Column("a", CITEXT(), nullable=False))\n'
+        'op.add_column("t", sa.Column("b", ARRAY(CITEXT)))\n'
+        'op.alter_column("t", "c", type_=J(), existing_type=postgresql.CITEXT)'
+    )
+    revision = _revision(tmp_path, body, header)
+    project = project_of_revision(revision.file)
+    static = _static(revision, project)
+    assert static is not None
+    assert [s.sql for s in static] == [
+        "ALTER TABLE t ADD COLUMN a CITEXT NOT NULL",
+        "ALTER TABLE t ADD COLUMN b CITEXT[]",
+        "ALTER TABLE t ALTER COLUMN c TYPE JSONB",
+    ]
+    assert static == _offline(revision, project)
 
 
 def test_typing_imports_and_annotations_render_statically(tmp_path: Path) -> None:

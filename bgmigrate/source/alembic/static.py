@@ -68,6 +68,9 @@ class _Names:
     op: frozenset[str]
     sqlalchemy: frozenset[str]
     postgresql: frozenset[str]
+    postgresql_types: dict[str, str]
+    """Types imported from the dialect (`from sqlalchemy.dialects.postgresql import CITEXT`):
+    the name bound to the type's name."""
 
 
 def _module_names(tree: ast.Module) -> _Names:
@@ -76,6 +79,7 @@ def _module_names(tree: ast.Module) -> _Names:
     op: set[str] = set()
     sqlalchemy: set[str] = set()
     postgresql: set[str] = set()
+    postgresql_types: dict[str, str] = {}
     typing: set[str] = set()
     lazy_annotations = False
     for node in tree.body:
@@ -89,6 +93,10 @@ def _module_names(tree: ast.Module) -> _Names:
                     op.add(bound)
                 elif node.module == "sqlalchemy.dialects" and alias.name == "postgresql":
                     postgresql.add(bound)
+                elif node.module == "sqlalchemy.dialects.postgresql" and alias.name in (
+                    _POSTGRESQL_TYPES.keys() | _POSTGRESQL_PARAMETERISED
+                ):
+                    postgresql_types[bound] = alias.name
                 elif node.module in _TYPING_MODULES and alias.name != "*":
                     typing.add(bound)
                 else:
@@ -100,10 +108,10 @@ def _module_names(tree: ast.Module) -> _Names:
                 sqlalchemy.add(alias.asname or alias.name)
         elif not _harmless(node, typing, lazy_annotations):
             raise _GiveUp
-    bound = [op, sqlalchemy, postgresql, typing, _assigned(tree)]
+    bound = [op, sqlalchemy, postgresql, set(postgresql_types), typing, _assigned(tree)]
     if sum(len(names) for names in bound) != len(set().union(*bound)):
         raise _GiveUp  # one name bound twice: which binding `upgrade()` sees depends on order
-    return _Names(frozenset(op), frozenset(sqlalchemy), frozenset(postgresql))
+    return _Names(frozenset(op), frozenset(sqlalchemy), frozenset(postgresql), postgresql_types)
 
 
 def _assigned(tree: ast.Module) -> set[str]:
@@ -294,10 +302,11 @@ class _Values:
         return self._type(node.func, arguments, keywords)
 
     def _type(self, node: ast.expr, arguments: list[object], keywords: dict[str, object]) -> _Type:
-        if self._is_postgresql(node) and isinstance(node, ast.Attribute):
-            simple = _POSTGRESQL_TYPES.get(node.attr)
-            if simple is None and node.attr in _POSTGRESQL_PARAMETERISED:
-                return _parameterised_type(node.attr, arguments, keywords)
+        dialect_type = self._postgresql_type(node)
+        if dialect_type is not None:
+            simple = _POSTGRESQL_TYPES.get(dialect_type)
+            if simple is None and dialect_type in _POSTGRESQL_PARAMETERISED:
+                return _parameterised_type(dialect_type, arguments, keywords)
         elif self._is_sqlalchemy(node) and isinstance(node, ast.Attribute):
             simple = _SIMPLE_TYPES.get(node.attr)
             if simple is None:
@@ -311,8 +320,13 @@ class _Values:
     def _is_sqlalchemy(self, node: ast.expr, attribute: str | None = None) -> bool:
         return _attribute_of(node, self._names.sqlalchemy, attribute)
 
-    def _is_postgresql(self, node: ast.expr) -> bool:
-        return _attribute_of(node, self._names.postgresql, None)
+    def _postgresql_type(self, node: ast.expr) -> str | None:
+        """The name of the dialect's type `node` refers to (`postgresql.CITEXT`, `CITEXT`)."""
+        if isinstance(node, ast.Name):
+            return self._names.postgresql_types.get(node.id)
+        if isinstance(node, ast.Attribute) and _attribute_of(node, self._names.postgresql, None):
+            return node.attr
+        return None
 
 
 def _attribute_of(node: ast.expr, modules: frozenset[str], attribute: str | None) -> bool:
