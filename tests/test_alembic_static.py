@@ -74,6 +74,12 @@ SUPPORTED = [
     'op.add_column("t", sa.Column("a", sa.ARRAY(sa.String(40)), nullable=False))',
     'op.alter_column("t", "a", server_default=sa.false(), type_=sa.LargeBinary())',
     'op.add_column("t", sa.Column("a", sa.LargeBinary(length=20)))',
+    'op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True),'
+    ' sa.Column("a", sa.Enum("x", "y\'s 100%", name="kind"), nullable=False),'
+    ' sa.Column("b", postgresql.ENUM("p", "q", name="user", create_type=False)),'
+    ' sa.Column("c", postgresql.ENUM("r", name="other")))',
+    'op.add_column("t", sa.Column("a", sa.Enum("x", "y", name="kind")))',
+    'op.alter_column("t", "a", type_=postgresql.ENUM("x", name="kind"), existing_type=sa.Text())',
     'op.create_foreign_key(None, "macaroons", "oidc", ["oidc_id"], ["id"], ondelete="CASCADE")',
     'op.create_unique_constraint(None, "t", ["a", "b"], schema="s")',
     'op.add_column("t", sa.Column("_a", sa.Integer))',
@@ -238,6 +244,13 @@ UNSUPPORTED = [
     'op.add_column("t", sa.Column("a", postgresql.ARRAY(postgresql.ARRAY(sa.Text))))',
     'op.add_column("t", sa.Column("a", postgresql.ARRAY(sa.Text, dimensions=2)))',
     'op.add_column("t", sa.Column("a", sa.Boolean, server_default=sa.false(1)))',
+    'op.add_column("t", sa.Column("a", sa.Enum("x", name="k", create_type=False)))',
+    'op.add_column("t", sa.Column("a", sa.Enum("x")))',
+    'op.add_column("t", sa.Column("a", sa.Enum(name="k")))',
+    'op.add_column("t", sa.Column("a", sa.Enum("x", name="k", schema="s")))',
+    'op.create_table("t", sa.Column("a", sa.Enum("x", name="k")),'
+    ' sa.Column("b", sa.Enum("x", name="k")))',
+    'op.add_column("t", sa.Column("a", postgresql.ARRAY(sa.Enum("x", name="k"))))',
     'op.create_index(None, "t", ["a"])',
 ]
 

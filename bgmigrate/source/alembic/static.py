@@ -203,6 +203,8 @@ class _Type:
     """A column type, as PostgreSQL DDL spells it."""
 
     ddl: str
+    create: str = ""
+    """The `CREATE TYPE` `op.create_table` runs before its table (an enum's), or ""."""
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,7 @@ _SIMPLE_TYPES = {
 }
 _POSTGRESQL_TYPES = {"CITEXT": "CITEXT", "INET": "INET"}
 # Types of the PostgreSQL dialect whose arguments `_parameterised_type` reads.
-_POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP", "JSONB", "ARRAY"})
+_POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP", "JSONB", "ARRAY", "ENUM"})
 # `sa.true()` / `sa.false()`, as server defaults.
 _BOOLEAN_CONSTANTS = frozenset({"true", "false"})
 
@@ -369,9 +371,11 @@ def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, 
         ):
             raise _GiveUp
         return _Type("JSONB")
+    if name in ("Enum", "ENUM"):
+        return _enum(arguments, keywords, ["name", "create_type"] if name == "ENUM" else ["name"])
     if name == "ARRAY":
         (item,) = _bind(arguments, keywords, ["item_type"], required=1).values()
-        if not isinstance(item, _Type) or item.ddl.endswith("]"):
+        if not isinstance(item, _Type) or item.ddl.endswith("]") or item.create:
             raise _GiveUp  # an array of arrays has dimensions of its own
         return _Type(f"{item.ddl}[]")
     if name == "LargeBinary":
@@ -385,6 +389,19 @@ def _parameterised_type(name: str, arguments: list[object], keywords: dict[str, 
             raise _GiveUp
         return _Type("TIMESTAMP WITH TIME ZONE" if timezone else "TIMESTAMP WITHOUT TIME ZONE")
     raise _GiveUp
+
+
+def _enum(arguments: list[object], keywords: dict[str, object], accepted: list[str]) -> _Type:
+    """`sa.Enum("a", "b", name="kind")` / `postgresql.ENUM(…, create_type=False)`: a named
+    type of its own, made before the table that first uses it unless `create_type=False`."""
+    bound = _bind([], keywords, [], accepted)
+    name = _identifier(bound.get("name"))
+    if not arguments:
+        raise _GiveUp  # the values of a Python enum class, or none
+    values = ", ".join(_literal(value) for value in arguments)
+    if not _flag(bound.get("create_type", True)):
+        return _Type(name)
+    return _Type(name, f"CREATE TYPE {name} AS ENUM ({values})")
 
 
 def _positive(value: object) -> int:
@@ -588,6 +605,9 @@ def _create_table(arguments: list[object], keywords: dict[str, object]) -> list[
         and key[0] not in referencing
         else None
     )
+    enums = {column.type.ddl: column.type.create for column in columns if column.type.create}
+    if len(enums) != sum(bool(column.type.create) for column in columns):
+        raise _GiveUp  # one enum in two columns
     lines = [
         _column_ddl(
             replace(column, nullable=False) if column.name in key else column,
@@ -601,7 +621,11 @@ def _create_table(arguments: list[object], keywords: dict[str, object]) -> list[
         for column in columns
         if column.comment is not None
     ]
-    return [f"CREATE TABLE {table} (\n\t" + ", \n\t".join(lines) + "\n)", *comments]
+    return [
+        *enums.values(),
+        f"CREATE TABLE {table} (\n\t" + ", \n\t".join(lines) + "\n)",
+        *comments,
+    ]
 
 
 def _drop_column(arguments: list[object], keywords: dict[str, object]) -> list[str]:
