@@ -237,7 +237,7 @@ _SIMPLE_TYPES = {
 _POSTGRESQL_TYPES = {"CITEXT": "CITEXT", "INET": "INET"}
 # Types of the PostgreSQL dialect whose arguments `_parameterised_type` reads.
 _POSTGRESQL_PARAMETERISED = frozenset({"UUID", "TIMESTAMP", "JSONB", "ARRAY", "ENUM"})
-# `sa.true()` / `sa.false()`, as server defaults.
+# `sa.true()` / `sa.false()` (or `sa.sql.…`), as server defaults.
 _BOOLEAN_CONSTANTS = frozenset({"true", "false"})
 
 # SQLAlchemy's bind parameters in textual SQL (`:name`), which Alembic renders as `$n`
@@ -288,7 +288,7 @@ class _Values:
         if (
             isinstance(node.func, ast.Attribute)
             and node.func.attr in _BOOLEAN_CONSTANTS
-            and self._is_sqlalchemy(node.func)
+            and (self._is_sqlalchemy(node.func) or self._is_sqlalchemy(node.func.value, "sql"))
         ):
             _bind(arguments, keywords, [])
             return _Text(node.func.attr)
