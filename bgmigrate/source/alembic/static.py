@@ -847,22 +847,23 @@ _TABLE_CONSTRAINTS = {
 }
 
 
-def _create_unique_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
-    bound = _bind(
-        arguments, keywords, ["constraint_name", "table_name", "columns"], ["schema"], required=3
-    )
-    table = _table(bound["table_name"], bound.get("schema"))
-    constraint = _constraint_name(bound["constraint_name"])
-    return [f"ALTER TABLE {table} ADD {constraint}UNIQUE ({_columns(bound['columns'])})"]
+def _create_columns_constraint(kind: str) -> _Operation:
+    """`op.create_unique_constraint` (`kind` UNIQUE) and `op.create_primary_key` (PRIMARY
+    KEY): `ALTER TABLE … ADD [CONSTRAINT name] kind (columns)`."""
 
+    def create(arguments: list[object], keywords: dict[str, object]) -> list[str | _Altered]:
+        bound = _bind(
+            arguments,
+            keywords,
+            ["constraint_name", "table_name", "columns"],
+            ["schema"],
+            required=3,
+        )
+        table = _table(bound["table_name"], bound.get("schema"))
+        constraint = _constraint_name(bound["constraint_name"])
+        return [f"ALTER TABLE {table} ADD {constraint}{kind} ({_columns(bound['columns'])})"]
 
-def _create_primary_key(arguments: list[object], keywords: dict[str, object]) -> list[str]:
-    bound = _bind(
-        arguments, keywords, ["constraint_name", "table_name", "columns"], ["schema"], required=3
-    )
-    table = _table(bound["table_name"], bound.get("schema"))
-    name = _constraint_name(bound["constraint_name"])
-    return [f"ALTER TABLE {table} ADD {name}PRIMARY KEY ({_columns(bound['columns'])})"]
+    return create
 
 
 def _create_check_constraint(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -900,8 +901,8 @@ _OPERATIONS: dict[str, _Operation] = {
     "create_table": _create_table,
     "execute": _execute,
     "create_foreign_key": _create_foreign_key,
-    "create_unique_constraint": _create_unique_constraint,
-    "create_primary_key": _create_primary_key,
+    "create_unique_constraint": _create_columns_constraint("UNIQUE"),
+    "create_primary_key": _create_columns_constraint("PRIMARY KEY"),
     "create_check_constraint": _create_check_constraint,
     "drop_constraint": _drop_constraint,
 }
