@@ -41,7 +41,10 @@ from bgmigrate.parse.operations import (
     TransactionAction,
     TypeName,
     ValidateConstraint,
+    Volatility,
 )
+from bgmigrate.parse.pg_nodes import qualified_name
+from bgmigrate.parse.volatility import RANK
 from bgmigrate.source.unit import Phase, Statement, Unit
 from bgmigrate.values import Value, value
 
@@ -71,6 +74,9 @@ class RunState(Value):
     """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
     """Partitioned tables by key → their partitions (created or attached so far)."""
+    functions: dict[str, Volatility] = field(default_factory=dict)
+    """The volatility each function the run created declares, by function key (of all its
+    overloads, the most volatile)."""
 
     def prove_not_null(self, table: Name, column: str) -> None:
         self.validated_not_null.setdefault(table.key, set()).add(column)
@@ -220,6 +226,12 @@ class Context(Value):
         """The column's type, when an earlier statement of the run declared it."""
         return self.run.columns.get(table.key, {}).get(column)
 
+    def function_volatility(self, written: str) -> Volatility | None:
+        """The volatility declared by the run's `CREATE FUNCTION` of the function a call
+        names (`f` or `s.f`, resolved in public as the key is), or None when the run did
+        not create it."""
+        return self.run.functions.get(qualified_name(written.split(".")).key)
+
     def has_validated_not_null_check(self, table: Name, column: str) -> bool:
         return column in self.run.validated_not_null.get(table.key, ())
 
@@ -362,6 +374,12 @@ def _(op: DropIndex, ctx: Context) -> None:
 @track.register(CreateObject)
 def _(op: CreateObject, ctx: Context) -> None:
     ctx.state.created(ctx.state.new_objects, (op.kind, op.name.key), op.statement.transaction)
+    if op.volatility is not None:
+        earlier = ctx.run.functions.get(op.name.key)
+        if op.replaces or earlier is None or RANK[op.volatility] > RANK[earlier]:
+            # Without OR REPLACE a second CREATE of the name adds an overload (one of the same
+            # signature would fail): a call may reach either, so the worse one counts.
+            ctx.run.functions[op.name.key] = op.volatility
 
 
 @track.register(Transaction)

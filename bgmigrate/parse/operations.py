@@ -148,6 +148,12 @@ class ColumnDefault(Value):
     volatility: Volatility
     volatile_function: str | None = None
     """The first volatile (or unknown) function the expression calls, for messages."""
+    unknown_functions: tuple[str, ...] = ()
+    """The functions it calls that are not built in, as written (`s.f` when qualified): a
+    `CREATE FUNCTION` earlier in the run may declare their volatility."""
+    known_volatility: Volatility | None = None
+    """With `unknown_functions`, the volatility of the rest of the expression (its built-in
+    calls); None when there are none such, as `volatility` is then the whole answer."""
 
 
 class Generated(str, Enum):
@@ -246,6 +252,11 @@ class CreateObject(Operation):
     name: Name
     table: Name | None = None
     """The table a trigger or rule is created on, when there is one."""
+    volatility: Volatility | None = None
+    """For a function, the volatility its definition declares (VOLATILE when it declares none,
+    as PostgreSQL does)."""
+    replaces: bool = False
+    """For a function, `CREATE OR REPLACE`: it may replace one of the same signature."""
 
 
 @value

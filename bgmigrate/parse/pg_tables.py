@@ -16,7 +16,6 @@ from bgmigrate.parse.operations import (
     AddConstraint,
     AlterColumnType,
     AttachPartition,
-    ColumnDefault,
     ColumnDefinition,
     ConstraintKind,
     CreateTable,
@@ -38,7 +37,7 @@ from bgmigrate.parse.operations import (
 )
 from bgmigrate.parse.pg_context import Context
 from bgmigrate.parse.pg_nodes import Node, kind_name, range_var_name, strings, type_name, unwrap
-from bgmigrate.parse.volatility import expression_volatility
+from bgmigrate.parse.volatility import column_default
 from bgmigrate.source.unit import Location
 
 __all__ = [
@@ -163,11 +162,6 @@ _PARTITION_ACTIONS = frozenset(
 
 def constraint_kind(contype: str) -> ConstraintKind | None:
     return _CONSTRAINT_KINDS.get(contype)
-
-
-def column_default(expression: Node, sql: str) -> ColumnDefault:
-    volatility, culprit = expression_volatility(expression)
-    return ColumnDefault(sql, volatility, culprit)
 
 
 def check_text(context: Context, constraint: Node) -> str:

@@ -43,6 +43,7 @@ from bgmigrate.parse.operations import (
     TransactionAction,
     Truncate,
     Unknown,
+    Volatility,
 )
 from bgmigrate.parse.pg_context import Context
 from bgmigrate.parse.pg_nodes import (
@@ -455,9 +456,19 @@ def _creates(kind: str, name_of: Callable[[Node], Name], table_field: str | None
 
 
 def _create_function(context: Context, statement: Node) -> list[Operation]:
-    kind = "procedure" if statement.get("is_procedure") else "function"
     name = qualified_name(strings(statement["funcname"]))
-    return [CreateObject(context.statement, context.whole, kind, name)]
+    if statement.get("is_procedure"):
+        return [CreateObject(context.statement, context.whole, "procedure", name)]
+    declared = (
+        option["DefElem"]["arg"]["String"]["sval"]
+        for option in statement.get("options", ())
+        if option["DefElem"]["defname"] == "volatility"
+    )
+    volatility = Volatility(next(declared, Volatility.VOLATILE.value))
+    replaces = bool(statement.get("replace"))
+    return [
+        CreateObject(context.statement, context.whole, "function", name, None, volatility, replaces)
+    ]
 
 
 def parse_function_body(created: CreateObject) -> list[Operation]:
