@@ -18,6 +18,7 @@ from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
     AlterColumnType,
+    AlterFunction,
     AttachPartition,
     ColumnDefinition,
     ConstraintKind,
@@ -380,6 +381,12 @@ def _(op: CreateObject, ctx: Context) -> None:
             # Without OR REPLACE a second CREATE of the name adds an overload (one of the same
             # signature would fail): a call may reach either, so the worse one counts.
             ctx.run.functions[op.name.key] = op.volatility
+
+
+@track.register(AlterFunction)
+def _(op: AlterFunction, ctx: Context) -> None:
+    if op.volatility is not None and op.name.key in ctx.run.functions:
+        ctx.run.functions[op.name.key] = op.volatility
 
 
 @track.register(Transaction)

@@ -29,6 +29,7 @@ __all__ = [
     "AlterColumnType",
     "AlterEnum",
     "AlterEnumAction",
+    "AlterFunction",
     "AttachPartition",
     "CallFunction",
     "ColumnDefault",
@@ -513,6 +514,16 @@ class OtherAlterTable(Operation):
     table: Name
     action: str
     lock: str = "ACCESS EXCLUSIVE"
+
+
+@value
+class AlterFunction(Operation):
+    """`ALTER FUNCTION f(…) STABLE` and the like: what the run knows of a function it created
+    changes."""
+
+    name: Name
+    volatility: Volatility | None = None
+    """The volatility it declares, when it declares one."""
 
 
 @value

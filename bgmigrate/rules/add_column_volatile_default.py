@@ -53,7 +53,7 @@ stored once in the catalog. A VOLATILE default (`gen_random_uuid()`, `random()`,
 value, so PostgreSQL rewrites the table and all its indexes while holding ACCESS EXCLUSIVE
 (measured: a new relfilenode, three sequential scans). Every query of both app versions waits
 for the rewrite. A function that is not built in is assumed volatile, unless a
-`CREATE FUNCTION` earlier in the run declared it STABLE or IMMUTABLE (one declared without a
+`CREATE FUNCTION` (or `ALTER FUNCTION`) earlier in the run declared it STABLE or IMMUTABLE (one declared without a
 volatility clause is VOLATILE, as in PostgreSQL).
 
 `now()`, `CURRENT_TIMESTAMP` and other STABLE functions are evaluated once: they do not

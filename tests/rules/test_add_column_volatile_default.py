@@ -78,3 +78,12 @@ def test_a_function_of_another_schema_is_not_the_one_declared() -> None:
     replaced = _function("code()", "STABLE") + _function("public.code()", replace=True)
     finding = _finding(replaced + "ALTER TABLE users ADD COLUMN c text DEFAULT code();")
     assert "code() is VOLATILE" in finding.message
+
+
+def test_alter_function_redeclares_the_volatility() -> None:
+    sql = _function("code()", "STABLE") + "ALTER FUNCTION code() VOLATILE;\n"
+    finding = _finding(sql + "ALTER TABLE users ADD COLUMN c text DEFAULT code();")
+    assert "code() is VOLATILE" in finding.message
+    stable = _function("code()") + "ALTER FUNCTION code() STABLE;\n"
+    stable += "ALTER TABLE users ADD COLUMN c text DEFAULT code();"
+    assert [f.rule for f in check_sql("SET lock_timeout = '2s';\n" + stable).findings] == []

@@ -47,3 +47,16 @@ def test_create_or_replace_changes_the_volatility(fresh_db, tmp_path):
         )
     )
     assert traced.rewritten == ()
+
+
+def test_alter_function_changes_the_volatility(fresh_db, tmp_path):
+    traced = only(
+        trace(
+            fresh_db,
+            tmp_path,
+            STABLE_FUNCTION
+            + "ALTER FUNCTION default_plan() VOLATILE;\n"
+            + "ALTER TABLE users ADD COLUMN plan text DEFAULT default_plan();",
+        )
+    )
+    assert traced.rewritten == ("public.users", "public.users_pkey")
