@@ -289,6 +289,10 @@ class AddColumn(Operation):
     table: Name
     column: ColumnDefinition
     if_not_exists: bool = False
+    identity_added_later: bool = False
+    """A later action of the same ALTER TABLE makes the column an identity (`ALTER COLUMN c
+    ADD GENERATED … AS IDENTITY`): it fills the rows inserted after the statement, not the
+    existing ones (traced on PostgreSQL 18)."""
 
 
 @value

@@ -382,7 +382,9 @@ class _AlterTable:
         definition = command.get("def")
         if subtype == "AT_AddColumn":
             added = column_definition(self.context, definition["ColumnDef"])
-            return AddColumn(statement, location, table, added, command.get("missing_ok", False))
+            missing_ok = command.get("missing_ok", False)
+            identity = self._identity_added_later(index, added.name)
+            return AddColumn(statement, location, table, added, missing_ok, identity)
         if subtype == "AT_DropColumn":
             cascade = command.get("behavior") == "DROP_CASCADE"
             return DropColumn(
@@ -419,6 +421,12 @@ class _AlterTable:
         if subtype in _REWRITES:
             return TableRewrite(statement, location, table, _REWRITES[subtype])
         return self._other(index, subtype, _LABELS.get(subtype, subtype), command)
+
+    def _identity_added_later(self, index: int, column: str) -> bool:
+        return any(
+            later["subtype"] == "AT_AddIdentity" and later.get("name") == column
+            for later in self.commands[index + 1 :]
+        )
 
     def _add_constraint(self, location: Location, constraint: Node) -> AddConstraint:
         kind = _CONSTRAINT_KINDS[constraint["contype"]]

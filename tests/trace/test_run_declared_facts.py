@@ -60,3 +60,28 @@ def test_alter_function_changes_the_volatility(fresh_db, tmp_path):
         )
     )
     assert traced.rewritten == ("public.users", "public.users_pkey")
+
+
+IDENTITY_LATER = (
+    "ALTER TABLE {table} ADD COLUMN f2 bigint NOT NULL,\n"
+    "  ALTER COLUMN f2 ADD GENERATED ALWAYS AS IDENTITY;"
+)
+
+
+def test_an_identity_added_by_a_later_action_leaves_existing_rows_null(fresh_db, tmp_path):
+    result = trace(fresh_db, tmp_path, IDENTITY_LATER.format(table="users"))
+    [traced] = result.statements
+    assert traced.error == '23502 column "f2" of relation "users" contains null values'
+
+
+def test_on_an_empty_table_it_only_scans_and_old_inserts_get_identity_values(fresh_db, tmp_path):
+    result = trace(
+        fresh_db,
+        tmp_path,
+        IDENTITY_LATER.format(table="empty"),
+        history="CREATE TABLE empty (id int);",
+        old=("INSERT INTO empty (id) VALUES (1)",),
+    )
+    traced = only(result)
+    assert (traced.rewritten, traced.scanned) == ((), ("public.empty",))
+    assert result.findings == []
