@@ -30,6 +30,7 @@ from bgmigrate.parse.operations import (
     DropDefault,
     DropIndex,
     DropTable,
+    Generated,
     InlineConstraint,
     Name,
     Operation,
@@ -75,6 +76,8 @@ class RunState(Value):
     """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
     """Partitioned tables by key → their partitions (created or attached so far)."""
+    virtual_columns: dict[str, set[str]] = field(default_factory=dict)
+    """VIRTUAL generated columns (PostgreSQL 18) by table key: they store no values."""
     functions: dict[str, Volatility] = field(default_factory=dict)
     """The volatility each function the run created declares, by function key (of all its
     overloads, the most volatile)."""
@@ -233,6 +236,10 @@ class Context(Value):
         not create it."""
         return self.run.functions.get(qualified_name(written.split(".")).key)
 
+    def is_virtual_column(self, table: Name, column: str) -> bool:
+        """True when the run created the column as a VIRTUAL generated one (no stored values)."""
+        return column in self.run.virtual_columns.get(table.key, ())
+
     def has_validated_not_null_check(self, table: Name, column: str) -> bool:
         return column in self.run.validated_not_null.get(table.key, ())
 
@@ -268,6 +275,8 @@ def _(op: CreateTable, ctx: Context) -> None:
     ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
     ctx.run.validated_not_null[op.table.key] = {c.name for c in op.columns if c.not_null}
     ctx.run.defaults[op.table.key] = {c.name: _default_sql(c) for c in op.columns}
+    virtual = {c.name for c in op.columns if _is_virtual(c, ctx)}
+    ctx.run.virtual_columns[op.table.key] = virtual
     if op.partitioned:
         ctx.run.partitions[op.table.key] = []
     if op.partition_of is not None:
@@ -294,6 +303,16 @@ def _(op: AddColumn, ctx: Context) -> None:
         ctx.run.prove_not_null(op.table, op.column.name)
     ctx.state.added_columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
     ctx.run.defaults.setdefault(op.table.key, {})[op.column.name] = _default_sql(op.column)
+    virtual = ctx.run.virtual_columns.setdefault(op.table.key, set())
+    if _is_virtual(op.column, ctx):
+        virtual.add(op.column.name)
+    else:
+        virtual.discard(op.column.name)
+
+
+def _is_virtual(column: ColumnDefinition, ctx: Context) -> bool:
+    # Before PostgreSQL 18 there are no virtual columns: one written without STORED is an error.
+    return column.generated is Generated.VIRTUAL and ctx.pg_version >= 18
 
 
 def _default_sql(column: ColumnDefinition) -> str | None:
@@ -319,6 +338,7 @@ def _(op: DropColumn, ctx: Context) -> None:
     dropped = ctx.run.columns.get(op.table.key, {}).pop(op.column, None)
     ctx.state.dropped_columns.setdefault(op.table.key, {})[op.column] = dropped
     ctx.run.validated_not_null.get(op.table.key, set()).discard(op.column)
+    ctx.run.virtual_columns.get(op.table.key, set()).discard(op.column)
 
 
 @track.register(AlterColumnType)
@@ -330,10 +350,11 @@ def _(op: AlterColumnType, ctx: Context) -> None:
 def _(op: RenameColumn, ctx: Context) -> None:
     columns = ctx.run.columns.setdefault(op.table.key, {})
     columns[op.new_name] = columns.pop(op.column, None)
-    proven = ctx.run.validated_not_null.get(op.table.key, set())
-    if op.column in proven:
-        proven.discard(op.column)
-        proven.add(op.new_name)
+    for renamed_in in (ctx.run.validated_not_null, ctx.run.virtual_columns):
+        names = renamed_in.get(op.table.key, set())
+        if op.column in names:
+            names.discard(op.column)
+            names.add(op.new_name)
 
 
 @track.register(RenameTable)
@@ -344,8 +365,9 @@ def _(op: RenameTable, ctx: Context) -> None:
     if op.table.key in ctx.state.new_tables:
         ctx.state.new_tables.discard(op.table.key)
         ctx.state.new_tables.add(renamed.key)
-    if op.table.key in ctx.run.validated_not_null:
-        ctx.run.validated_not_null[renamed.key] = ctx.run.validated_not_null.pop(op.table.key)
+    for by_table in (ctx.run.validated_not_null, ctx.run.virtual_columns):
+        if op.table.key in by_table:
+            by_table[renamed.key] = by_table.pop(op.table.key)
 
 
 @track.register(DropTable)

@@ -85,3 +85,22 @@ def test_on_an_empty_table_it_only_scans_and_old_inserts_get_identity_values(fre
     traced = only(result)
     assert (traced.rewritten, traced.scanned) == ((), ("public.empty",))
     assert result.findings == []
+
+
+GENERATED = (
+    "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(10,2),\n"
+    "  total_cents bigint GENERATED ALWAYS AS (total * 100) {kind});\n"
+    "INSERT INTO orders (id, total) SELECT g, g FROM generate_series(1, 50) g;\n"
+)
+RETYPE = "ALTER TABLE orders ALTER COLUMN total_cents TYPE numeric;"
+
+
+def test_a_virtual_generated_columns_type_change_rewrites_nothing(fresh_db, tmp_path):
+    # PostgreSQL 18: VIRTUAL is also what a generated column is when neither kind is written.
+    traced = only(trace(fresh_db, tmp_path, RETYPE, history=GENERATED.format(kind="")))
+    assert (traced.rewritten, traced.scanned) == ((), ())
+
+
+def test_a_stored_generated_columns_type_change_rewrites_the_table(fresh_db, tmp_path):
+    traced = only(trace(fresh_db, tmp_path, RETYPE, history=GENERATED.format(kind="STORED")))
+    assert traced.rewritten == ("public.orders", "public.orders_pkey")
