@@ -790,7 +790,8 @@ def test_other_created_objects() -> None:
     ]
     for sql, kind, name, table in cases:
         op, stmt, whole = single(sql)
-        assert op == CreateObject(stmt, whole, kind, name, table), sql
+        declared = Volatility.VOLATILE if kind == "function" else None
+        assert op == CreateObject(stmt, whole, kind, name, table, declared), sql
 
 
 def test_alter_domain_add_constraint() -> None:
@@ -857,7 +858,43 @@ def test_default_volatility_is_that_of_the_worst_function_called(
 ) -> None:
     op, _, _ = single(f"ALTER TABLE t ADD COLUMN c text DEFAULT {expression}")
     assert isinstance(op, AddColumn)
-    assert op.column.default == ColumnDefault(expression, volatility, culprit)
+    default = op.column.default
+    assert (default.sql, default.volatility, default.volatile_function) == (
+        expression,
+        volatility,
+        culprit,
+    )
+
+
+def test_a_default_lists_the_functions_not_built_in_for_the_run_to_resolve() -> None:
+    op, _, _ = single(
+        "ALTER TABLE t ADD COLUMN c text DEFAULT lower(app.code(make_code())) || now()"
+    )
+    assert isinstance(op, AddColumn)
+    assert op.column.default == ColumnDefault(
+        "lower(app.code(make_code())) || now()",
+        Volatility.UNKNOWN,
+        "app.code",
+        ("app.code", "make_code"),
+        Volatility.STABLE,
+    )
+
+
+def test_a_created_function_carries_its_declared_volatility() -> None:
+    body = "RETURNS int LANGUAGE sql AS 'SELECT 1'"
+    created = [
+        single(f"CREATE {sql}")[0]
+        for sql in (
+            f"FUNCTION s.f() {body} IMMUTABLE",
+            f"OR REPLACE FUNCTION f() {body}",
+            "PROCEDURE p() LANGUAGE sql AS 'SELECT 1'",
+        )
+    ]
+    assert [(op.name, op.volatility, op.replaces) for op in created] == [
+        (Name("f", "s"), Volatility.IMMUTABLE, False),
+        (Name("f"), Volatility.VOLATILE, True),
+        (Name("p"), None, False),
+    ]
 
 
 def test_builtin_functions_come_from_pg_proc() -> None:

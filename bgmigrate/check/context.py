@@ -18,6 +18,7 @@ from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
     AlterColumnType,
+    AlterFunction,
     AttachPartition,
     ColumnDefinition,
     ConstraintKind,
@@ -29,6 +30,7 @@ from bgmigrate.parse.operations import (
     DropDefault,
     DropIndex,
     DropTable,
+    Generated,
     InlineConstraint,
     Name,
     Operation,
@@ -41,7 +43,10 @@ from bgmigrate.parse.operations import (
     TransactionAction,
     TypeName,
     ValidateConstraint,
+    Volatility,
 )
+from bgmigrate.parse.pg_nodes import qualified_name
+from bgmigrate.parse.volatility import RANK
 from bgmigrate.source.unit import Phase, Statement, Unit
 from bgmigrate.values import Value, value
 
@@ -71,6 +76,11 @@ class RunState(Value):
     """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
     """Partitioned tables by key → their partitions (created or attached so far)."""
+    virtual_columns: dict[str, set[str]] = field(default_factory=dict)
+    """VIRTUAL generated columns (PostgreSQL 18) by table key: they store no values."""
+    functions: dict[str, Volatility] = field(default_factory=dict)
+    """The volatility each function the run created declares, by function key (of all its
+    overloads, the most volatile)."""
 
     def prove_not_null(self, table: Name, column: str) -> None:
         self.validated_not_null.setdefault(table.key, set()).add(column)
@@ -220,6 +230,16 @@ class Context(Value):
         """The column's type, when an earlier statement of the run declared it."""
         return self.run.columns.get(table.key, {}).get(column)
 
+    def function_volatility(self, written: str) -> Volatility | None:
+        """The volatility declared by the run's `CREATE FUNCTION` of the function a call
+        names (`f` or `s.f`, resolved in public as the key is), or None when the run did
+        not create it."""
+        return self.run.functions.get(qualified_name(written.split(".")).key)
+
+    def is_virtual_column(self, table: Name, column: str) -> bool:
+        """True when the run created the column as a VIRTUAL generated one (no stored values)."""
+        return column in self.run.virtual_columns.get(table.key, ())
+
     def has_validated_not_null_check(self, table: Name, column: str) -> bool:
         return column in self.run.validated_not_null.get(table.key, ())
 
@@ -255,6 +275,8 @@ def _(op: CreateTable, ctx: Context) -> None:
     ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
     ctx.run.validated_not_null[op.table.key] = {c.name for c in op.columns if c.not_null}
     ctx.run.defaults[op.table.key] = {c.name: _default_sql(c) for c in op.columns}
+    virtual = {c.name for c in op.columns if _is_virtual(c, ctx)}
+    ctx.run.virtual_columns[op.table.key] = virtual
     if op.partitioned:
         ctx.run.partitions[op.table.key] = []
     if op.partition_of is not None:
@@ -281,6 +303,16 @@ def _(op: AddColumn, ctx: Context) -> None:
         ctx.run.prove_not_null(op.table, op.column.name)
     ctx.state.added_columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
     ctx.run.defaults.setdefault(op.table.key, {})[op.column.name] = _default_sql(op.column)
+    virtual = ctx.run.virtual_columns.setdefault(op.table.key, set())
+    if _is_virtual(op.column, ctx):
+        virtual.add(op.column.name)
+    else:
+        virtual.discard(op.column.name)
+
+
+def _is_virtual(column: ColumnDefinition, ctx: Context) -> bool:
+    # Before PostgreSQL 18 there are no virtual columns: one written without STORED is an error.
+    return column.generated is Generated.VIRTUAL and ctx.pg_version >= 18
 
 
 def _default_sql(column: ColumnDefinition) -> str | None:
@@ -306,6 +338,7 @@ def _(op: DropColumn, ctx: Context) -> None:
     dropped = ctx.run.columns.get(op.table.key, {}).pop(op.column, None)
     ctx.state.dropped_columns.setdefault(op.table.key, {})[op.column] = dropped
     ctx.run.validated_not_null.get(op.table.key, set()).discard(op.column)
+    ctx.run.virtual_columns.get(op.table.key, set()).discard(op.column)
 
 
 @track.register(AlterColumnType)
@@ -317,10 +350,11 @@ def _(op: AlterColumnType, ctx: Context) -> None:
 def _(op: RenameColumn, ctx: Context) -> None:
     columns = ctx.run.columns.setdefault(op.table.key, {})
     columns[op.new_name] = columns.pop(op.column, None)
-    proven = ctx.run.validated_not_null.get(op.table.key, set())
-    if op.column in proven:
-        proven.discard(op.column)
-        proven.add(op.new_name)
+    for renamed_in in (ctx.run.validated_not_null, ctx.run.virtual_columns):
+        names = renamed_in.get(op.table.key, set())
+        if op.column in names:
+            names.discard(op.column)
+            names.add(op.new_name)
 
 
 @track.register(RenameTable)
@@ -331,8 +365,9 @@ def _(op: RenameTable, ctx: Context) -> None:
     if op.table.key in ctx.state.new_tables:
         ctx.state.new_tables.discard(op.table.key)
         ctx.state.new_tables.add(renamed.key)
-    if op.table.key in ctx.run.validated_not_null:
-        ctx.run.validated_not_null[renamed.key] = ctx.run.validated_not_null.pop(op.table.key)
+    for by_table in (ctx.run.validated_not_null, ctx.run.virtual_columns):
+        if op.table.key in by_table:
+            by_table[renamed.key] = by_table.pop(op.table.key)
 
 
 @track.register(DropTable)
@@ -362,6 +397,18 @@ def _(op: DropIndex, ctx: Context) -> None:
 @track.register(CreateObject)
 def _(op: CreateObject, ctx: Context) -> None:
     ctx.state.created(ctx.state.new_objects, (op.kind, op.name.key), op.statement.transaction)
+    if op.volatility is not None:
+        earlier = ctx.run.functions.get(op.name.key)
+        if op.replaces or earlier is None or RANK[op.volatility] > RANK[earlier]:
+            # Without OR REPLACE a second CREATE of the name adds an overload (one of the same
+            # signature would fail): a call may reach either, so the worse one counts.
+            ctx.run.functions[op.name.key] = op.volatility
+
+
+@track.register(AlterFunction)
+def _(op: AlterFunction, ctx: Context) -> None:
+    if op.volatility is not None and op.name.key in ctx.run.functions:
+        ctx.run.functions[op.name.key] = op.volatility
 
 
 @track.register(Transaction)

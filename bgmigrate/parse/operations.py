@@ -29,6 +29,7 @@ __all__ = [
     "AlterColumnType",
     "AlterEnum",
     "AlterEnumAction",
+    "AlterFunction",
     "AttachPartition",
     "CallFunction",
     "ColumnDefault",
@@ -148,6 +149,12 @@ class ColumnDefault(Value):
     volatility: Volatility
     volatile_function: str | None = None
     """The first volatile (or unknown) function the expression calls, for messages."""
+    unknown_functions: tuple[str, ...] = ()
+    """The functions it calls that are not built in, as written (`s.f` when qualified): a
+    `CREATE FUNCTION` earlier in the run may declare their volatility."""
+    known_volatility: Volatility | None = None
+    """With `unknown_functions`, the volatility of the rest of the expression (its built-in
+    calls); None when there are none such, as `volatility` is then the whole answer."""
 
 
 class Generated(str, Enum):
@@ -246,6 +253,11 @@ class CreateObject(Operation):
     name: Name
     table: Name | None = None
     """The table a trigger or rule is created on, when there is one."""
+    volatility: Volatility | None = None
+    """For a function, the volatility its definition declares (VOLATILE when it declares none,
+    as PostgreSQL does)."""
+    replaces: bool = False
+    """For a function, `CREATE OR REPLACE`: it may replace one of the same signature."""
 
 
 @value
@@ -277,6 +289,10 @@ class AddColumn(Operation):
     table: Name
     column: ColumnDefinition
     if_not_exists: bool = False
+    identity_added_later: bool = False
+    """A later action of the same ALTER TABLE makes the column an identity (`ALTER COLUMN c
+    ADD GENERATED … AS IDENTITY`): it fills the rows inserted after the statement, not the
+    existing ones (traced on PostgreSQL 18)."""
 
 
 @value
@@ -502,6 +518,16 @@ class OtherAlterTable(Operation):
     table: Name
     action: str
     lock: str = "ACCESS EXCLUSIVE"
+
+
+@value
+class AlterFunction(Operation):
+    """`ALTER FUNCTION f(…) STABLE` and the like: what the run knows of a function it created
+    changes."""
+
+    name: Name
+    volatility: Volatility | None = None
+    """The volatility it declares, when it declares one."""
 
 
 @value

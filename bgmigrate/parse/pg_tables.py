@@ -16,7 +16,6 @@ from bgmigrate.parse.operations import (
     AddConstraint,
     AlterColumnType,
     AttachPartition,
-    ColumnDefault,
     ColumnDefinition,
     ConstraintKind,
     CreateTable,
@@ -38,7 +37,7 @@ from bgmigrate.parse.operations import (
 )
 from bgmigrate.parse.pg_context import Context
 from bgmigrate.parse.pg_nodes import Node, kind_name, range_var_name, strings, type_name, unwrap
-from bgmigrate.parse.volatility import expression_volatility
+from bgmigrate.parse.volatility import column_default
 from bgmigrate.source.unit import Location
 
 __all__ = [
@@ -163,11 +162,6 @@ _PARTITION_ACTIONS = frozenset(
 
 def constraint_kind(contype: str) -> ConstraintKind | None:
     return _CONSTRAINT_KINDS.get(contype)
-
-
-def column_default(expression: Node, sql: str) -> ColumnDefault:
-    volatility, culprit = expression_volatility(expression)
-    return ColumnDefault(sql, volatility, culprit)
 
 
 def check_text(context: Context, constraint: Node) -> str:
@@ -388,7 +382,9 @@ class _AlterTable:
         definition = command.get("def")
         if subtype == "AT_AddColumn":
             added = column_definition(self.context, definition["ColumnDef"])
-            return AddColumn(statement, location, table, added, command.get("missing_ok", False))
+            missing_ok = command.get("missing_ok", False)
+            identity = self._identity_added_later(index, added.name)
+            return AddColumn(statement, location, table, added, missing_ok, identity)
         if subtype == "AT_DropColumn":
             cascade = command.get("behavior") == "DROP_CASCADE"
             return DropColumn(
@@ -425,6 +421,12 @@ class _AlterTable:
         if subtype in _REWRITES:
             return TableRewrite(statement, location, table, _REWRITES[subtype])
         return self._other(index, subtype, _LABELS.get(subtype, subtype), command)
+
+    def _identity_added_later(self, index: int, column: str) -> bool:
+        return any(
+            later["subtype"] == "AT_AddIdentity" and later.get("name") == column
+            for later in self.commands[index + 1 :]
+        )
 
     def _add_constraint(self, location: Location, constraint: Node) -> AddConstraint:
         kind = _CONSTRAINT_KINDS[constraint["contype"]]

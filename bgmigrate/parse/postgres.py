@@ -20,6 +20,7 @@ from bgmigrate.parse.operations import (
     AddDomainConstraint,
     AlterEnum,
     AlterEnumAction,
+    AlterFunction,
     CallFunction,
     CreateIndex,
     CreateObject,
@@ -43,6 +44,7 @@ from bgmigrate.parse.operations import (
     TransactionAction,
     Truncate,
     Unknown,
+    Volatility,
 )
 from bgmigrate.parse.pg_context import Context
 from bgmigrate.parse.pg_nodes import (
@@ -455,9 +457,28 @@ def _creates(kind: str, name_of: Callable[[Node], Name], table_field: str | None
 
 
 def _create_function(context: Context, statement: Node) -> list[Operation]:
-    kind = "procedure" if statement.get("is_procedure") else "function"
     name = qualified_name(strings(statement["funcname"]))
-    return [CreateObject(context.statement, context.whole, kind, name)]
+    if statement.get("is_procedure"):
+        return [CreateObject(context.statement, context.whole, "procedure", name)]
+    volatility = _declared_volatility(statement.get("options", ())) or Volatility.VOLATILE
+    replaces = bool(statement.get("replace"))
+    return [
+        CreateObject(context.statement, context.whole, "function", name, None, volatility, replaces)
+    ]
+
+
+def _alter_function(context: Context, statement: Node) -> list[Operation]:
+    name = qualified_name(strings(statement["func"]["objname"]))
+    volatility = _declared_volatility(statement.get("actions", ()))
+    return [AlterFunction(context.statement, context.whole, name, volatility)]
+
+
+def _declared_volatility(options: list[Node]) -> Volatility | None:
+    """The volatility a function's options (`STABLE`, `IMMUTABLE`, `VOLATILE`) declare."""
+    for option in options:
+        if option["DefElem"]["defname"] == "volatility":
+            return Volatility(option["DefElem"]["arg"]["String"]["sval"])
+    return None
 
 
 def parse_function_body(created: CreateObject) -> list[Operation]:
@@ -537,6 +558,7 @@ _MAPPERS: dict[str, Mapper] = {
     "VariableSetStmt": _set,
     "TransactionStmt": _transaction,
     "CreateFunctionStmt": _create_function,
+    "AlterFunctionStmt": _alter_function,
     "DefineStmt": _define,
     "CreateSeqStmt": _creates("sequence", _range_var("sequence")),
     "ViewStmt": _creates("view", _range_var("view")),

@@ -4,26 +4,34 @@ PostgreSQL (≥ 11) stores a non-volatile default once in the catalog; a volatil
 evaluated for every existing row, which rewrites the table. An expression is as volatile as the
 worst function it calls. Built-in functions come from `builtin_functions.txt`, generated from a
 real server's `pg_proc` by `scripts/generate_builtin_functions.py`; any other function is
-UNKNOWN, which rules treat as volatile.
+UNKNOWN, which rules treat as volatile unless a `CREATE FUNCTION` earlier in the run declared
+its volatility (`resolve_volatility`).
 
 Expressions are parse trees in libpg_query's JSON form (`{"FuncCall": {...}}`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bgmigrate.parse.operations import Volatility
+from bgmigrate.parse.operations import ColumnDefault, Volatility
 
-__all__ = ["builtin_volatility", "expression_volatility"]
+__all__ = [
+    "RANK",
+    "builtin_volatility",
+    "column_default",
+    "expression_volatility",
+    "resolve_volatility",
+]
 
 _BUILTINS_FILE = Path(__file__).with_name("builtin_functions.txt")
 
 # Worse classes rank higher. A function known to be volatile is a surer verdict than one we
 # know nothing about, so VOLATILE outranks UNKNOWN.
-_RANK = {
+RANK = {
     Volatility.IMMUTABLE: 0,
     Volatility.STABLE: 1,
     Volatility.UNKNOWN: 2,
@@ -55,14 +63,9 @@ def _function_volatility(call: dict[str, Any]) -> tuple[Volatility, str]:
     return known or Volatility.UNKNOWN, ".".join(parts)
 
 
-def expression_volatility(expression: Any) -> tuple[Volatility, str | None]:
-    """The volatility of an expression tree and, when it is VOLATILE or UNKNOWN, the name of
-    the first function responsible (for messages).
-
-    Constants and casts of constants are IMMUTABLE; `CURRENT_TIMESTAMP` and the other SQL
-    value functions are STABLE, like `now()`.
-    """
-    worst, culprit = Volatility.IMMUTABLE, None
+def _calls(expression: Any) -> Iterator[tuple[Volatility, str | None]]:
+    """The volatility and name of every function call and SQL value function in the tree, in
+    the order written."""
     pending = [expression]
     while pending:
         node = pending.pop()
@@ -75,14 +78,51 @@ def expression_volatility(expression: Any) -> tuple[Volatility, str | None]:
         for key, value in node.items():
             children.append(value)
             if key == "FuncCall":
-                volatility, name = _function_volatility(value)
+                yield _function_volatility(value)
             elif key == "SQLValueFunction":
-                volatility, name = Volatility.STABLE, None
-            else:
-                continue
-            if _RANK[volatility] > _RANK[worst]:
-                worst, culprit = volatility, name
+                yield Volatility.STABLE, None
         pending.extend(reversed(children))
+
+
+def _worst(calls: Iterable[tuple[Volatility, str | None]]) -> tuple[Volatility, str | None]:
+    worst, culprit = Volatility.IMMUTABLE, None
+    for volatility, name in calls:
+        if RANK[volatility] > RANK[worst]:
+            worst, culprit = volatility, name
     if worst in (Volatility.IMMUTABLE, Volatility.STABLE):
         culprit = None
     return worst, culprit
+
+
+def expression_volatility(expression: Any) -> tuple[Volatility, str | None]:
+    """The volatility of an expression tree and, when it is VOLATILE or UNKNOWN, the name of
+    the first function responsible (for messages).
+
+    Constants and casts of constants are IMMUTABLE; `CURRENT_TIMESTAMP` and the other SQL
+    value functions are STABLE, like `now()`.
+    """
+    return _worst(_calls(expression))
+
+
+def column_default(expression: Any, sql: str) -> ColumnDefault:
+    """A DEFAULT expression's tree and text as the operation that adds it carries them."""
+    calls = list(_calls(expression))
+    volatility, culprit = _worst(calls)
+    unknown = tuple(dict.fromkeys(name for kind, name in calls if kind is Volatility.UNKNOWN))
+    if not unknown:
+        return ColumnDefault(sql, volatility, culprit)
+    known, _ = _worst(call for call in calls if call[0] is not Volatility.UNKNOWN)
+    return ColumnDefault(sql, volatility, culprit, unknown, known)
+
+
+def resolve_volatility(
+    default: ColumnDefault, declared: Callable[[str], Volatility | None]
+) -> tuple[Volatility, str | None]:
+    """The volatility of a default once each function it calls that is not built in is
+    looked up in `declared` (the volatility a `CREATE FUNCTION` of the run gave it, or None);
+    what stays undeclared stays UNKNOWN."""
+    if default.volatility is not Volatility.UNKNOWN:
+        return default.volatility, default.volatile_function
+    calls = [(default.known_volatility or Volatility.IMMUTABLE, None)]
+    calls += [(declared(name) or Volatility.UNKNOWN, name) for name in default.unknown_functions]
+    return _worst(calls)

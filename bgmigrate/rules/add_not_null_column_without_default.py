@@ -22,6 +22,9 @@ def check(op: AddColumn, ctx: Context) -> Iterator[Violation]:
         return
     table, name, type_sql = qualified(op.table), identifier(column.name), column_type(op)
     target = f"{op.table}.{column.name}"
+    if op.identity_added_later:
+        yield _identity_added_later(op, target, f"{table} ADD COLUMN {name} {type_sql}")
+        return
     yield Violation(
         message=(
             f"Adding {target} as NOT NULL without a DEFAULT fails on a table that has rows "
@@ -34,6 +37,23 @@ def check(op: AddColumn, ctx: Context) -> Iterator[Violation]:
             f"validated CHECK: `bgmigrate plan add-column {target} {type_sql} --not-null "
             "--backfill EXPR`. Or keep a constant default through the expand phase: "
             f"`ALTER TABLE {table} ADD COLUMN {name} {type_sql} NOT NULL DEFAULT <value>;`."
+        ),
+    )
+
+
+def _identity_added_later(op: AddColumn, target: str, add_column_sql: str) -> Violation:
+    # Traced on PostgreSQL 18: NotNullViolation on a table with rows; on an empty one the
+    # old version's INSERTs get the identity's values, so only the existing rows are at stake.
+    return Violation(
+        message=(
+            f"Adding {target} as NOT NULL and making it an identity later in the same "
+            f"statement fails on a table that has rows (NotNullViolation): the identity fills "
+            f"the rows inserted afterwards, not the ones {op.table} already has."
+        ),
+        safe_alternative=(
+            "Declare the identity in the column's definition, which fills the existing rows "
+            f"(`ALTER TABLE {add_column_sql} GENERATED ALWAYS AS IDENTITY;`); it rewrites the "
+            "table under an ACCESS EXCLUSIVE lock, which add-generated-column reports."
         ),
     )
 
@@ -57,7 +77,11 @@ not know the column: every one of its INSERTs omits it and fails with `NotNullVi
 
 A constant or STABLE default (`DEFAULT 0`, `DEFAULT ''`, `DEFAULT now()`) fills old rows and old
 INSERTs alike and, since PostgreSQL 11, is metadata-only. Serial, identity and generated columns
-fill themselves; `add-generated-column` reports their rewrite.""",
+fill themselves; `add-generated-column` reports their rewrite. An identity added to the new
+column by a later action of the same statement (`ADD COLUMN id bigint NOT NULL, ALTER COLUMN id
+ADD GENERATED ALWAYS AS IDENTITY`) fills only the rows inserted afterwards: on a table with rows
+the statement fails with `NotNullViolation` (traced on PostgreSQL 18), so it is reported, with
+the identity declared in the column's definition as the way that fills them.""",
     safe_alternative="""\
 Either keep a database default through the expand phase (drop it, if ever, in a contract unit):
 
@@ -97,6 +121,13 @@ or add the column nullable and make it NOT NULL once every row and every writer 
             sql="ALTER TABLE orders\n  ADD COLUMN note text,\n  ADD COLUMN status varchar(20) NOT NULL;",
             line=3,
             note="Reported at the offending action of a multi-action ALTER TABLE.",
+        ),
+        Example(
+            sql="SET lock_timeout = '2s';\nALTER TABLE users\n  ADD COLUMN number bigint NOT NULL,\n"
+            "  ALTER COLUMN number ADD GENERATED ALWAYS AS IDENTITY;",
+            line=3,
+            note="The identity fills only the rows inserted after the statement: it fails on a "
+            "table with rows.",
         ),
     ),
     passing=(

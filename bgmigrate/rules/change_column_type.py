@@ -17,7 +17,8 @@ _CONSEQUENCE = (
 
 
 def check(op: AlterColumnType, ctx: Context) -> Iterator[Violation]:
-    if ctx.is_new_table(op.table):
+    if ctx.is_new_table(op.table) or ctx.is_virtual_column(op.table, op.column):
+        # A VIRTUAL generated column stores no value: nothing of the table is rewritten.
         return
     old = ctx.column_type(op.table, op.column) or op.existing_type
     reason = _rewrite_reason(op, old)
@@ -104,7 +105,11 @@ same run (check the migrations directory as a whole), or else, in an Alembic rev
 
 `int` → `bigint`, `float4` → `float8`, narrowing a limit, arrays, and any `USING` expression are
 reported. `timestamp` → `timestamptz` is metadata-only only when the session `TimeZone` is UTC
-(and even then rebuilds the column's indexes): it is reported too.""",
+(and even then rebuilds the column's indexes): it is reported too.
+
+A VIRTUAL generated column (PostgreSQL 18, the kind a generated column is there unless STORED
+is written) stores no values: changing its type rewrites nothing (traced), and is not reported
+when the run created the column. A STORED one is rewritten like any other column.""",
     safe_alternative="""\
 Change the type through a new column:
 
@@ -151,6 +156,12 @@ is known.""",
             before="CREATE TABLE prices (id bigint PRIMARY KEY, amount numeric(10,2));",
             note="A different scale rewrites every value.",
         ),
+        Example(
+            sql="SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN total_cents TYPE numeric;",
+            before="CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(10,2),\n"
+            "  total_cents bigint GENERATED ALWAYS AS (total * 100) STORED);",
+            note="A STORED generated column's values are rewritten.",
+        ),
     ),
     passing=(
         Example(
@@ -180,6 +191,20 @@ is known.""",
             sql="SET lock_timeout = '2s';\nALTER TABLE users ALTER COLUMN bio TYPE varchar;",
             before="CREATE TABLE users (id bigint PRIMARY KEY, bio text);",
             note="text and unlimited varchar share their representation.",
+        ),
+        Example(
+            sql="SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN total_cents TYPE numeric;",
+            before="CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(10,2),\n"
+            "  total_cents bigint GENERATED ALWAYS AS (total * 100) VIRTUAL);",
+            pg_version=18,
+            note="A VIRTUAL generated column (PostgreSQL 18) stores nothing to rewrite.",
+        ),
+        Example(
+            sql="SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN total_cents TYPE numeric;",
+            before="CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(10,2));\n"
+            "ALTER TABLE orders ADD COLUMN total_cents bigint GENERATED ALWAYS AS (total * 100);",
+            pg_version=18,
+            note="On PostgreSQL 18 a generated column is VIRTUAL unless STORED is written.",
         ),
     ),
 )

@@ -43,3 +43,28 @@ def test_advice_names_table_column_and_type() -> None:
 def test_reserved_word_table_is_quoted_in_the_advice() -> None:
     [finding] = _findings('ALTER TABLE "user" ADD COLUMN phone text NOT NULL;')
     assert 'ALTER TABLE "user" ADD COLUMN phone text;' in finding.safe_alternative
+
+
+def test_an_identity_added_later_in_the_statement_is_reported_as_failing_on_rows() -> None:
+    sql = (
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE users ADD COLUMN f2 bigint NOT NULL,\n"
+        "  ALTER COLUMN f2 ADD GENERATED ALWAYS AS IDENTITY;"
+    )
+    [finding] = _findings(sql)
+    assert finding.rule == "add-not-null-column-without-default"
+    assert "fails on a table that has rows (NotNullViolation)" in finding.message
+    assert "breaks the version still running" not in finding.message
+    assert "ALTER TABLE users ADD COLUMN f2 bigint GENERATED ALWAYS AS IDENTITY;" in (
+        finding.safe_alternative
+    )
+
+
+def test_an_identity_added_to_another_column_changes_nothing() -> None:
+    sql = (
+        "SET lock_timeout = '2s';\n"
+        "ALTER TABLE users ADD COLUMN f2 bigint NOT NULL,\n"
+        "  ALTER COLUMN f3 ADD GENERATED ALWAYS AS IDENTITY;"
+    )
+    [finding] = _findings(sql)
+    assert "breaks the version still running" in finding.message

@@ -60,3 +60,28 @@ def test_citext_change_says_indexes_are_rebuilt_not_the_table() -> None:
     [finding] = result.findings
     assert "keeps the table's rows but rebuilds every index on name" in finding.message
     assert "rewrites the table" not in finding.message
+
+
+VIRTUAL = "CREATE TABLE t (a int, v bigint GENERATED ALWAYS AS (a * 2) VIRTUAL);"
+
+
+def _rules(sql: str, before: str = VIRTUAL, pg_version: int = 18) -> list[str]:
+    result = check_sql(sql, before=before, rules=[RULE], pg_version=pg_version)
+    return [f.rule for f in result.findings]
+
+
+def test_a_virtual_column_is_followed_through_renames() -> None:
+    renamed = VIRTUAL + "\nALTER TABLE t RENAME COLUMN v TO w;\nALTER TABLE t RENAME TO u;"
+    assert _rules("ALTER TABLE u ALTER COLUMN w TYPE numeric;", renamed) == []
+
+
+def test_a_column_added_back_stored_is_rewritten() -> None:
+    replaced = VIRTUAL + (
+        "\nALTER TABLE t DROP COLUMN v;"
+        "\nALTER TABLE t ADD COLUMN v bigint GENERATED ALWAYS AS (a * 2) STORED;"
+    )
+    assert _rules("ALTER TABLE t ALTER COLUMN v TYPE numeric;", replaced) == [RULE.name]
+
+
+def test_no_column_is_virtual_before_postgresql_18() -> None:
+    assert _rules("ALTER TABLE t ALTER COLUMN v TYPE numeric;", pg_version=17) == [RULE.name]
