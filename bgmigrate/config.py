@@ -8,11 +8,10 @@ silently turn a check off.
 from __future__ import annotations
 
 import sys
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, field, frozen_value
 
 __all__ = ["Config", "ConfigError", "find_config", "load_config"]
 

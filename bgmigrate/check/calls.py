@@ -10,9 +10,8 @@ expressions are not followed.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bgmigrate.parse.operations import CallFunction, CreateObject, Operation
+from bgmigrate.values import replace
 
 __all__ = ["with_called_bodies"]
 

@@ -9,7 +9,6 @@ earlier units declared, the phase and the target PostgreSQL version.
 from __future__ import annotations
 
 from collections.abc import Callable, Container
-from dataclasses import field
 from functools import partial, singledispatch
 from typing import TypeVar
 
@@ -48,7 +47,7 @@ from bgmigrate.parse.operations import (
 from bgmigrate.parse.pg_nodes import qualified_name
 from bgmigrate.parse.volatility import RANK
 from bgmigrate.source.unit import Phase, Statement, Unit
-from bgmigrate.values import Value, value
+from bgmigrate.values import Value, field, value
 
 __all__ = ["Context", "RunState", "UnitState", "track"]
 

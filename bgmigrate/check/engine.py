@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import field
 
 from bgmigrate.check.calls import with_called_bodies
 from bgmigrate.check.context import Context, RunState, UnitState, track
@@ -13,7 +12,7 @@ from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule, Violation
 from bgmigrate.parse.operations import CreateObject, Operation
 from bgmigrate.source.unit import Location, Statement, Unit
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, field, frozen_value, replace
 
 __all__ = ["CheckSettings", "Parse", "SelectionError", "check_units", "parse_unit", "select_rules"]
 
@@ -69,7 +68,6 @@ def select_rules(
 
 
 def _with_severity(rule: Rule, severity: Severity) -> Rule:
-    from dataclasses import replace
 
     return replace(rule, severity=severity)
 
@@ -194,7 +192,6 @@ def _with_unknowns(violation: Violation, statement: Statement) -> Violation:
         f"{kind} `{name}` is not installed: treated as unknown"
         for kind, _, name in (unknown.partition(" ") for unknown in named)
     )
-    from dataclasses import replace
 
     return replace(violation, message=f"{violation.message} ({notes}.)")
 
@@ -205,7 +202,6 @@ def _first_step(rule: Rule) -> str:
 
 def _suppress(unit: Unit, findings: list[Finding], dispatch: _Dispatch) -> list[Finding]:
     """Mark suppressed findings and report every ignore tag that suppressed nothing."""
-    from dataclasses import replace
 
     used: set[int] = set()
     result = []

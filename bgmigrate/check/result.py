@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import field
-
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.source.layouts.base import Skipped
 from bgmigrate.source.unit import Phase, Unit, UnitKind
-from bgmigrate.values import Value, frozen_value, value
+from bgmigrate.values import Value, field, frozen_value, value
 
 __all__ = ["CheckResult", "CheckedUnit"]
 

@@ -7,12 +7,11 @@ A rule module under `bgmigrate/rules/` defines one `RULE = Rule(...)`; the catal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from bgmigrate.check.finding import Category, Severity
 from bgmigrate.source.unit import Location, Phase
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, field, frozen_value
 
 if TYPE_CHECKING:
     from bgmigrate.check.context import Context

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,7 @@ from bgmigrate.source.discover import Discovered
 from bgmigrate.source.errors import SourceError
 from bgmigrate.source.layouts.read import ReadMigration
 from bgmigrate.source.unit import Unit
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, frozen_value, replace
 
 if TYPE_CHECKING:
     from bgmigrate.check.cache import CheckCache, CheckKey

@@ -16,11 +16,10 @@ which every pre-commit run pays. Building an operation costs the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 
 from bgmigrate.source.unit import Location, Statement
-from bgmigrate.values import Value, value
+from bgmigrate.values import Value, field, ordered, value
 
 __all__ = [
     "AddColumn",
@@ -73,8 +72,9 @@ __all__ = [
 ]
 
 
-@dataclass(unsafe_hash=True, order=True)
-class Name:
+@ordered
+@value
+class Name(Value):
     """A possibly schema-qualified identifier, as PostgreSQL folds it."""
 
     name: str

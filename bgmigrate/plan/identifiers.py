@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+
+from bgmigrate.values import Value, frozen_value, ordered
 
 __all__ = [
     "MAX_IDENTIFIER_BYTES",
@@ -73,8 +74,9 @@ class IdentifierError(ValueError):
     """A name that cannot be an SQL identifier, or a dotted path that does not parse."""
 
 
-@dataclass(frozen=True, order=True)
-class QualifiedName:
+@ordered
+@frozen_value
+class QualifiedName(Value):
     """A relation (table, view, index, sequence) in a schema, as the catalog spells it."""
 
     schema: str

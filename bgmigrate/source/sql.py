@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 from bgmigrate.source.lines import LineIndex
 from bgmigrate.source.tags import TagComment, collect_tags
 from bgmigrate.source.templates import substitute_templates
 from bgmigrate.source.transactions import transaction_blocks
 from bgmigrate.source.unit import Location, Statement, Unit, UnitKind
-from bgmigrate.values import Value, frozen_value
+from bgmigrate.values import Value, frozen_value, replace
 
 __all__ = ["SqlPiece", "read_sql_unit", "split_sql"]
 

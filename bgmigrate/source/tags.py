@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import field
 
 from bgmigrate.source.unit import Location, Phase, SourceProblem, Suppression
-from bgmigrate.values import Value, frozen_value, value
+from bgmigrate.values import Value, field, frozen_value, value
 
 __all__ = [
     "INVALID_TAG",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from enum import Enum
 
-from bgmigrate.values import Value, value
+from bgmigrate.values import Value, field, value
 
 __all__ = ["Location", "Phase", "SourceProblem", "Statement", "Suppression", "Unit", "UnitKind"]
 

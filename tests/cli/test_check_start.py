@@ -25,7 +25,7 @@ def test_the_help_is_laid_out_as_argparse_lays_it_out(
     assert ours.format_usage() == argparses.format_usage()
 
 
-def test_a_one_file_check_imports_neither_shutil_nor_the_compression_modules(
+def test_a_one_file_check_imports_neither_shutil_nor_dataclasses_nor_the_compression_modules(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "r.sql").write_text("SET lock_timeout = '2s';\nDROP TABLE users;\n")
@@ -35,7 +35,7 @@ def test_a_one_file_check_imports_neither_shutil_nor_the_compression_modules(
     )
     printed, packages = imported_packages(code, cwd=tmp_path)
     assert "drop-table" in printed
-    assert not packages & {"shutil", "bz2", "lzma", "tempfile"}
+    assert not packages & {"shutil", "bz2", "lzma", "tempfile", "dataclasses", "inspect"}
 
 
 def test_a_file_named_from_its_own_directory_has_its_layout_detected_once(

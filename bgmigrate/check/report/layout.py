@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import field
 from itertools import pairwise
 
-from bgmigrate.values import Value, value
+from bgmigrate.values import Value, field, value
 
 __all__ = ["StyledText", "cell_width"]
 

@@ -4,7 +4,6 @@ substituted, in the tool's transaction mode; or the reason it is not checked at 
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import replace
 
 from bgmigrate.source.layouts import LAYOUTS, PLAIN
 from bgmigrate.source.layouts.base import (
@@ -24,7 +23,7 @@ from bgmigrate.source.tags import TagComment, collect_tags
 from bgmigrate.source.templates import substitute_templates
 from bgmigrate.source.transactions import cannot_run_in_transaction, transaction_blocks
 from bgmigrate.source.unit import Phase, SourceProblem, Statement, Unit, UnitKind
-from bgmigrate.values import Value, value
+from bgmigrate.values import Value, replace, value
 
 __all__ = ["ReadMigration", "read_migration", "unreadable"]
 
