@@ -254,7 +254,7 @@ def _is_pseudo_field(annotation: object) -> bool:
 _NO_ARGUMENT = object()
 """The default of an argument whose field has a default factory: call the factory."""
 _SHAPES: dict[tuple[str, bool, bool], CodeType] = {}
-"""The `__init__` code of each shape of class, its names placeholders."""
+"""The `__init__` code of each shape of class used so far, its names placeholders."""
 
 
 def _initializer(cls: type, fields: tuple[Field, ...], *, frozen: bool) -> Any:
@@ -274,6 +274,7 @@ def _initializer(cls: type, fields: tuple[Field, ...], *, frozen: bool) -> Any:
     placeholders = {f"_n{i}": f.name for i, f in enumerate(fields)}
     placeholders |= {f"_p{i}": f.name for i, f in enumerate(fields)}
     code = template.replace(
+        co_name="__init__",
         co_varnames=tuple(placeholders.get(n, n) for n in template.co_varnames),
         co_names=tuple(placeholders.get(n, n) for n in template.co_names),
         co_consts=tuple(
@@ -301,21 +302,43 @@ def _initializer(cls: type, fields: tuple[Field, ...], *, frozen: bool) -> Any:
 
 
 def _compile_shape(kinds: str, *, frozen: bool, post_init: bool) -> CodeType:
+    """The shape's code: written beforehand in `bgmigrate.value_shapes` for every class in
+    bgmigrate (compiling the first one at start costs more than all the rest), else compiled."""
+    from bgmigrate import value_shapes
+
+    written = getattr(value_shapes, shape_name(kinds, frozen=frozen, post_init=post_init), None)
+    if written is not None:
+        return written.__code__  # type: ignore[no-any-return]
+    module = compile(shape_source(kinds, frozen=frozen, post_init=post_init), "<value>", "exec")
+    return next(c for c in module.co_consts if isinstance(c, CodeType))
+
+
+def shape_name(kinds: str, frozen: bool, post_init: bool) -> str:
+    """The name of a shape's `__init__` in `bgmigrate.value_shapes`."""
+    return f"init_{kinds or 'none'}_{'frozen' if frozen else 'plain'}" + (
+        "_post_init" if post_init else ""
+    )
+
+
+def shape_source(kinds: str, *, frozen: bool, post_init: bool) -> str:
+    """The source of a shape's `__init__`: `_p<i>` the argument and `_n<i>` the name of field
+    `i`, `_d<i>` its default, `_factory<i>` its default factory (globals of the function)."""
     arguments = [f"_p{i}" for i, kind in enumerate(kinds) if kind in "af"]
-    lines = [f"def __init__(self, {', '.join(arguments)}):" if arguments else "def __init__(self):"]
+    name = shape_name(kinds, frozen=frozen, post_init=post_init)
+    lines = [f"def {name}(self{''.join(', ' + a for a in arguments)}):"]
     for i, kind in enumerate(kinds):
         given = {"a": f"_p{i}", "f": f"_p{i}", "d": f"_d{i}", "g": f"_factory{i}()"}[kind]
         if kind == "f":
-            lines.append(f"    if _p{i} is _NO_ARGUMENT: _p{i} = _factory{i}()")
+            lines.append(f"    if _p{i} is _NO_ARGUMENT:")
+            lines.append(f"        _p{i} = _factory{i}()")
         if frozen:
-            lines.append(f"    _setattr(self, '_n{i}', {given})")
+            lines.append(f'    _setattr(self, "_n{i}", {given})')
         else:
             lines.append(f"    self._n{i} = {given}")
     if post_init:
         lines.append("    self.__post_init__()")
     lines.append("    return None")
-    module = compile("\n".join(lines), "<bgmigrate value class>", "exec")
-    return next(c for c in module.co_consts if isinstance(c, CodeType))
+    return "\n".join(lines) + "\n"
 
 
 def _frozen_guard(cls: type, names: frozenset[str], verb: str) -> Callable[..., None]:

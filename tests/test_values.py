@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import subprocess
+import sys
 from collections.abc import Callable
+from types import CodeType, FunctionType
 
 import pytest
 
-from bgmigrate.values import Value, frozen_value, value
+from bgmigrate import value_shapes
+from bgmigrate.values import Value, frozen_value, shape_source, value
 
 
 @frozen_value
@@ -115,3 +119,30 @@ def test_fields_a_value_class_cannot_have_are_refused() -> None:
             """Not supported."""
 
             x: int = dataclasses.field(default=0, kw_only=True)
+
+
+def test_every_shape_in_bgmigrate_is_written_out_as_its_template_says() -> None:
+    # In a new interpreter: the classes of these tests have shapes of their own.
+    every_module = (
+        "import pkgutil, bgmigrate\n"
+        "from importlib import import_module\n"
+        "from bgmigrate import value_shapes, values\n"
+        "for module in pkgutil.walk_packages(bgmigrate.__path__, 'bgmigrate.'):\n"
+        "    if not module.name.endswith('__main__'):\n"
+        "        import_module(module.name)\n"
+        "print(len(values._SHAPES), [shape for shape in values._SHAPES\n"
+        "    if not hasattr(value_shapes, values.shape_name(*shape))])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", every_module], capture_output=True, text=True)
+    assert done.stdout.split(" ", 1)[1].strip() == "[]", "run scripts/generate_value_shapes.py"
+    assert int(done.stdout.split(" ", 1)[0]) > 20
+    written = [getattr(value_shapes, name) for name in dir(value_shapes)]
+    shapes = [function for function in written if isinstance(function, FunctionType)]
+    for function in shapes:
+        kinds, frozen, *post_init = function.__name__.removeprefix("init_").split("_", 2)
+        source = shape_source(
+            "" if kinds == "none" else kinds, frozen=frozen == "frozen", post_init=bool(post_init)
+        )
+        compiled = next(c for c in compile(source, "", "exec").co_consts if isinstance(c, CodeType))
+        for part in ("co_code", "co_names", "co_varnames", "co_consts", "co_name"):
+            assert getattr(compiled, part) == getattr(function.__code__, part), function.__name__
