@@ -21,7 +21,17 @@ from collections.abc import Callable
 from types import CodeType, FunctionType
 from typing import Any, TypeVar
 
-__all__ = ["MISSING", "Field", "Value", "field", "frozen_value", "ordered", "replace", "value"]
+__all__ = [
+    "MISSING",
+    "Field",
+    "Value",
+    "field",
+    "field_names",
+    "frozen_value",
+    "ordered",
+    "replace",
+    "value",
+]
 
 T = TypeVar("T", bound=type)
 V = TypeVar("V")
@@ -153,6 +163,11 @@ def ordered(cls: T) -> T:
     for name, method in _ORDER.items():
         type.__setattr__(cls, name, method)
     return cls
+
+
+def field_names(cls: type[Value]) -> tuple[str, ...]:
+    """A value class's field names, in order (`dataclasses.fields` without `dataclasses`)."""
+    return cls.__value_names__
 
 
 def replace(obj: V, /, **changes: Any) -> V:

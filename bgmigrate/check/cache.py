@@ -39,6 +39,7 @@ from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import Skipped, SkipReason
 from bgmigrate.source.unit import Location, Phase, UnitKind
+from bgmigrate.values import field_names
 
 try:  # hashlib's own import loads OpenSSL first: 2 ms of every run
     from _blake2 import blake2b
@@ -284,9 +285,9 @@ def _encode(cached: Cached) -> dict[str, object]:
 
 _CATEGORIES = {category.value: category for category in Category}
 _SEVERITIES = {severity.value: severity for severity in Severity}
-_FINDING_FIELDS = tuple(Finding.__dataclass_fields__)
-_LOCATION_FIELDS = tuple(Location.__dataclass_fields__)
-_UNIT_FIELDS = tuple(CheckedUnit.__dataclass_fields__)
+_FINDING_FIELDS = field_names(Finding)
+_LOCATION_FIELDS = field_names(Location)
+_UNIT_FIELDS = field_names(CheckedUnit)
 
 
 def _decode(entry: Any) -> Cached:

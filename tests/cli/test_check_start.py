@@ -25,17 +25,20 @@ def test_the_help_is_laid_out_as_argparse_lays_it_out(
     assert ours.format_usage() == argparses.format_usage()
 
 
+@pytest.mark.parametrize("runs", [["--no-cache"], ["--cache-miss", "--cache-hit"]])
 def test_a_one_file_check_imports_neither_shutil_nor_dataclasses_nor_the_compression_modules(
-    tmp_path: Path,
+    runs: list[str], tmp_path: Path
 ) -> None:
     (tmp_path / "r.sql").write_text("SET lock_timeout = '2s';\nDROP TABLE users;\n")
-    code = (
-        "sys.argv = ['bgmigrate', 'check', '--no-cache', 'r.sql']\n"
-        "from bgmigrate.cli import main\nmain()"
-    )
-    printed, packages = imported_packages(code, cwd=tmp_path)
-    assert "drop-table" in printed
-    assert not packages & {"shutil", "bz2", "lzma", "tempfile", "dataclasses", "inspect"}
+    for run in runs:  # with the cache (the default): a miss that stores, then a hit
+        options = [run] if run == "--no-cache" else []
+        code = (
+            f"sys.argv = ['bgmigrate', 'check', *{options!r}, 'r.sql']\n"
+            "from bgmigrate.cli import main\nmain()"
+        )
+        printed, packages = imported_packages(code, cwd=tmp_path)
+        assert "drop-table" in printed
+        assert not packages & {"shutil", "bz2", "lzma", "tempfile", "dataclasses", "inspect"}
 
 
 def test_a_file_named_from_its_own_directory_has_its_layout_detected_once(
