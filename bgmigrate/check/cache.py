@@ -25,6 +25,7 @@ which holds a `.gitignore` that ignores it whole; `BGMIGRATE_CACHE_DIR` names an
 
 from __future__ import annotations
 
+import functools
 import json
 import marshal
 import os
@@ -227,6 +228,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+@functools.cache  # once per process: a run computes its key again after checking
 def _installed_code() -> list[tuple[str, int, int]]:
     """Each file of the bgmigrate package installed, and of the libraries that read the
     migrations (pglast's libpg_query, PyYAML), with its size and modification time: an edited
