@@ -262,14 +262,16 @@ def _collect_fields(cls: type) -> tuple[Field, ...]:
 def _is_pseudo_field(annotation: object) -> bool:
     """ClassVar, InitVar and KW_ONLY, which `dataclass` does not make fields of."""
     text = annotation if isinstance(annotation, str) else repr(annotation)
+    if "Var" not in text and "KW_ONLY" not in text:
+        return False
     head = text.split("[", 1)[0].strip().rsplit(".", 1)[-1]
     return head in ("ClassVar", "InitVar", "KW_ONLY")
 
 
 _NO_ARGUMENT = object()
 """The default of an argument whose field has a default factory: call the factory."""
-_SHAPES: dict[tuple[str, bool, bool], CodeType] = {}
-"""The `__init__` code of each shape of class used so far, its names placeholders."""
+_SHAPES: dict[tuple[str, bool, bool], _Shape] = {}
+"""The `__init__` code of each shape of class used so far."""
 
 
 def _initializer(cls: type, fields: tuple[Field, ...], *, frozen: bool) -> Any:
@@ -284,28 +286,16 @@ def _initializer(cls: type, fields: tuple[Field, ...], *, frozen: bool) -> Any:
     post_init = hasattr(cls, "__post_init__")
     shape = (kinds, frozen, post_init)
     if shape not in _SHAPES:
-        _SHAPES[shape] = _compile_shape(kinds, frozen=frozen, post_init=post_init)
-    template = _SHAPES[shape]
-    placeholders = {f"_n{i}": f.name for i, f in enumerate(fields)}
-    placeholders |= {f"_p{i}": f.name for i, f in enumerate(fields)}
-    code = template.replace(
-        co_name="__init__",
-        co_varnames=tuple(placeholders.get(n, n) for n in template.co_varnames),
-        co_names=tuple(placeholders.get(n, n) for n in template.co_names),
-        co_consts=tuple(
-            placeholders.get(c, c) if isinstance(c, str) else c for c in template.co_consts
-        ),
-        **(
-            {"co_qualname": f"{cls.__qualname__}.__init__"}
-            if hasattr(template, "co_qualname")
-            else {}
-        ),
-    )
+        _SHAPES[shape] = _Shape(_compile_shape(kinds, frozen=frozen, post_init=post_init))
+    names = [f.name for f in fields]
+    code = _SHAPES[shape].code_for(names, f"{cls.__qualname__}.__init__")
     namespace: dict[str, Any] = {"_setattr": object.__setattr__, "_NO_ARGUMENT": _NO_ARGUMENT}
     defaults = []
-    for i, f in enumerate(fields):
-        namespace[f"_d{i}"] = f.default
-        namespace[f"_factory{i}"] = f.default_factory
+    for i, (f, kind) in enumerate(zip(fields, kinds, strict=True)):
+        if kind == "d":
+            namespace[f"_d{i}"] = f.default
+        elif kind != "a":
+            namespace[f"_factory{i}"] = f.default_factory
         if f.init and (f.default is not MISSING or f.default_factory is not MISSING):
             defaults.append(_NO_ARGUMENT if f.default is MISSING else f.default)
         elif f.init and defaults:
@@ -314,6 +304,39 @@ def _initializer(cls: type, fields: tuple[Field, ...], *, frozen: bool) -> Any:
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     return init
+
+
+class _Shape:
+    """A shape's `__init__` code, and where its placeholders for field names stand: `_p<i>`
+    (argument) in its local names, `_n<i>` (attribute) in its names and, frozen, constants."""
+
+    def __init__(self, template: CodeType) -> None:
+        self.template = template
+        self.varnames = self._slots(template.co_varnames, "_p")
+        self.names = self._slots(template.co_names, "_n")
+        self.consts = self._slots(template.co_consts, "_n")
+
+    @staticmethod
+    def _slots(entries: tuple[object, ...], prefix: str) -> tuple[int, ...]:
+        """For each entry, the index of the field it stands for, or -1."""
+        return tuple(
+            int(e[len(prefix) :]) if isinstance(e, str) and e.startswith(prefix) else -1
+            for e in entries
+        )
+
+    def code_for(self, names: list[str], qualname: str) -> CodeType:
+        template = self.template
+        return template.replace(
+            co_name="__init__",
+            co_varnames=_filled(template.co_varnames, self.varnames, names),
+            co_names=_filled(template.co_names, self.names, names),
+            co_consts=_filled(template.co_consts, self.consts, names),
+            **({"co_qualname": qualname} if hasattr(template, "co_qualname") else {}),
+        )
+
+
+def _filled(entries: tuple[Any, ...], slots: tuple[int, ...], names: list[str]) -> tuple[Any, ...]:
+    return tuple(entry if i < 0 else names[i] for entry, i in zip(entries, slots, strict=True))
 
 
 def _compile_shape(kinds: str, *, frozen: bool, post_init: bool) -> CodeType:
