@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from bgmigrate.check.context import Context
@@ -10,8 +9,9 @@ from bgmigrate.check.finding import Category, Severity
 from bgmigrate.check.rule import Example, Rule, Violation
 from bgmigrate.parse.operations import AddColumn
 from bgmigrate.rules.recipes import add_then_backfill, lines, plain_add_column
+from bgmigrate.source.patterns import LazyPattern
 
-_NULL = re.compile(r"(?i)\(*\s*null\s*\)*(\s*::.*)?")
+_NULL = LazyPattern(r"(?i)\(*\s*null\s*\)*(\s*::.*)?")
 
 
 def check(op: AddColumn, ctx: Context) -> Iterator[Violation]:

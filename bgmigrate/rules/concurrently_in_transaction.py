@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from bgmigrate.check.context import Context
@@ -16,10 +15,11 @@ from bgmigrate.parse.operations import (
     Reindex,
 )
 from bgmigrate.rules.recipes import lines
+from bgmigrate.source.patterns import LazyPattern
 from bgmigrate.source.unit import Statement, UnitKind
 
-_OPENS_TRANSACTION = re.compile(r"(?i)(begin|start\s+transaction)\b")
-_CHAINS = re.compile(r"(?is)(?:commit|end|rollback|abort)\b.*\band\s+chain\b")
+_OPENS_TRANSACTION = LazyPattern(r"(?i)(begin|start\s+transaction)\b")
+_CHAINS = LazyPattern(r"(?is)(?:commit|end|rollback|abort)\b.*\band\s+chain\b")
 
 
 def check(op: Operation, ctx: Context) -> Iterator[Violation]:

@@ -11,10 +11,11 @@ from bgmigrate.check.locks import LockMode
 from bgmigrate.check.rule import Example, Rule, Violation
 from bgmigrate.parse.operations import CreateIndex, Name
 from bgmigrate.rules.recipes import OUTSIDE_TRANSACTION, identifier, lines, qualified
+from bgmigrate.source.patterns import LazyPattern
 
 # CREATE [UNIQUE] INDEX, with whatever comments a user put between the words.
 _GAP = r"(?:\s|--[^\n]*\n|/\*.*?\*/)+"
-_CREATE_INDEX = re.compile(rf"(?is)^(CREATE{_GAP}(?:UNIQUE{_GAP})?INDEX)\b")
+_CREATE_INDEX = LazyPattern(rf"(?is)^(CREATE{_GAP}(?:UNIQUE{_GAP})?INDEX)\b")
 _PLAIN_COLUMN = re.compile(r"[a-z_][a-z0-9_$]*")
 
 

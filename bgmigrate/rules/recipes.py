@@ -7,11 +7,11 @@ Identifiers are quoted as PostgreSQL needs them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from bgmigrate.parse.operations import AddColumn, AddConstraint, Name, Operation
 from bgmigrate.plan.identifiers import quote_ident
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = [
     "OUTSIDE_TRANSACTION",
@@ -34,7 +34,7 @@ OUTSIDE_TRANSACTION = (
 """Where a `CONCURRENTLY` statement must run: PostgreSQL rejects it inside a transaction."""
 
 # `ADD` directly followed by the constraint body, i.e. an unnamed table constraint.
-_UNNAMED_ADD = re.compile(
+_UNNAMED_ADD = LazyPattern(
     r"(?i)\bADD(\s+)(?=(?:FOREIGN\s+KEY|CHECK|UNIQUE|PRIMARY\s+KEY|EXCLUDE)\b)"
 )
 

@@ -16,6 +16,7 @@ from bgmigrate.source.layouts import LAYOUTS, PLAIN, detect_layout
 from bgmigrate.source.layouts.base import Layout, Listing, MigrationFile, Skipped, SkipReason
 from bgmigrate.source.layouts.engines import other_engine_by_name, other_engine_of_directory
 from bgmigrate.source.natural_order import natural_key
+from bgmigrate.source.patterns import LazyPattern
 from bgmigrate.values import Value, frozen_value
 
 __all__ = [
@@ -27,8 +28,8 @@ __all__ = [
 
 # Directories that hold tooling, caches or installed packages, never a project's migrations.
 _SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
-_REVISION_ID = re.compile(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
-_UPGRADE = re.compile(r"^def\s+upgrade\s*\(", re.MULTILINE)
+_REVISION_ID = LazyPattern(r"^revision\s*(?::[^=\n]*)?=", re.MULTILINE)
+_UPGRADE = LazyPattern(r"^def\s+upgrade\s*\(", re.MULTILINE)
 
 
 @frozen_value

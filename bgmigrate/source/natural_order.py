@@ -3,12 +3,13 @@ order most migration tools' file names are meant to be read in."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+
+from bgmigrate.source.patterns import LazyPattern
 
 __all__ = ["natural_key"]
 
-_DIGITS = re.compile(r"(\d+)")
+_DIGITS = LazyPattern(r"(\d+)")
 
 
 def natural_key(parts: Iterable[str]) -> tuple[tuple[tuple[str | int, ...], ...], str]:

@@ -2,7 +2,10 @@
 
 Detecting a directory's layout imports every layout module, in the pre-commit hook on every
 commit, and most of their patterns never run in that process: compiling the forty of them up
-front cost more than everything else layout detection does.
+front cost more than everything else layout detection does. The same holds for the patterns of
+rules, tags and discovery that only some files need (an Alembic revision, an ignore tag, a
+transaction opened by hand): Python compiles a regular expression in Python, at about 0.1 ms
+each.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ __all__ = ["LazyPattern"]
 
 
 class LazyPattern:
-    """`re.compile(pattern, flags)`, deferred: the methods layouts use, compiled on first call."""
+    """`re.compile(pattern, flags)`, deferred: the methods used here, compiled on first call."""
 
     __slots__ = ("_compiled", "_flags", "_pattern")
 
@@ -33,14 +36,19 @@ class LazyPattern:
     def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         return self.compiled.match(string, pos, endpos)
 
+    def fullmatch(
+        self, string: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> re.Match[str] | None:
+        return self.compiled.fullmatch(string, pos, endpos)
+
     def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         return self.compiled.search(string, pos, endpos)
 
     def finditer(self, string: str) -> Iterator[re.Match[str]]:
         return self.compiled.finditer(string)
 
-    def sub(self, replacement: str, string: str) -> str:
-        return self.compiled.sub(replacement, string)
+    def sub(self, replacement: str, string: str, count: int = 0) -> str:
+        return self.compiled.sub(replacement, string, count)
 
     def findall(self, string: str) -> list[str]:
         return self.compiled.findall(string)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bgmigrate.source.patterns import LazyPattern
 from bgmigrate.source.unit import Location, Phase, SourceProblem, Suppression
 from bgmigrate.values import Value, field, frozen_value, value
 
@@ -35,8 +36,8 @@ _TAG = re.compile(r"\s*bgmigrate:(?P<directive>.*)", re.IGNORECASE | re.DOTALL)
 # Lenient about the separator (`phase = contract`, `phase: contract`); text after the value is
 # a note for humans.
 _PHASE = re.compile(r"phase\b[\s=:]*(?P<value>\S*)", re.IGNORECASE)
-_IGNORE = re.compile(r"(?P<kind>ignore-file|ignore)(?:\s+(?P<rest>.*))?\Z", re.DOTALL)
-_RULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
+_IGNORE = LazyPattern(r"(?P<kind>ignore-file|ignore)(?:\s+(?P<rest>.*))?\Z", re.DOTALL)
+_RULE_NAME = LazyPattern(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 _PHASES = ", ".join(f"phase={p.value}" for p in Phase)
 _USAGE = "bgmigrate: ignore RULE[,RULE…] -- reason"
 
