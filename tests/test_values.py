@@ -12,7 +12,16 @@ from types import CodeType, FunctionType
 import pytest
 
 from bgmigrate import value_shapes
-from bgmigrate.values import Value, frozen_value, shape_source, value
+from bgmigrate.values import (
+    Value,
+    field,
+    field_names,
+    frozen_value,
+    ordered,
+    replace,
+    shape_source,
+    value,
+)
 
 
 @frozen_value
@@ -146,3 +155,62 @@ def test_every_shape_in_bgmigrate_is_written_out_as_its_template_says() -> None:
         compiled = next(c for c in compile(source, "", "exec").co_consts if isinstance(c, CodeType))
         for part in ("co_code", "co_names", "co_varnames", "co_consts", "co_name"):
             assert getattr(compiled, part) == getattr(function.__code__, part), function.__name__
+
+
+@ordered
+@value
+class Pair(Value):
+    """Ordered as `dataclass(order=True)` orders."""
+
+    first: str
+    second: int = 0
+
+
+@dataclasses.dataclass(order=True, unsafe_hash=True)
+class PairByDataclass:
+    first: str
+    second: int = 0
+
+
+def test_ordered_values_compare_as_dataclass_orders_them() -> None:
+    pairs = [("b", 1), ("a", 2), ("a", 1), ("b", 0)]
+    ours = sorted(Pair(*p) for p in pairs)
+    theirs = sorted(PairByDataclass(*p) for p in pairs)
+    assert [(p.first, p.second) for p in ours] == [(p.first, p.second) for p in theirs]
+    assert Pair("a") < Pair("a", 1) <= Pair("a", 1) and Pair("b") > Pair("a", 9) >= Pair("a", 9)
+    with pytest.raises(TypeError):
+        _ = Pair("a") < Point(1)  # type: ignore[operator]
+
+
+def test_replace_and_field_names_without_dataclasses() -> None:
+    shaped = Shaped("a", [1], "y")
+    copy = replace(shaped, label="z")
+    assert (copy.name, copy.items, copy.label, copy.seen) == ("a", [1], "z", 1)
+    with pytest.raises(ValueError, match="init=False"):
+        replace(shaped, seen=3)
+    assert replace(Point(1, 2), y=5) == Point(1, 5)
+    assert field_names(Shaped) == ("name", "items", "label", "seen", "notes")
+    assert replace(PairByDataclass("a"), second=2) == PairByDataclass("a", 2)  # a dataclass
+
+
+def test_a_value_field_declared_with_values_field_is_set_up_as_dataclass_does() -> None:
+    @value
+    class Declared(Value):
+        """`bgmigrate.values.field` instead of `dataclasses.field`."""
+
+        name: str
+        items: list[int] = field(default_factory=list)
+        label: str = field(default="x")
+        seen: int = field(default=0, init=False)
+
+    assert vars(Declared("a")) == {"name": "a", "items": [], "label": "x", "seen": 0}
+    assert Declared.label == "x" and "items" not in vars(Declared)
+    assert [f.name for f in dataclasses.fields(Declared)] == ["name", "items", "label", "seen"]
+    assert dataclasses.fields(Declared)[1].default_factory is list
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @value
+        class Mutable(Value):
+            """A list default would be shared by every object."""
+
+            items: list[int] = []  # noqa: RUF012
