@@ -6,9 +6,10 @@ on every start of the program, and importing `dataclasses` imports `inspect` (wi
 locations, tags, rules, findings…) that was most of checking one file in a pre-commit hook
 beyond the interpreter's own start. They are made here instead, without `dataclasses`: the
 fields are collected from the class's annotations as `dataclass` collects them, each
-`__init__` is the same code as `dataclass` writes, compiled once per shape of class (which
-fields have a default factory, which are not arguments, frozen or not) and given the class's
-field names, and equality, hash, order and repr are shared methods. `dataclasses.fields`,
+`__init__` is the same code as `dataclass` writes, one per shape of class (which fields have
+a default factory, which are not arguments, frozen or not) written out in
+`bgmigrate.value_shapes` so that no start compiles it, given the class's field names, and
+equality, hash, order and repr are shared methods. `dataclasses.fields`,
 `replace` and `asdict` still work on them: `__dataclass_fields__` is built, importing
 `dataclasses`, the first time something asks for it.
 """
