@@ -91,7 +91,8 @@ class ReplayServer:
         if self._dsn is None:
             from bgmigrate.embedded import start_embedded_postgres
 
-            self._dsn = self._stack.enter_context(start_embedded_postgres())
+            # The replay's data is small and thrown away: kept in memory where there is room.
+            self._dsn = self._stack.enter_context(start_embedded_postgres(in_memory=True))
         return self._dsn
 
 
