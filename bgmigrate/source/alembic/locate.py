@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import sys
 from types import CodeType, FrameType
 
@@ -108,12 +109,14 @@ def _instruction_span(code: CodeType, lasti: int) -> _Span | None:
     positions = getattr(code, "co_positions", None)
     if positions is None or lasti < 0:
         return None
-    for index, (line, end_line, column, end_column) in enumerate(positions()):
-        if index == lasti // 2:
-            if line is None or end_line is None or column is None or end_column is None:
-                return None
-            return (line, column, end_line, end_column)
-    return None
+    # One position per code unit (two bytes); skipped to in C, not in a Python loop.
+    position = next(itertools.islice(positions(), lasti // 2, None), None)
+    if position is None:
+        return None
+    line, end_line, column, end_column = position
+    if line is None or end_line is None or column is None or end_column is None:
+        return None
+    return (line, column, end_line, end_column)
 
 
 def _contains(outer: _Span, inner: _Span) -> bool:

@@ -78,6 +78,7 @@ def _group_by_project(
     # A history's revisions share a directory, and with it a project: its config and env.py
     # are read once, not once per revision.
     by_directory: dict[Path, AlembicProject] = {}
+    named: set[tuple[tuple[Path, ...], Path]] = set()  # (project, revision file) pairs seen
     for path in paths:
         revision = read_revision(path) if path.suffix == ".py" and path.is_file() else None
         if revision is not None:
@@ -99,7 +100,8 @@ def _group_by_project(
         _, selected = groups.setdefault(key, (project, []))
         if revision is None:
             groups[key] = (project, None)
-        elif selected is not None and all(r.file != revision.file for r in selected):
+        elif selected is not None and (key, revision.file) not in named:
+            named.add((key, revision.file))
             selected.append(revision)
     return list(groups.values()), unreadable
 
