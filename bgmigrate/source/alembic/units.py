@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from bgmigrate.embedded import EmbeddedServerFailed
 from bgmigrate.source.alembic.blind import BlindRun, render_blind
 from bgmigrate.source.alembic.capture import Recorder, RevisionFailed, import_environment
 from bgmigrate.source.alembic.failures import describe
@@ -170,7 +171,12 @@ class _ProjectUnits:
 
     def units(self) -> list[Unit]:
         try:
-            return [self._unit(revision) for revision in self._revisions()]
+            revisions = self._revisions()
+            # Every revision is rendered without a database first; the embedded server that
+            # the others need starts when the first of them is met, and comes up while the
+            # rest render.
+            rendered = [self._render_without_database(revision) for revision in revisions]
+            return [self._unit(r, outcome) for r, outcome in zip(revisions, rendered, strict=True)]
         finally:
             if self._replay is not None:
                 self._replay.close()
@@ -192,7 +198,7 @@ class _ProjectUnits:
             self._all = order_revisions(self._project.revisions())
         return self._all
 
-    def _unit(self, revision: RevisionFile) -> Unit:
+    def _unit(self, revision: RevisionFile, rendered: _Rendered) -> Unit:
         tags = revision_tags(revision)
         unit = Unit(
             path=str(revision.path),
@@ -203,7 +209,7 @@ class _ProjectUnits:
             problems=tags.problems,
         )
         try:
-            recorder, problems = self._render(revision)
+            recorder, problems = self._render(revision, rendered)
         except _Unanalysable as problem:
             unit.problems.append(problem.problem)
         else:
@@ -218,24 +224,25 @@ class _ProjectUnits:
             unit.statements = settings + recorder.statements(unit.path, len(settings))
         return unit
 
-    def _render(self, revision: RevisionFile) -> tuple[Recorder, list[SourceProblem]]:
-        """What the revision runs, and the problems of how it was analysed."""
+    def _render_without_database(self, revision: RevisionFile) -> _Rendered:
+        """The revision's recorder, read statically or rendered offline; the offline failure
+        when it needs a database (the server is then started); or why it cannot be analysed."""
         static = render_static(revision, self._project)
         if static is not None:  # the same SQL, without importing Alembic and SQLAlchemy
-            return static, []
+            return static
         try:
-            return self._render_offline(revision), []
+            return self._render_offline(revision)
         except RevisionFailed as offline:
             from bgmigrate.source.alembic.stubs import ApplicationCodeNeeded
 
             if isinstance(offline.error, ApplicationCodeNeeded):
-                raise _Unanalysable(
+                return _Unanalysable(
                     import_line(offline.stubs, offline.error.name),
                     f"This revision cannot be checked: {offline.error} (line "
                     f"{offline.location.line})." + what_was_missing(offline.stubs, self._project),
-                ) from offline
+                )
             if offline.stage == "import":
-                raise _Unanalysable(
+                return _Unanalysable(
                     offline.location,
                     f"Importing this revision raised {offline}, so its SQL cannot be rendered "
                     "and it is not checked."
@@ -244,12 +251,23 @@ class _ProjectUnits:
                         or " Run bgmigrate where the application it imports is importable "
                         "(its project root, its virtualenv)."
                     ),
-                ) from offline
-            return self._render_online(revision, offline)
+                )
+            self._server.start()
+            return offline
         except Exception as error:  # a revision can break anything; the run goes on
-            raise _Unanalysable(
+            return _Unanalysable(
                 _line(1), f"Rendering this revision failed unexpectedly ({describe(error)})."
-            ) from error
+            )
+
+    def _render(
+        self, revision: RevisionFile, rendered: _Rendered
+    ) -> tuple[Recorder, list[SourceProblem]]:
+        """What the revision runs, and the problems of how it was analysed."""
+        if isinstance(rendered, _Unanalysable):
+            raise rendered
+        if isinstance(rendered, RevisionFailed):
+            return self._render_online(revision, rendered)
+        return rendered, []
 
     def _render_offline(self, revision: RevisionFile) -> Recorder:
         """Offline rendering; on a failure, once per project, with env.py's imports loaded
@@ -278,7 +296,8 @@ class _ProjectUnits:
             reason = f"and it could not be replayed: {chain}"
             location = offline.location
         except Exception as error:  # no server, or a revision that breaks the replay itself
-            reason = f"and it could not be run on a temporary PostgreSQL ({describe(error)})"
+            why = str(error) if isinstance(error, EmbeddedServerFailed) else describe(error)
+            reason = f"and it could not be run on a temporary PostgreSQL ({why})"
             location = offline.location
         return self._render_blind(revision, f"{before}, {reason}", location)
 
@@ -323,6 +342,11 @@ class _Unanalysable(Exception):
     def __init__(self, location: Location, message: str) -> None:
         super().__init__(message)
         self.problem = SourceProblem(UNANALYSABLE_REVISION, message, location)
+
+
+_Rendered = Recorder | RevisionFailed | _Unanalysable
+"""A revision rendered without a database: its recorder, the failure that sends it to a
+replay, or why it cannot be analysed."""
 
 
 def _line(line: int) -> Location:
