@@ -195,7 +195,9 @@ class _ProjectUnits:
 
     def _ordered(self) -> list[RevisionFile]:
         if self._all is None:
-            self._all = order_revisions(self._project.revisions())
+            # The revisions named were read already: not again.
+            read = {revision.file: revision for revision in self._selected or ()}
+            self._all = order_revisions(self._project.revisions(read))
         return self._all
 
     def _unit(self, revision: RevisionFile, rendered: _Rendered) -> Unit:
