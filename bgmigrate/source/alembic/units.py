@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from bgmigrate.embedded import EmbeddedServerFailed
 from bgmigrate.source.alembic.blind import BlindRun, render_blind
 from bgmigrate.source.alembic.capture import Recorder, RevisionFailed, import_environment
 from bgmigrate.source.alembic.failures import describe
@@ -298,6 +297,8 @@ class _ProjectUnits:
             reason = f"and it could not be replayed: {chain}"
             location = offline.location
         except Exception as error:  # no server, or a revision that breaks the replay itself
+            from bgmigrate.embedded import EmbeddedServerFailed  # (which says why in one line)
+
             why = str(error) if isinstance(error, EmbeddedServerFailed) else describe(error)
             reason = f"and it could not be run on a temporary PostgreSQL ({why})"
             location = offline.location
