@@ -10,6 +10,7 @@ process ends in any way (the child sees its standard input close).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -117,16 +118,26 @@ class EmbeddedServerProcess:
         assert self._dsn is not None
         return self._dsn
 
-    def close(self) -> None:
-        """Stop the server and delete its data; waits until the child has done so."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the server and delete its data. Waits until the child has done so, or with
+        `wait=False` goes on meanwhile and waits for it when this process exits."""
         if self._process is None:
             return
-        assert self._process.stdin is not None and self._process.stdout is not None
+        assert self._process.stdin is not None
         with contextlib.suppress(OSError):
             self._process.stdin.close()
-        self._process.wait()
-        self._process.stdout.close()
+        if wait:
+            _reap(self._process)
+        else:
+            atexit.register(_reap, self._process)
         self._process = None
+
+
+def _reap(process: subprocess.Popen[str]) -> None:
+    """Wait for the child to stop its server and end (its standard input closed)."""
+    process.wait()
+    assert process.stdout is not None
+    process.stdout.close()
 
 
 def _serve() -> None:

@@ -3,6 +3,7 @@ revision's replay would repeat it exactly, and the embedded server starts in its
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -112,3 +113,26 @@ def test_an_embedded_server_without_an_interpreter_to_run_it_fails_cleanly(
     with pytest.raises(EmbeddedServerFailed, match=r"^FileNotFoundError: "):
         server.dsn()
     server.close()
+
+
+def test_a_server_closed_without_waiting_is_gone_when_the_process_has_exited() -> None:
+    code = (
+        "import psycopg\n"
+        "from bgmigrate.embedded import EmbeddedServerProcess\n"
+        "server = EmbeddedServerProcess()\n"
+        "with psycopg.connect(server.dsn()) as connection:\n"
+        "    print(connection.execute('SHOW data_directory').fetchone()[0])\n"
+        "server.close(wait=False)\n"
+    )
+    result = subprocess.run(  # (the child must hold no pipe of the test's open)
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    data = Path(result.stdout.strip())
+    assert data.name == "pgdata"
+    assert not data.exists()
+    assert not data.parent.exists()

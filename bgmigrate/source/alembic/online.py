@@ -121,7 +121,8 @@ class ReplayServer:
     def close(self) -> None:
         """Drop the databases left, and stop the embedded server if one was started."""
         if self._embedded is not None:
-            self._embedded.close()  # its databases go with it
+            # Its databases go with it; it stops while the check goes on to the rules.
+            self._embedded.close(wait=False)
             self._embedded = None
             return
         if self._dsn is not None:
