@@ -190,6 +190,10 @@ SUPPORTED = [
     'op.drop_column("t", "a")\nop.get_bind().commit()\nop.drop_column("t", "b")\n'
     "with op.get_context().autocommit_block():\n"
     '    op.create_index("ix", "t", ["a"], postgresql_concurrently=True)',
+    'op.add_column("t", sa.Column("a", sa.Integer, comment="x"))',
+    'op.add_column("t", sa.Column("a", sa.Enum("x", "y", name="e")))',
+    'op.add_column("t", sa.Column("a", postgresql.ARRAY(sa.Text())))',
+    'op.alter_column("t", "a", comment="hi")',
     'with op.batch_alter_table("t") as batch_op:\n    batch_op.drop_column("a")',
     'with op.batch_alter_table("orders") as batch_op:\n'
     '    batch_op.add_column(sa.Column("shipped_at", sa.DateTime(), nullable=True))\n'
@@ -219,10 +223,8 @@ UNSUPPORTED = [
     'op.create_table("t", sa.Column("a", sa.Text), sa.Column("a", sa.Text))',
     'op.create_table("t")',
     'op.add_column("t", sa.Column("a", sa.Integer, primary_key=True))',
-    'op.add_column("t", sa.Column("a", sa.Integer, comment="x"))',
     'op.add_column("t", sa.Column("a", sa.Integer, index=True))',
     'op.add_column("t", sa.Column("a", sa.Integer, sa.ForeignKey("u.id")))',
-    'op.add_column("t", sa.Column("a", sa.Enum("x", "y", name="e")))',
     'op.add_column("t", sa.Column("a", sa.Float(53)))',
     'op.add_column("t", sa.Column("a", sa.Integer), if_not_exists=True)',
     'op.add_column("t", sa.Column("a", sa.Text, server_default="a\\\\b"))',
@@ -230,10 +232,8 @@ UNSUPPORTED = [
     'op.create_index(op.f(None), "t", ["a"])',
     'op.add_column("t", sa.Column("a", postgresql.UUID(as_uuid=1)))',
     'op.add_column("t", sa.Column("a", postgresql.TIMESTAMP(True, 6)))',
-    'op.add_column("t", sa.Column("a", postgresql.ARRAY(sa.Text())))',
     'op.create_index("ix", "t", ["a"], postgresql_where=sa.text("a > 0"))',
     'op.create_index("ix", "t", ["a"], postgresql_using="gin")',
-    'op.alter_column("t", "a", comment="hi")',
     'op.execute("UPDATE t SET a = :value")',
     'op.execute(sa.text("UPDATE t SET a = 1").execution_options(autocommit=True))',
     'op.create_foreign_key("fk", "a", "b", ["x"], ["id"], match="FULL")',
@@ -291,11 +291,14 @@ UNSUPPORTED = [
 ]
 
 
-def _revision(tmp_path: Path, body: str, header: str = HEADER, name: str = "r.py") -> RevisionFile:
+def _revision(
+    tmp_path: Path, body: str, header: str = HEADER, name: str = "r.py", footer: str = ""
+) -> RevisionFile:
+    """A revision whose `upgrade()` runs `body`; `footer` follows it at module level."""
     versions = tmp_path / "versions"
     versions.mkdir(exist_ok=True)
     path = versions / name
-    path.write_text(header + textwrap.indent(body, "    ") + "\n", encoding="utf-8")
+    path.write_text(header + textwrap.indent(body, "    ") + "\n" + footer, encoding="utf-8")
     revision = read_revision(path)
     assert revision is not None
     return revision
@@ -321,7 +324,7 @@ def test_supported_revision_renders_statically_as_alembic_does(tmp_path: Path, b
 
 @pytest.mark.parametrize("body", UNSUPPORTED)
 def test_revision_beyond_the_static_rendering_is_left_to_alembic(tmp_path: Path, body: str) -> None:
-    revision = _revision(tmp_path, f"{body}\n\n\ndef helper():\n    pass")
+    revision = _revision(tmp_path, body, footer="\n\ndef helper():\n    pass\n")
     assert render_static(revision, project_of_revision(revision.file)) is None
 
 

@@ -928,6 +928,8 @@ _BATCH_OPERATIONS: dict[str, tuple[list[str], _Operation]] = {
     "drop_index": (["index_name"], _drop_index),
 }
 _BATCH_RECREATE = frozenset({"auto", "never"})
+# What the batch gives each operation, which passing it again makes Alembic fail.
+_BATCH_GIVES = frozenset({"table_name", "schema"})
 
 
 # --- upgrade(): the calls in order, in and out of autocommit blocks ------------------------
@@ -1013,7 +1015,7 @@ class _Renderer:
                 [self._values.value(a) for a in _positional(operation)],
                 {k.arg: self._values.value(k.value) for k in _keywords(operation)},
                 parameters,
-                [k.arg for k in operation.keywords if k.arg not in table],
+                [k.arg for k in operation.keywords if k.arg not in _BATCH_GIVES],
             )
             yield from self._captured(operation, render([], given | table), autocommit)
 
