@@ -206,7 +206,9 @@ def _scratch_database(server_dsn: str | None) -> Iterator[str]:
     if server_dsn is None:
         from bgmigrate.embedded import start_embedded_postgres
 
-        with start_embedded_postgres() as dsn:
+        # A schema replayed to be introspected: small, thrown away, kept in memory where there
+        # is room.
+        with start_embedded_postgres(in_memory=True) as dsn:
             yield dsn
         return
     import psycopg

@@ -23,6 +23,7 @@ class CallLocator:
         self.filename = str(revision.file)
         self._lines = revision.text.splitlines()
         self._tree = revision.tree
+        self._positions: dict[CodeType, list[tuple[int | None, ...]]] = {}
 
     @functools.cached_property
     def _calls(self) -> list[_Span]:
@@ -67,9 +68,24 @@ class CallLocator:
         return self._to_location((call.lineno, call.col_offset, end_line, call.end_col_offset or 0))
 
     def _location(self, code: CodeType, lasti: int, lineno: int | None) -> Location:
-        span = _instruction_span(code, lasti)
+        span = self._instruction_span(code, lasti)
         call = self._call_at(span) if span is not None else self._call_on_line(lineno or 1)
         return self._to_location(call) if call is not None else self._line(lineno or 1)
+
+    def _instruction_span(self, code: CodeType, lasti: int) -> _Span | None:
+        """The source span of the instruction at byte offset `lasti`, on Python 3.11+."""
+        positions = self._positions.get(code)
+        if positions is None:
+            read = getattr(code, "co_positions", None)
+            # Listed once per code object: a squashed history's `upgrade()` has 90,000 code
+            # units, each call of which would otherwise walk them again.
+            positions = self._positions[code] = list(read()) if read is not None else []
+        if not 0 <= lasti // 2 < len(positions):  # one position per two-byte code unit
+            return None
+        line, end_line, column, end_column = positions[lasti // 2]
+        if line is None or end_line is None or column is None or end_column is None:
+            return None
+        return (line, column, end_line, end_column)
 
     def _call_at(self, span: _Span) -> _Span | None:
         """The call the instruction belongs to: the one with the instruction's exact span (the
@@ -102,18 +118,6 @@ class CallLocator:
         """Columns from `ast` count UTF-8 bytes; locations count characters."""
         text = self._lines[line - 1] if 0 < line <= len(self._lines) else ""
         return len(text.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
-
-
-def _instruction_span(code: CodeType, lasti: int) -> _Span | None:
-    positions = getattr(code, "co_positions", None)
-    if positions is None or lasti < 0:
-        return None
-    for index, (line, end_line, column, end_column) in enumerate(positions()):
-        if index == lasti // 2:
-            if line is None or end_line is None or column is None or end_column is None:
-                return None
-            return (line, column, end_line, end_column)
-    return None
 
 
 def _contains(outer: _Span, inner: _Span) -> bool:

@@ -8,6 +8,7 @@ import re
 import sys
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ from bgmigrate.source.errors import SourceError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+    from bgmigrate.embedded import EmbeddedServerProcess
 
 __all__ = ["ChainFailed", "OnlineReplay", "ReplayError", "ReplayServer", "replay_alembic"]
 
@@ -36,6 +39,20 @@ class ReplayError(SourceError):
     """A project whose revisions could not all be run against the database."""
 
 
+# The objects a revision can create outside its own database, which a later replay on the same
+# server would meet; the replay databases themselves excepted.
+_CLUSTER_STATE = """
+SELECT
+  (SELECT string_agg(a::text, ';' ORDER BY a.oid) FROM pg_authid a),
+  (SELECT string_agg(m::text, ';' ORDER BY m::text) FROM pg_auth_members m),
+  (SELECT string_agg(s::text, ';' ORDER BY s::text) FROM pg_db_role_setting s),
+  (SELECT string_agg(t::text, ';' ORDER BY t.oid) FROM pg_tablespace t),
+  (SELECT string_agg(d::text, ';' ORDER BY d::text) FROM pg_shdescription d),
+  (SELECT string_agg(datname, ';' ORDER BY datname) FROM pg_database
+   WHERE datname NOT LIKE 'bgmigrate\\_replay\\_%')
+"""
+
+
 class ChainFailed(Exception):
     """An earlier revision, needed to build the schema a revision runs on, failed online."""
 
@@ -47,12 +64,21 @@ class ChainFailed(Exception):
 
 class ReplayServer:
     """A PostgreSQL server for replays: the one at `dsn` (a superuser DSN), else an embedded
-    server started on first use. Each replay gets a database of its own, dropped on close."""
+    server, started by `start()` or on first use. Each replay gets a database of its own,
+    dropped on close."""
 
     def __init__(self, dsn: str | None = None) -> None:
         self._dsn = dsn
-        self._stack = contextlib.ExitStack()
+        self._embedded: EmbeddedServerProcess | None = None
         self._databases: list[str] = []
+
+    def start(self) -> None:
+        """Start the embedded server, when there is no server at `dsn`, without waiting for
+        it: it comes up in a process of its own while this one goes on."""
+        if self._dsn is None and self._embedded is None:
+            from bgmigrate.embedded import EmbeddedServerProcess
+
+            self._embedded = EmbeddedServerProcess()
 
     def new_database(self) -> str:
         """Create an empty database and return its DSN."""
@@ -80,19 +106,35 @@ class ReplayServer:
         ):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def cluster_state(self) -> str | None:
+        """What the server's databases share (roles and their settings, tablespaces, the
+        other databases, shared comments), as one string; None when it cannot be read."""
+        import psycopg
+
+        try:
+            with psycopg.connect(self._admin_dsn(), autocommit=True) as admin:
+                row = admin.execute(_CLUSTER_STATE).fetchone()
+        except psycopg.Error:
+            return None
+        return repr(row)
+
     def close(self) -> None:
         """Drop the databases left, and stop the embedded server if one was started."""
+        if self._embedded is not None:
+            # Its databases go with it; it stops while the check goes on to the rules.
+            self._embedded.close(wait=False)
+            self._embedded = None
+            return
         if self._dsn is not None:
             for name in list(self._databases):
                 self.drop_database(_with_dbname(self._dsn, name))
-        self._stack.close()
 
     def _admin_dsn(self) -> str:
-        if self._dsn is None:
-            from bgmigrate.embedded import start_embedded_postgres
-
-            self._dsn = self._stack.enter_context(start_embedded_postgres())
-        return self._dsn
+        if self._dsn is not None:
+            return self._dsn
+        self.start()
+        assert self._embedded is not None
+        return self._embedded.dsn()
 
 
 class OnlineReplay:
@@ -106,6 +148,7 @@ class OnlineReplay:
         self._project = project
         self._ordered = list(ordered)
         self._database: _Database | None = None
+        self._failed_chains: list[_FailedChain] = []
 
     def capture(self, revision: RevisionFile) -> Recorder:
         """Bring the database to exactly `revision`'s ancestors, then run it and record what it
@@ -118,8 +161,12 @@ class OnlineReplay:
             try:
                 database.run(earlier, self._project)
             except RevisionFailed as failure:
+                failed = ChainFailed(earlier, failure)
+                if database.origin is not None:
+                    replayed = (*database.replayed, earlier.file)
+                    self._failed_chains.append(_FailedChain(database.origin, replayed, failed))
                 self.close()
-                raise ChainFailed(earlier, failure) from failure
+                raise failed from failure
         try:
             return database.run(revision, self._project, capture=True)
         except RevisionFailed:
@@ -134,21 +181,45 @@ class OnlineReplay:
 
     def _database_for(self, chain: list[RevisionFile]) -> _Database:
         """The current database when all it holds is part of `chain` (revisions replay in
-        order, so it usually is); a fresh one otherwise, e.g. on another branch."""
+        order, so it usually is); a fresh one otherwise, e.g. on another branch.
+
+        A fresh database replays `chain` from its start. When an earlier replay began the
+        same way on a fresh database, with the server's shared objects (roles, tablespaces)
+        as they are now, and failed, this one would replay the same revisions in the same
+        order and fail the same way: its `ChainFailed` is raised again instead."""
         wanted = {revision.file for revision in chain}
         if self._database is not None and not self._database.applied <= wanted:
             self.close()
         if self._database is None:
-            self._database = _Database(self._server.new_database())
+            origin = self._server.cluster_state()
+            files = tuple(revision.file for revision in chain)
+            for failed in self._failed_chains:
+                if failed.origin == origin and files[: len(failed.replayed)] == failed.replayed:
+                    raise ChainFailed(failed.error.revision, failed.error.failure)
+            self._database = _Database(self._server.new_database(), origin)
         return self._database
+
+
+@dataclass(frozen=True)
+class _FailedChain:
+    """A replay that failed: the server's shared objects when its fresh database was made,
+    the revisions it ran in order (the last one failed), and its failure."""
+
+    origin: str
+    replayed: tuple[Path, ...]
+    error: ChainFailed
 
 
 class _Database:
     """A connection to one replay database and the revisions already run on it."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, origin: str | None = None) -> None:
         self.dsn = dsn
+        self.origin = origin
+        """The server's shared objects when this database was made (`cluster_state()`)."""
         self.applied: set[Path] = set()
+        self.replayed: list[Path] = []
+        """The revisions run on it, in order."""
         self._recorder: Recorder | None = None
         self._engine = engine(dsn)
         from sqlalchemy import event
@@ -211,6 +282,7 @@ class _Database:
         finally:
             self._recorder = None
         self.applied.add(revision.file)
+        self.replayed.append(revision.file)
         return recorder
 
     def _commit(self, connection: Any) -> None:

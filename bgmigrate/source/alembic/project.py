@@ -10,7 +10,8 @@ import configparser
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bgmigrate.source.alembic.environment import Environment, read_environment
@@ -47,13 +48,15 @@ class AlembicProject:
         names = {_OTHER_DIALECTS.get(d.name.lower()) for d in self.version_dirs}
         return names.pop() if len(names) == 1 else None
 
-    def revisions(self) -> list[RevisionFile]:
-        """Every revision file in the version directories (unordered)."""
+    def revisions(self, read: Mapping[Path, RevisionFile] | None = None) -> list[RevisionFile]:
+        """Every revision file in the version directories (unordered). `read`: revisions
+        already read, by their `file`, whose text and tree are used again."""
         found = []
         for directory in self.version_dirs:
             pattern = "**/*.py" if self.recursive else "*.py"
             for path in sorted(directory.glob(pattern)):
-                revision = read_revision(path)
+                known = read.get(path.resolve()) if read else None
+                revision = read_revision(path) if known is None else replace(known, path=path)
                 if revision is not None:
                     found.append(revision)
         return found

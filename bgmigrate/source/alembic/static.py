@@ -507,6 +507,13 @@ def _columns(names: object) -> str:
     return ", ".join(_identifier(name) for name in names)
 
 
+def _index_elements(elements: object) -> str:
+    """An index's columns: names, or expressions in `sa.text(…)` written as given."""
+    if not isinstance(elements, list) or not elements:
+        raise _GiveUp
+    return ", ".join(e.sql if isinstance(e, _Text) else _identifier(e) for e in elements)
+
+
 def _default(value: object) -> str:
     if isinstance(value, _Text):
         return value.sql
@@ -646,7 +653,8 @@ def _create_index(arguments: list[object], keywords: dict[str, object]) -> list[
     concurrently = " CONCURRENTLY" if _flag(bound.get("postgresql_concurrently", False)) else ""
     table = _table(bound["table_name"], bound.get("schema"))
     name = _identifier(bound["index_name"])
-    return [f"CREATE{unique} INDEX{concurrently} {name} ON {table} ({_columns(bound['columns'])})"]
+    elements = _index_elements(bound["columns"])
+    return [f"CREATE{unique} INDEX{concurrently} {name} ON {table} ({elements})"]
 
 
 def _drop_index(arguments: list[object], keywords: dict[str, object]) -> list[str]:
@@ -908,12 +916,29 @@ _OPERATIONS: dict[str, _Operation] = {
 }
 
 
+# `batch_op.…` in `with op.batch_alter_table(table, schema=…) as batch_op:`: the operation of
+# `op` of the same name, given the batch's table and schema, with these parameters before its
+# keywords. On PostgreSQL a batch never recreates the table: Alembic runs the operations as
+# they are, in order, when the block ends.
+_BATCH_OPERATIONS: dict[str, tuple[list[str], _Operation]] = {
+    "add_column": (["column"], _add_column),
+    "drop_column": (["column_name"], _drop_column),
+    "alter_column": (["column_name"], _alter_column),
+    "create_index": (["index_name", "columns"], _create_index),
+    "drop_index": (["index_name"], _drop_index),
+}
+_BATCH_RECREATE = frozenset({"auto", "never"})
+# What the batch gives each operation, which passing it again makes Alembic fail.
+_BATCH_GIVES = frozenset({"table_name", "schema"})
+
+
 # --- upgrade(): the calls in order, in and out of autocommit blocks ------------------------
 
 
 class _Renderer:
     def __init__(self, names: _Names, recorder: Recorder) -> None:
         self._names = names
+        self._bound = names.op | names.sqlalchemy | names.postgresql | names.postgresql_types.keys()
         self._values = _Values(names)
         self._locator = recorder.locator
         self._stretch = 0
@@ -926,16 +951,79 @@ class _Renderer:
                 if not isinstance(statement.value.value, str):
                     raise _GiveUp
                 continue
-            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            if self._is_commit(statement) and not autocommit:
+                self._stretch += 1  # `op.get_bind().commit()`: a new transaction follows
+            elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
                 yield from self._operation(statement.value, autocommit)
+            elif isinstance(statement, ast.With) and self._is_batch(statement):
+                yield from self._batch(statement, autocommit)
             elif isinstance(statement, ast.With) and not autocommit:
                 yield from self._autocommit_block(statement)
             else:
                 raise _GiveUp
 
+    def _is_commit(self, statement: ast.stmt) -> bool:
+        return (
+            isinstance(statement, ast.Expr)
+            and isinstance(call := statement.value, ast.Call)
+            and not call.args
+            and not call.keywords
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "commit"
+            and isinstance(bind := call.func.value, ast.Call)
+            and not bind.args
+            and not bind.keywords
+            and self._is_op(bind.func, "get_bind")
+        )
+
+    def _is_batch(self, statement: ast.With) -> bool:
+        return (
+            len(statement.items) == 1
+            and isinstance(call := statement.items[0].context_expr, ast.Call)
+            and self._is_op(call.func, "batch_alter_table")
+        )
+
+    def _batch(self, statement: ast.With, autocommit: bool) -> Iterator[Captured]:
+        """`with op.batch_alter_table(…) as batch_op:` holding only `batch_op.…(…)` calls, each
+        rendered as `op`'s operation on the batch's table, located at its own call."""
+        (item,) = statement.items
+        call = item.context_expr
+        assert isinstance(call, ast.Call)
+        if not isinstance(item.optional_vars, ast.Name) or item.optional_vars.id in self._bound:
+            raise _GiveUp  # (a name the batch's operations need would be hidden)
+        batch = item.optional_vars.id
+        arguments = [self._values.value(a) for a in _positional(call)]
+        keywords = {k.arg: self._values.value(k.value) for k in _keywords(call)}
+        bound = _bind(arguments, keywords, ["table_name", "schema", "recreate"], required=1)
+        if bound.get("recreate", "auto") not in _BATCH_RECREATE:
+            raise _GiveUp
+        table = {"table_name": bound["table_name"]}
+        if bound.get("schema") is not None:
+            table["schema"] = bound["schema"]
+        for inner in statement.body:
+            if not (
+                isinstance(inner, ast.Expr)
+                and isinstance(operation := inner.value, ast.Call)
+                and isinstance(operation.func, ast.Attribute)
+                and isinstance(operation.func.value, ast.Name)
+                and operation.func.value.id == batch
+                and operation.func.attr in _BATCH_OPERATIONS
+            ):
+                raise _GiveUp
+            parameters, render = _BATCH_OPERATIONS[operation.func.attr]
+            given = _bind(
+                [self._values.value(a) for a in _positional(operation)],
+                {k.arg: self._values.value(k.value) for k in _keywords(operation)},
+                parameters,
+                [k.arg for k in operation.keywords if k.arg not in _BATCH_GIVES],
+            )
+            yield from self._captured(operation, render([], given | table), autocommit)
+
     def _autocommit_block(self, statement: ast.With) -> Iterator[Captured]:
         """`with op.get_context().autocommit_block():`, whose statements run outside the
         revision's transaction, which ends before and begins anew after it."""
+        if len(statement.items) != 1:
+            raise _GiveUp
         (item,) = statement.items
         block = item.context_expr
         if not (
@@ -963,8 +1051,14 @@ class _Renderer:
             raise _GiveUp
         arguments = [self._values.value(a) for a in _positional(call)]
         keywords = {k.arg: self._values.value(k.value) for k in _keywords(call)}
+        yield from self._captured(call, operation(arguments, keywords), autocommit)  # type: ignore[arg-type]
+
+    def _captured(
+        self, call: ast.Call, emitted_sql: list[str | _Altered], autocommit: bool
+    ) -> Iterator[Captured]:
+        """The statements an operation emitted, located at its call."""
         location = self._locator.of_call(call)
-        for emitted in operation(arguments, keywords):  # type: ignore[arg-type]
+        for emitted in emitted_sql:
             altered = emitted if isinstance(emitted, _Altered) else _Altered(emitted)
             for piece in split_sql(altered.sql.replace("\t", "    ")):
                 yield Captured(

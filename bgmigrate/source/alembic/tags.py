@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 
 from bgmigrate.source.alembic.revision import RevisionFile
@@ -14,6 +15,10 @@ from bgmigrate.source.tags import TagComment, UnitTags, collect_tags
 from bgmigrate.source.unit import Location
 
 __all__ = ["revision_tags"]
+
+# Every tag names bgmigrate (`# bgmigrate: …`, `bgmigrate_phase = …`), matched as
+# `bgmigrate.source.tags` matches it: a file without the word has none.
+_MENTION = re.compile("bgmigrate", re.IGNORECASE)
 
 
 def revision_tags(revision: RevisionFile) -> UnitTags:
@@ -23,6 +28,8 @@ def revision_tags(revision: RevisionFile) -> UnitTags:
     stands. A phase tag belongs at module level; inside a function it has no effect and is
     reported, like a phase tag after the first statement of a SQL file.
     """
+    if _MENTION.search(revision.text) is None:
+        return UnitTags()  # most revisions: no need to tokenize them for their comments
     bodies = [
         (node.lineno, node.end_lineno or node.lineno)
         for node in ast.walk(revision.tree)

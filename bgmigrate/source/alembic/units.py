@@ -78,6 +78,7 @@ def _group_by_project(
     # A history's revisions share a directory, and with it a project: its config and env.py
     # are read once, not once per revision.
     by_directory: dict[Path, AlembicProject] = {}
+    named: set[tuple[tuple[Path, ...], Path]] = set()  # (project, revision file) pairs seen
     for path in paths:
         revision = read_revision(path) if path.suffix == ".py" and path.is_file() else None
         if revision is not None:
@@ -99,7 +100,8 @@ def _group_by_project(
         _, selected = groups.setdefault(key, (project, []))
         if revision is None:
             groups[key] = (project, None)
-        elif selected is not None and all(r.file != revision.file for r in selected):
+        elif selected is not None and (key, revision.file) not in named:
+            named.add((key, revision.file))
             selected.append(revision)
     return list(groups.values()), unreadable
 
@@ -168,7 +170,12 @@ class _ProjectUnits:
 
     def units(self) -> list[Unit]:
         try:
-            return [self._unit(revision) for revision in self._revisions()]
+            revisions = self._revisions()
+            # Every revision is rendered without a database first; the embedded server that
+            # the others need starts when the first of them is met, and comes up while the
+            # rest render.
+            rendered = [self._render_without_database(revision) for revision in revisions]
+            return [self._unit(r, outcome) for r, outcome in zip(revisions, rendered, strict=True)]
         finally:
             if self._replay is not None:
                 self._replay.close()
@@ -187,10 +194,12 @@ class _ProjectUnits:
 
     def _ordered(self) -> list[RevisionFile]:
         if self._all is None:
-            self._all = order_revisions(self._project.revisions())
+            # The revisions named were read already: not again.
+            read = {revision.file: revision for revision in self._selected or ()}
+            self._all = order_revisions(self._project.revisions(read))
         return self._all
 
-    def _unit(self, revision: RevisionFile) -> Unit:
+    def _unit(self, revision: RevisionFile, rendered: _Rendered) -> Unit:
         tags = revision_tags(revision)
         unit = Unit(
             path=str(revision.path),
@@ -201,7 +210,7 @@ class _ProjectUnits:
             problems=tags.problems,
         )
         try:
-            recorder, problems = self._render(revision)
+            recorder, problems = self._render(revision, rendered)
         except _Unanalysable as problem:
             unit.problems.append(problem.problem)
         else:
@@ -216,24 +225,25 @@ class _ProjectUnits:
             unit.statements = settings + recorder.statements(unit.path, len(settings))
         return unit
 
-    def _render(self, revision: RevisionFile) -> tuple[Recorder, list[SourceProblem]]:
-        """What the revision runs, and the problems of how it was analysed."""
+    def _render_without_database(self, revision: RevisionFile) -> _Rendered:
+        """The revision's recorder, read statically or rendered offline; the offline failure
+        when it needs a database (the server is then started); or why it cannot be analysed."""
         static = render_static(revision, self._project)
         if static is not None:  # the same SQL, without importing Alembic and SQLAlchemy
-            return static, []
+            return static
         try:
-            return self._render_offline(revision), []
+            return self._render_offline(revision)
         except RevisionFailed as offline:
             from bgmigrate.source.alembic.stubs import ApplicationCodeNeeded
 
             if isinstance(offline.error, ApplicationCodeNeeded):
-                raise _Unanalysable(
+                return _Unanalysable(
                     import_line(offline.stubs, offline.error.name),
                     f"This revision cannot be checked: {offline.error} (line "
                     f"{offline.location.line})." + what_was_missing(offline.stubs, self._project),
-                ) from offline
+                )
             if offline.stage == "import":
-                raise _Unanalysable(
+                return _Unanalysable(
                     offline.location,
                     f"Importing this revision raised {offline}, so its SQL cannot be rendered "
                     "and it is not checked."
@@ -242,12 +252,23 @@ class _ProjectUnits:
                         or " Run bgmigrate where the application it imports is importable "
                         "(its project root, its virtualenv)."
                     ),
-                ) from offline
-            return self._render_online(revision, offline)
+                )
+            self._server.start()
+            return offline
         except Exception as error:  # a revision can break anything; the run goes on
-            raise _Unanalysable(
+            return _Unanalysable(
                 _line(1), f"Rendering this revision failed unexpectedly ({describe(error)})."
-            ) from error
+            )
+
+    def _render(
+        self, revision: RevisionFile, rendered: _Rendered
+    ) -> tuple[Recorder, list[SourceProblem]]:
+        """What the revision runs, and the problems of how it was analysed."""
+        if isinstance(rendered, _Unanalysable):
+            raise rendered
+        if isinstance(rendered, RevisionFailed):
+            return self._render_online(revision, rendered)
+        return rendered, []
 
     def _render_offline(self, revision: RevisionFile) -> Recorder:
         """Offline rendering; on a failure, once per project, with env.py's imports loaded
@@ -276,7 +297,10 @@ class _ProjectUnits:
             reason = f"and it could not be replayed: {chain}"
             location = offline.location
         except Exception as error:  # no server, or a revision that breaks the replay itself
-            reason = f"and it could not be run on a temporary PostgreSQL ({describe(error)})"
+            from bgmigrate.embedded import EmbeddedServerFailed  # (which says why in one line)
+
+            why = str(error) if isinstance(error, EmbeddedServerFailed) else describe(error)
+            reason = f"and it could not be run on a temporary PostgreSQL ({why})"
             location = offline.location
         return self._render_blind(revision, f"{before}, {reason}", location)
 
@@ -321,6 +345,11 @@ class _Unanalysable(Exception):
     def __init__(self, location: Location, message: str) -> None:
         super().__init__(message)
         self.problem = SourceProblem(UNANALYSABLE_REVISION, message, location)
+
+
+_Rendered = Recorder | RevisionFailed | _Unanalysable
+"""A revision rendered without a database: its recorder, the failure that sends it to a
+replay, or why it cannot be analysed."""
 
 
 def _line(line: int) -> Location:
