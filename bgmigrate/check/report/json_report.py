@@ -67,7 +67,7 @@ class Writer(ReportWriter):
         out = self.out
         out.write(_closed(self._listed["units"]))
         out.write(',\n  "findings": ')
-        self._findings_spool.copy_to(out)
+        self._findings_spool.close_into(out)
         out.write(_closed(self._listed["findings"]))
         layouts = [{"path": path, "layout": layout} for path, layout in self.layouts]
         out.write(f',\n  "layouts": {json.dumps(layouts)},\n  "skipped": ')

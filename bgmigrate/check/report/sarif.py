@@ -99,7 +99,7 @@ class Writer(ReportWriter):
         self.out.write(before)
         if self._count:
             self.out.write("[")
-            self._results.copy_to(self.out)
+            self._results.close_into(self.out)
             self.out.write("\n      ]")
         self.out.write(after + "\n")
 

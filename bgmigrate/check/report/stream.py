@@ -26,11 +26,14 @@ from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import Skipped
 
 __all__ = [
+    "Collected",
     "PathsOutOfOrder",
     "ReportWriter",
     "Sink",
     "Spool",
+    "StreamBroken",
     "Tally",
+    "feed",
     "render_result",
     "report_order",
 ]
@@ -114,28 +117,62 @@ def render_result(
 ) -> str:
     """A whole result, rendered by `writer` into one string."""
     out = io.StringIO()
-    report = writer(out, rules, color=color, pg_version=result.pg_version, layouts=result.layouts)
-    for unit in result.units:
-        report.unit(unit)
-    last = {unit.path: unit for unit in result.units}  # its text shows the path's findings
-    for path, findings in itertools.groupby(result.findings, key=attrgetter("path")):
-        report.findings(last.get(path), list(findings))
-    report.finish(result.skipped)
+    feed(
+        result,
+        writer(out, rules, color=color, pg_version=result.pg_version, layouts=result.layouts),
+    )
     return out.getvalue()
 
 
-class PathsOutOfOrder(Exception):
+def feed(result: CheckResult, *reports: ReportWriter) -> None:
+    """Hand a whole result to `reports`, as a run would have, and finish them."""
+    for unit in result.units:
+        for report in reports:
+            report.unit(unit)
+    last = {unit.path: unit for unit in result.units}  # its text shows the path's findings
+    for path, group in itertools.groupby(result.findings, key=attrgetter("path")):
+        findings = list(group)
+        for report in reports:
+            report.findings(last.get(path), findings)
+    for report in reports:
+        report.finish(result.skipped)
+
+
+class Collected(ReportWriter):
+    """The units and findings handed over, as a `CheckResult` (`result`)."""
+
+    def __init__(self, pg_version: int, layouts: Sequence[tuple[str, str]]) -> None:
+        super().__init__(io.StringIO(), {}, color=False, pg_version=pg_version, layouts=layouts)
+        self.result = CheckResult(units=[], pg_version=pg_version, layouts=list(layouts))
+
+    def _unit(self, unit: CheckedUnit) -> None:
+        self.result.units.append(unit)
+
+    def _findings(self, unit: CheckedUnit | None, findings: Sequence[Finding]) -> None:
+        self.result.findings.extend(findings)
+
+    def finish(self, skipped: Sequence[Skipped]) -> None:
+        self.result.skipped = list(skipped)
+
+
+class StreamBroken(Exception):
+    """What the reports were handed so far cannot go on into a report: the caller renders
+    the report from the whole result instead."""
+
+
+class PathsOutOfOrder(StreamBroken):
     """A path came back after other paths: its findings belong before theirs in the report,
     which was written past them already."""
 
 
 def report_order(
-    checked: Iterable[tuple[CheckedUnit, list[Finding]]], report: ReportWriter
+    checked: Iterable[tuple[CheckedUnit, list[Finding]]], *reports: ReportWriter
 ) -> None:
-    """Feed `checked_units` to `report` in the order of `check_units`' findings: by the first
-    unit of each path, then line and column. Units sharing a path that follow each other
-    (the only way a run makes them, but for a stdin name given to a file too) have their
-    findings merged; a path that comes back later raises `PathsOutOfOrder`."""
+    """Hand `checked_units` to `reports` in the order of `check_units`' findings: by the
+    first unit of each path, then line and column. Units sharing a path that follow each
+    other have their findings merged; a path that comes back after another (a run makes
+    none, but for a stdin name given to a file too) raises `PathsOutOfOrder`. The reports
+    are not finished: what the run left out is known once its units are all read."""
     done: set[str] = set()
     group: list[CheckedUnit] = []
     findings: list[Finding] = []
@@ -144,14 +181,16 @@ def report_order(
             if len(group) > 1:
                 findings.sort(key=lambda f: (f.location.line, f.location.column))
             if findings:
-                report.findings(group[-1], findings)
+                for report in reports:
+                    report.findings(group[-1], findings)
             done.add(group[-1].path)
             group, findings = [], []
         if unit is None:
             return
         if unit.path in done:
             raise PathsOutOfOrder(unit.path)
-        report.unit(unit)
+        for report in reports:
+            report.unit(unit)
         group.append(unit)
         findings.extend(found)
 
@@ -182,19 +221,22 @@ class Spool:
             self._pieces = []
 
     def chunks(self) -> Iterator[str]:
-        """What was written, in pieces; the spool is closed once they are read."""
+        """What was written so far, in pieces."""
         if self._file is None:
             yield "".join(self._pieces)
-            self._pieces = []
             return
-        with self._file:
-            self._file.seek(0)
-            while chunk := self._file.read(1 << 16):
-                yield chunk
+        self._file.seek(0)
+        while chunk := self._file.read(1 << 16):
+            yield chunk
 
     def copy_to(self, out: Sink) -> None:
         for chunk in self.chunks():
             out.write(chunk)
+
+    def close_into(self, out: Sink) -> None:
+        """Copy what was written to `out`, then let it go."""
+        self.copy_to(out)
+        self.close()
 
     def close(self) -> None:
         self._pieces = []
