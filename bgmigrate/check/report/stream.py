@@ -199,7 +199,7 @@ class Spool:
     """Text written in order and read back once: in memory up to `limit` characters, then
     in a temporary file, so that a large report's parts need not be held."""
 
-    def __init__(self, limit: int = 1 << 20) -> None:
+    def __init__(self, limit: int = 1 << 16) -> None:
         self._pieces: list[str] = []
         self._size = 0
         self._limit = limit
