@@ -83,15 +83,16 @@ class RunState(Value):
     """The volatility each function the run created declares, by function key (of all its
     overloads, the most volatile)."""
 
-    types: dict[TypeName, TypeName] = field(default_factory=dict)
-    """One object for each column type the run keeps: the run keeps the schema of every table
-    it saw, and most of its tens of thousands of columns have one of a few types."""
+    types: dict[tuple[object, ...], TypeName] = field(default_factory=dict)
+    """One object for each column type the run keeps, by its fields' values: the run keeps
+    the schema of every table it saw, and most of its columns have one of a few types."""
 
     def kept(self, column_type: TypeName | None) -> TypeName | None:
-        """The run's one object equal to `column_type`."""
-        return (
-            column_type if column_type is None else self.types.setdefault(column_type, column_type)
-        )
+        """The run's one object equal to `column_type` (found by a tuple of its fields'
+        values: a value class's own hash and equality run in Python, for every column)."""
+        if column_type is None:
+            return None
+        return self.types.setdefault(tuple(vars(column_type).values()), column_type)
 
     def prove_not_null(self, table: Name, column: str) -> None:
         self.validated_not_null.setdefault(table.key, set()).add(column)
@@ -286,13 +287,21 @@ def _(op: CreateTable, ctx: Context) -> None:
     # interned column names, shared types, no empty set of virtual columns.
     table, run = op.table.key, ctx.run
     ctx.state.created(ctx.state.new_tables, table, op.statement.transaction)
-    names = [sys.intern(c.name) for c in op.columns]
-    run.columns[table] = {n: run.kept(c.type) for n, c in zip(names, op.columns, strict=True)}
-    run.validated_not_null[table] = {
-        n for n, c in zip(names, op.columns, strict=True) if c.not_null
-    }
-    run.defaults[table] = {n: _default_sql(c) for n, c in zip(names, op.columns, strict=True)}
-    virtual = {n for n, c in zip(names, op.columns, strict=True) if _is_virtual(c, ctx)}
+    columns: dict[str, TypeName | None] = {}
+    defaults: dict[str, str | None] = {}
+    not_null: set[str] = set()
+    virtual: set[str] = set()
+    for column in op.columns:
+        name = sys.intern(column.name)
+        columns[name] = run.kept(column.type)
+        defaults[name] = _default_sql(column)
+        if column.not_null:
+            not_null.add(name)
+        if _is_virtual(column, ctx):
+            virtual.add(name)
+    run.columns[table] = columns
+    run.validated_not_null[table] = not_null
+    run.defaults[table] = defaults
     if virtual:
         run.virtual_columns[table] = virtual
     else:

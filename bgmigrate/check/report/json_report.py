@@ -10,7 +10,7 @@ document. Non-ASCII text is escaped, so the output is safe on any console encodi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from bgmigrate import __version__
@@ -49,32 +49,26 @@ class Writer(ReportWriter):
             "{\n  " + ",\n  ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in head.items())
         )
         out.write(',\n  "units": ')
-        self._listed = {"units": 0, "findings": 0}
+        self._units = self._findings_listed = 0
 
     def _unit(self, unit: CheckedUnit) -> None:
-        self._entry(self.out, "units", _unit(unit))
+        self.out.write(_listed([_unit(unit)], self._units))
+        self._units += 1
 
     def _findings(self, unit: CheckedUnit | None, findings: Sequence[Finding]) -> None:
-        for finding in findings:
-            self._entry(self._findings_spool, "findings", finding_entry(finding))
-
-    def _entry(self, out: Sink, section: str, entry: dict[str, Any]) -> None:
-        out.write(",\n    " if self._listed[section] else "[\n    ")
-        out.write(json.dumps(entry))
-        self._listed[section] += 1
+        entries = map(finding_entry, findings)
+        self._findings_spool.write(_listed(entries, self._findings_listed))
+        self._findings_listed += len(findings)
 
     def finish(self, skipped: Sequence[Skipped]) -> None:
         out = self.out
-        out.write(_closed(self._listed["units"]))
+        out.write(_closed(self._units))
         out.write(',\n  "findings": ')
         self._findings_spool.close_into(out)
-        out.write(_closed(self._listed["findings"]))
+        out.write(_closed(self._findings_listed))
         layouts = [{"path": path, "layout": layout} for path, layout in self.layouts]
         out.write(f',\n  "layouts": {json.dumps(layouts)},\n  "skipped": ')
-        for count, entry in enumerate(map(_skipped, skipped)):
-            out.write(",\n    " if count else "[\n    ")
-            out.write(json.dumps(entry))
-        out.write(_closed(len(skipped)))
+        out.write(_listed(map(_skipped, skipped), 0) + _closed(len(skipped)))
         tally = self.tally
         summary = {
             **{severity.value: tally.count(severity) for severity in Severity},
@@ -82,6 +76,16 @@ class Writer(ReportWriter):
             "units": tally.units,
         }
         out.write(f',\n  "summary": {json.dumps(summary)}\n}}\n')
+
+
+def _listed(entries: Iterable[dict[str, Any]], before: int) -> str:
+    """Entries of a list written one per line, after `before` entries of it."""
+    pieces = []
+    for entry in entries:
+        pieces.append(",\n    " if before else "[\n    ")
+        pieces.append(json.dumps(entry))
+        before += 1
+    return "".join(pieces)
 
 
 def _closed(entries: int) -> str:

@@ -51,11 +51,13 @@ class Tally:
         self.suppressed = 0
         self.units = 0
 
-    def add(self, finding: Finding) -> None:
-        if finding.suppressed:
-            self.suppressed += 1
-        else:
-            self._counts[finding.severity] += 1
+    def add(self, findings: Iterable[Finding]) -> None:
+        counts = self._counts
+        for finding in findings:
+            if finding.suppressed:
+                self.suppressed += 1
+            else:
+                counts[finding.severity] += 1
 
     def count(self, severity: Severity) -> int:
         return self._counts[severity]
@@ -98,8 +100,7 @@ class ReportWriter:
         self._unit(unit)
 
     def findings(self, unit: CheckedUnit | None, findings: Sequence[Finding]) -> None:
-        for finding in findings:
-            self.tally.add(finding)
+        self.tally.add(findings)
         self._findings(unit, findings)
 
     def finish(self, skipped: Sequence[Skipped]) -> None:
@@ -212,13 +213,18 @@ class Spool:
         self._pieces.append(text)
         self._size += len(text)
         if self._size > self._limit:
+            self._on_disk()
+
+    def _on_disk(self) -> IO[str]:
+        if self._file is None:
             import tempfile
 
-            self._file = tempfile.TemporaryFile(  # noqa: SIM115 (closed by `chunks`, `close`)
+            self._file = tempfile.TemporaryFile(  # noqa: SIM115 (closed by `close`)
                 "w+", encoding="utf-8", errors="surrogatepass", newline=""
             )
             self._file.write("".join(self._pieces))
             self._pieces = []
+        return self._file
 
     def chunks(self) -> Iterator[str]:
         """What was written so far, in pieces."""
@@ -234,8 +240,16 @@ class Spool:
             out.write(chunk)
 
     def close_into(self, out: Sink) -> None:
-        """Copy what was written to `out`, then let it go."""
-        self.copy_to(out)
+        """Copy what was written to `out`, then let it go. From one spool on disk to another,
+        the bytes are copied as they are, neither decoded nor encoded again."""
+        if self._file is not None and isinstance(out, Spool):
+            source, target = self._file, out._on_disk()
+            source.seek(0)
+            target.flush()
+            while data := source.buffer.read(1 << 20):
+                target.buffer.write(data)
+        else:
+            self.copy_to(out)
         self.close()
 
     def close(self) -> None:
