@@ -18,12 +18,15 @@ import io
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, TypeAlias
 
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import Skipped
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = [
     "Collected",
@@ -39,8 +42,9 @@ __all__ = [
 ]
 
 
-class Sink(Protocol):
-    def write(self, text: str, /) -> object: ...
+Sink: TypeAlias = "SupportsWrite[str]"
+"""Where a report is written: a text file, stdout, a `Spool`, a `StringIO`. (A name for the
+type checker alone: a `Protocol` class costs a pre-commit run its creation.)"""
 
 
 class Tally:
