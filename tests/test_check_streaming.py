@@ -173,3 +173,27 @@ def test_a_truncated_entry_is_a_miss(
     text = capsys.readouterr().out
     check_command([project, "--format", "text", "--no-color"])
     assert capsys.readouterr().out == text
+
+
+def test_a_cached_run_that_fails_to_decode_part_way_is_checked_again(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its checksum matched, so only another bgmigrate with this entry format could write
+    it: what the report was handed is dropped, and the run is checked anew."""
+    monkeypatch.chdir(FIXTURES)
+    check_command(["sql_app", "--format", "text", "--no-color", "--no-cache"])
+    expected = capsys.readouterr()
+    check_command(["sql_app", "--format", "json"])  # the run stored
+    capsys.readouterr()
+    replay, handed = check_cache._replay, []
+
+    def fail_on_the_third(record, reports):  # type: ignore[no-untyped-def]
+        handed.append(record)
+        if len(handed) == 3:
+            raise KeyError(record[0])
+        replay(record, reports)
+
+    monkeypatch.setattr(check_cache, "_replay", fail_on_the_third)
+    check_command(["sql_app", "--format", "text", "--no-color"])
+    assert len(handed) == 3
+    assert capsys.readouterr() == expected

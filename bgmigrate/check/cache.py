@@ -160,26 +160,26 @@ class CheckCache:
         self.directory = directory
 
     def replay(self, key: CheckKey, *reports: ReportWriter) -> bool | None:
-        """Hand the run cached under `key` to `reports` (unfinished) as the run did, and
+        """Hand the run cached under `key` to `reports` as the run did, finishing them, and
         return whether `--since` reported any unit; None (and nothing handed) when there is
-        no such run or it cannot be read."""
+        no such run or it cannot be read. Raises `StreamBroken` when a batch cannot be
+        decoded after others were handed."""
         found = self._open(key)
         if found is None:
             return None
         entry, values = found
         with entry:
+            if len(values) != 1 or not isinstance(values[0], bool):
+                return None
             try:
-                (reported_any,) = values
-                batches = _batches(entry)
-                if not isinstance(reported_any, bool):
-                    return None
-                for batch in batches:
+                for batch in _batches(entry):
                     for record in batch:
                         _replay(record, reports)
             except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError):
                 # Matched its checksum, so written by this code: only another version of
                 # bgmigrate with this format line could get here. The reports are unusable.
                 raise StreamBroken("a cached run could not be decoded") from None
+        reported_any: bool = values[0]
         return reported_any
 
     def recorder(self, key: CheckKey) -> RunRecorder | None:
