@@ -342,7 +342,7 @@ def init_fffaaffffffff_plain(
     return None
 
 
-def init_fffffffff_plain(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8):
+def init_ffffffffff_plain(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _p9):
     if _p0 is _NO_ARGUMENT:
         _p0 = _factory0()
     self._n0 = _p0
@@ -370,4 +370,7 @@ def init_fffffffff_plain(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8):
     if _p8 is _NO_ARGUMENT:
         _p8 = _factory8()
     self._n8 = _p8
+    if _p9 is _NO_ARGUMENT:
+        _p9 = _factory9()
+    self._n9 = _p9
     return None

@@ -49,6 +49,7 @@ def no_checking(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("checked again instead of reusing the cached report")
 
     monkeypatch.setattr(runner, "check_units", fail)
+    monkeypatch.setattr(runner, "checked_units", fail)
 
 
 def history(root: Path, column_type: str) -> Path:
@@ -276,7 +277,8 @@ def test_a_cached_report_is_printed_as_the_uncached_one_with_its_exit_code(
         raise AssertionError("decoded or rendered again instead of reusing the cached report")
 
     monkeypatch.setattr(runner, "check_units", not_again)
-    monkeypatch.setattr("bgmigrate.check.cache._decode", not_again)
+    monkeypatch.setattr(runner, "checked_units", not_again)
+    monkeypatch.setattr("bgmigrate.check.cache._replay", not_again)
     assert check_command(command) == uncached_code  # a hit: the stored text
     assert capsys.readouterr() == uncached
 

@@ -8,6 +8,7 @@ earlier units declared, the phase and the target PostgreSQL version.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Container
 from functools import partial, singledispatch
 from typing import TypeVar
@@ -80,6 +81,17 @@ class RunState(Value):
     functions: dict[str, Volatility] = field(default_factory=dict)
     """The volatility each function the run created declares, by function key (of all its
     overloads, the most volatile)."""
+
+    types: dict[tuple[object, ...], TypeName] = field(default_factory=dict)
+    """One object for each column type the run keeps, by its fields' values: the run keeps
+    the schema of every table it saw, and most of its columns have one of a few types."""
+
+    def kept(self, column_type: TypeName | None) -> TypeName | None:
+        """The run's one object equal to `column_type` (found by a tuple of its fields'
+        values: a value class's own hash and equality run in Python, for every column)."""
+        if column_type is None:
+            return None
+        return self.types.setdefault(tuple(vars(column_type).values()), column_type)
 
     def prove_not_null(self, table: Name, column: str) -> None:
         self.validated_not_null.setdefault(table.key, set()).add(column)
@@ -270,12 +282,29 @@ def track(op: Operation, ctx: Context) -> None:
 
 @track.register(CreateTable)
 def _(op: CreateTable, ctx: Context) -> None:
-    ctx.state.created(ctx.state.new_tables, op.table.key, op.statement.transaction)
-    ctx.run.columns[op.table.key] = {c.name: c.type for c in op.columns}
-    ctx.run.validated_not_null[op.table.key] = {c.name for c in op.columns if c.not_null}
-    ctx.run.defaults[op.table.key] = {c.name: _default_sql(c) for c in op.columns}
-    virtual = {c.name for c in op.columns if _is_virtual(c, ctx)}
-    ctx.run.virtual_columns[op.table.key] = virtual
+    # What the run keeps of every table it saw, kept small: one key string for the table,
+    # interned column names, shared types, no empty set of virtual columns.
+    table, run = op.table.key, ctx.run
+    ctx.state.created(ctx.state.new_tables, table, op.statement.transaction)
+    columns: dict[str, TypeName | None] = {}
+    defaults: dict[str, str | None] = {}
+    not_null: set[str] = set()
+    virtual: set[str] = set()
+    for column in op.columns:
+        name = sys.intern(column.name)
+        columns[name] = run.kept(column.type)
+        defaults[name] = _default_sql(column)
+        if column.not_null:
+            not_null.add(name)
+        if _is_virtual(column, ctx):
+            virtual.add(name)
+    run.columns[table] = columns
+    run.validated_not_null[table] = not_null
+    run.defaults[table] = defaults
+    if virtual:
+        run.virtual_columns[table] = virtual
+    else:
+        run.virtual_columns.pop(table, None)
     if op.partitioned:
         ctx.run.partitions[op.table.key] = []
     if op.partition_of is not None:
@@ -297,16 +326,16 @@ def _(op: DetachPartition, ctx: Context) -> None:
 
 @track.register(AddColumn)
 def _(op: AddColumn, ctx: Context) -> None:
-    ctx.run.columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
+    name = sys.intern(op.column.name)
+    ctx.run.columns.setdefault(op.table.key, {})[name] = ctx.run.kept(op.column.type)
     if op.column.not_null:
-        ctx.run.prove_not_null(op.table, op.column.name)
-    ctx.state.added_columns.setdefault(op.table.key, {})[op.column.name] = op.column.type
-    ctx.run.defaults.setdefault(op.table.key, {})[op.column.name] = _default_sql(op.column)
-    virtual = ctx.run.virtual_columns.setdefault(op.table.key, set())
+        ctx.run.prove_not_null(op.table, name)
+    ctx.state.added_columns.setdefault(op.table.key, {})[name] = op.column.type
+    ctx.run.defaults.setdefault(op.table.key, {})[name] = _default_sql(op.column)
     if _is_virtual(op.column, ctx):
-        virtual.add(op.column.name)
+        ctx.run.virtual_columns.setdefault(op.table.key, set()).add(name)
     else:
-        virtual.discard(op.column.name)
+        ctx.run.virtual_columns.get(op.table.key, set()).discard(name)
 
 
 def _is_virtual(column: ColumnDefinition, ctx: Context) -> bool:
@@ -342,7 +371,7 @@ def _(op: DropColumn, ctx: Context) -> None:
 
 @track.register(AlterColumnType)
 def _(op: AlterColumnType, ctx: Context) -> None:
-    ctx.run.columns.setdefault(op.table.key, {})[op.column] = op.new_type
+    ctx.run.columns.setdefault(op.table.key, {})[op.column] = ctx.run.kept(op.new_type)
 
 
 @track.register(RenameColumn)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from bgmigrate.check.calls import with_called_bodies
 from bgmigrate.check.context import Context, RunState, UnitState, track
@@ -14,7 +14,15 @@ from bgmigrate.parse.operations import CreateObject, Operation
 from bgmigrate.source.unit import Location, Statement, Unit
 from bgmigrate.values import Value, field, frozen_value, replace
 
-__all__ = ["CheckSettings", "Parse", "SelectionError", "check_units", "parse_unit", "select_rules"]
+__all__ = [
+    "CheckSettings",
+    "Parse",
+    "SelectionError",
+    "check_units",
+    "checked_units",
+    "parse_unit",
+    "select_rules",
+]
 
 UNUSED_IGNORE = "unused-ignore"
 
@@ -79,13 +87,27 @@ def check_units(
 
     `parse` gives each statement's operations, in statement order (default: parse them here);
     a runner that parsed the units in worker processes hands their operations in."""
+    checked: list[CheckedUnit] = []
+    findings: list[Finding] = []
+    for unit, found in checked_units(units, settings, parse):
+        checked.append(unit)
+        findings.extend(found)
+    position = {unit.path: index for index, unit in reversed(list(enumerate(checked)))}
+    findings.sort(key=lambda f: (position[f.path], f.location.line, f.location.column))
+    return CheckResult(units=checked, findings=findings, pg_version=settings.pg_version)
+
+
+def checked_units(
+    units: Iterable[Unit], settings: CheckSettings, parse: Parse | None = None
+) -> Iterator[tuple[CheckedUnit, list[Finding]]]:
+    """`check_units` as it goes: each unit once checked, with its reported findings in
+    location order, so that a report can be written without holding the run's findings.
+    `check_units`' order is this one's wherever units sharing a path follow each other."""
     parse = parse or parse_unit
     dispatch = _Dispatch(settings.rules)
     run = RunState()
     change = UnitState()
     """What the change's units so far created: new to its next unit."""
-    checked: list[CheckedUnit] = []
-    findings: list[Finding] = []
     for unit in units:
         in_change = settings.change(unit)
         state = UnitState.after(change) if in_change else UnitState()
@@ -125,11 +147,8 @@ def check_units(
         if in_change:
             change = state
         reported = _suppress(unit, unit_findings, dispatch) if settings.report(unit) else []
-        findings.extend(reported)
-        checked.append(CheckedUnit.of(unit, keep_text=bool(reported)))
-    position = {unit.path: index for index, unit in reversed(list(enumerate(checked)))}
-    findings.sort(key=lambda f: (position[f.path], f.location.line, f.location.column))
-    return CheckResult(units=checked, findings=findings, pg_version=settings.pg_version)
+        reported.sort(key=lambda f: (f.location.line, f.location.column))
+        yield CheckedUnit.of(unit, keep_text=bool(reported)), reported
 
 
 Parse = Callable[[Unit], Sequence[list[Operation]]]

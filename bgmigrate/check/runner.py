@@ -13,10 +13,20 @@ from bgmigrate.check.engine import (
     CheckSettings,
     SelectionError,
     check_units,
+    checked_units,
     parse_unit,
     select_rules,
 )
 from bgmigrate.check.finding import Severity
+from bgmigrate.check.report.stream import (
+    Collected,
+    ReportWriter,
+    Sink,
+    Spool,
+    StreamBroken,
+    feed,
+    report_order,
+)
 from bgmigrate.check.result import CheckResult
 from bgmigrate.config import Config, ConfigError, load_config
 from bgmigrate.parse.operations import Operation
@@ -27,7 +37,7 @@ from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value, replace
 
 if TYPE_CHECKING:
-    from bgmigrate.check.cache import CheckCache, CheckKey
+    from bgmigrate.check.cache import CheckCache, CheckKey, RunRecorder, StoredReport
 
 __all__ = [
     "DEFAULT_PG_VERSION",
@@ -68,103 +78,206 @@ class CheckOptions(Value):
 
 
 def run_check(options: CheckOptions) -> CheckResult:
-    """Check what the options and the config name; raises `CheckProblem` when it cannot."""
-    result = _run(options, None)
-    assert isinstance(result, CheckResult)
+    """Check what the options and the config name, in memory; raises `CheckProblem` when it
+    cannot. (`check_report` writes the report as it checks, holding neither.)"""
+    run = _Run(options)
+    try:
+        result = run.replayed()
+        if result is None:
+            with fewer_collections():
+                result = check_units(run.reading.units(), run.settings, run.reading.operations)
+            result.skipped = run.reading.skipped
+            recorder = run.recorder()
+            if recorder is not None:
+                feed(result, recorder)
+                run.store(recorder)
+        result.layouts = run.layouts
+    except (ConfigError, SourceError) as error:
+        raise CheckProblem(str(error)) from error
+    result.notes.extend(run.notes(len(result.units)))
     return result
 
 
 def check_report(options: CheckOptions, report_format: str, *, color: bool) -> CheckReport:
-    """`run_check`, rendered in `report_format` (`bgmigrate.check.report.FORMATS`): with the
-    cache, an unchanged run's report is the one stored, neither decoded nor rendered again."""
-    report = _run(options, (report_format, color))
-    assert isinstance(report, CheckReport)
-    return report
+    """The run's report in `report_format` (`bgmigrate.check.report.FORMATS`), written as the
+    run goes into a spool (memory, then a temporary file): neither its findings nor its
+    report are held. With the cache, an unchanged run's report is the one stored, neither
+    decoded nor rendered again, and a run cached in another format is rendered from its
+    entry."""
+    from bgmigrate.check.report import writer
+    from bgmigrate.rules import CATALOG
 
-
-@frozen_value
-class CheckReport(Value):
-    """A rendered run: the report, the notes for stderr, and the highest severity of its
-    unsuppressed findings (what `--fail-on` is compared with)."""
-
-    text: str
-    notes: tuple[str, ...]
-    worst: Severity | None
-
-    def fails(self, fail_on: Severity | None) -> bool:
-        """True when an unsuppressed finding is at or above `fail_on` (None: never fail)."""
-        return fail_on is not None and self.worst is not None and self.worst.rank >= fail_on.rank
-
-
-def _run(options: CheckOptions, rendering: tuple[str, bool] | None) -> CheckResult | CheckReport:
-    """The run's result, or its report when `rendering` names a format and colour."""
-    from bgmigrate.rules import CATALOG, LISTED
-
-    cwd = options.cwd or Path.cwd()
+    run = _Run(options)
+    report_key = run.key.report(report_format, color) if run.key else None
+    stored = run.cache.load_report(report_key) if run.cache and report_key else None
+    if stored is not None:
+        run.reported(stored.reported_any)
+        return CheckReport(stored, run.notes(stored.units), stored.worst)
+    spool = Spool()
+    report = writer(report_format)(
+        spool, CATALOG, color=color, pg_version=run.settings.pg_version, layouts=run.layouts
+    )
     try:
-        config = load_config(options.config_file, start=cwd)
-        rules = select_rules(
-            LISTED,  # each rule's module imported when the check first needs it
-            select=options.select or config.select,
-            ignore=(*config.ignore, *options.ignore),
-            severity={rule: Severity(level) for rule, level in config.severity.items()},
-        )
-        notes: list[str] = []
-        reading = _Reading(options, config, cwd, notes)
-        report = _Reported(options.since, cwd) if options.since else None
-        pg_version = options.pg_version or config.pg_version or DEFAULT_PG_VERSION
-        settings = CheckSettings(
-            pg_version=pg_version,
-            rules=rules,
-            report=report or _everything,
-            change=report.added if report else _nothing,
-            lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
-        )
-        key = _cache_key(options, config, cwd, reading, settings, report)
-        cache = _open_cache(config) if key else None
-        report_key = key.report(*rendering) if key and rendering else None
-        stored = cache.load_report(report_key) if cache and report_key else None
-        if stored is not None:
-            if report is not None:
-                report.any = stored.reported_any
-            notes = _with_since(notes, report, options, stored.units)
-            return CheckReport(stored.text, tuple(notes), stored.worst)
-        cached = cache.load(key) if cache and key else None
-        unchanged = True
-        if cached is None:
-            with fewer_collections():
-                result = check_units(reading.units(), settings, reading.operations)
-            result.skipped = reading.skipped
-            # A file edited while it was checked: its result belongs to neither key.
-            again = _cache_key(options, config, cwd, reading, settings, report)
-            unchanged = bool(key and again and again.digest == key.digest)
-            if cache and key and unchanged:
-                cache.store(key, result, reported_any=bool(report and report.any))
-        else:
-            result = cached.result
-            if report is not None:
-                report.any = cached.reported_any
-        result.layouts = [(_display(path, cwd), name) for path, name in reading.found.layouts]
-    except (ConfigError, SourceError, SelectionError) as error:
+        as_keyed = run.written(report)
+    except (ConfigError, SourceError) as error:
+        spool.close()
         raise CheckProblem(str(error)) from error
-    result.notes.extend(_with_since(notes, report, options, len(result.units)))
-    if rendering is None:
-        return result
-    from bgmigrate.check.report import FORMATS
+    except StreamBroken:
+        spool.close()
+        return _in_memory(options, report_format, color=color)
+    tally = report.tally
+    if run.cache and report_key and as_keyed:
+        reported_any = bool(run.since and run.since.any)
+        run.cache.store_report(
+            report_key, spool.chunks(), tally.worst, reported_any=reported_any, units=tally.units
+        )
+    return CheckReport(spool, run.notes(tally.units), tally.worst)
 
-    report_format, color = rendering
-    text = FORMATS[report_format](result, CATALOG, color=color)
+
+def _in_memory(options: CheckOptions, report_format: str, *, color: bool) -> CheckReport:
+    """The report rendered from the whole result, checked again without the cache: for a run
+    whose units come back to a path after others (its findings belong before theirs, and
+    were not written there) or whose cached entry could not be decoded."""
+    from bgmigrate.check.report import FORMATS
+    from bgmigrate.rules import CATALOG
+
+    result = run_check(replace(options, cache=False))
+    spool = Spool()
+    spool.write(FORMATS[report_format](result, CATALOG, color=color))
     worst = max(
         (f.severity for f in result.findings if not f.suppressed),
         key=lambda severity: severity.rank,
         default=None,
     )
-    if cache and report_key and unchanged:
-        from bgmigrate.check.cache import CachedReport
+    return CheckReport(spool, result.notes, worst)
 
-        reported_any = bool(report and report.any)
-        cache.store_report(report_key, CachedReport(text, worst, reported_any, len(result.units)))
-    return CheckReport(text, tuple(result.notes), worst)
+
+class CheckReport:
+    """A rendered run: the report (copied once, by `write_to`), the notes for stderr, and the
+    highest severity of its unsuppressed findings (what `--fail-on` is compared with)."""
+
+    def __init__(
+        self, text: Spool | StoredReport, notes: Sequence[str], worst: Severity | None
+    ) -> None:
+        self._text, self.notes, self.worst = text, tuple(notes), worst
+
+    def fails(self, fail_on: Severity | None) -> bool:
+        """True when an unsuppressed finding is at or above `fail_on` (None: never fail)."""
+        return fail_on is not None and self.worst is not None and self.worst.rank >= fail_on.rank
+
+    def write_to(self, out: Sink) -> None:
+        """Copy the report to `out`, ending it with a line break if it has text."""
+        last = ""
+        try:
+            for chunk in self._text.chunks():
+                if chunk:
+                    out.write(chunk)
+                    last = chunk
+        finally:
+            self._text.close()
+        if last and not last.endswith("\n"):
+            out.write("\n")
+
+
+class _Run:
+    """One run's settings, reading and cache, resolved from the options and the config."""
+
+    def __init__(self, options: CheckOptions) -> None:
+        from bgmigrate.rules import LISTED
+
+        self.options = options
+        self.cwd = cwd = options.cwd or Path.cwd()
+        try:
+            self.config = config = load_config(options.config_file, start=cwd)
+            rules = select_rules(
+                LISTED,  # each rule's module imported when the check first needs it
+                select=options.select or config.select,
+                ignore=(*config.ignore, *options.ignore),
+                severity={rule: Severity(level) for rule, level in config.severity.items()},
+            )
+            self._notes: list[str] = []
+            self.reading = _Reading(options, config, cwd, self._notes)
+            self.since = _Reported(options.since, cwd) if options.since else None
+            self.settings = CheckSettings(
+                pg_version=options.pg_version or config.pg_version or DEFAULT_PG_VERSION,
+                rules=rules,
+                report=self.since or _everything,
+                change=self.since.added if self.since else _nothing,
+                lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
+            )
+            self.key = self._key()
+            self.cache = _open_cache(config) if self.key else None
+            self.layouts = [
+                (_display(path, cwd), name) for path, name in self.reading.found.layouts
+            ]
+        except (ConfigError, SourceError, SelectionError) as error:
+            raise CheckProblem(str(error)) from error
+
+    def _key(self) -> CheckKey | None:
+        return _cache_key(
+            self.options, self.config, self.cwd, self.reading, self.settings, self.since
+        )
+
+    def reported(self, reported_any: bool) -> None:
+        """A cached run's `--since` outcome, as if this run had reported its units."""
+        if self.since is not None:
+            self.since.any = reported_any
+
+    def notes(self, read: int) -> list[str]:
+        return _with_since(self._notes, self.since, self.options, read)
+
+    def replayed(self) -> CheckResult | None:
+        """The cached run, if there is one, as a result."""
+        if self.cache is None or self.key is None:
+            return None
+        collected = Collected(self.settings.pg_version, self.layouts)
+        try:
+            reported_any = self.cache.replay(self.key, collected)
+        except StreamBroken:
+            return None
+        if reported_any is None:
+            return None
+        self.reported(reported_any)
+        return collected.result
+
+    def written(self, report: ReportWriter) -> bool:
+        """Hand the run to `report` and finish it: from the cache, else checked (and cached)
+        as it goes. Returns whether the run is the one its key names (its report may be
+        stored)."""
+        if self.cache is not None and self.key is not None:
+            reported_any = self.cache.replay(self.key, report)
+            if reported_any is not None:
+                self.reported(reported_any)
+                return True
+        recorder = self.recorder()
+        reports = (report,) if recorder is None else (report, recorder)
+        try:
+            with fewer_collections():
+                checked = checked_units(
+                    self.reading.units(), self.settings, self.reading.operations
+                )
+                report_order(checked, *reports)
+            for each in reports:
+                each.finish(self.reading.skipped)
+        except BaseException:
+            if recorder is not None:
+                recorder.discard()
+            raise
+        return recorder is not None and self.store(recorder)
+
+    def recorder(self) -> RunRecorder | None:
+        """A cache entry for this run, written as it goes; None without a cache."""
+        return self.cache.recorder(self.key) if self.cache and self.key else None
+
+    def store(self, recorder: RunRecorder) -> bool:
+        """Store the recorded run, unless a file was edited while it was checked: its result
+        belongs to neither key. Returns whether it was the run of its key."""
+        again = self._key()
+        if self.key is None or again is None or again.digest != self.key.digest:
+            recorder.discard()
+            return False
+        recorder.commit(reported_any=bool(self.since and self.since.any))
+        return True
 
 
 def _with_since(

@@ -209,7 +209,6 @@ def run(argv: Sequence[str]) -> int:
         fail(str(problem))
     for note in report.notes:
         sys.stderr.write(f"bgmigrate: {note}\n")
-    rendered = report.text
-    sys.stdout.write(rendered if rendered.endswith("\n") or not rendered else rendered + "\n")
+    report.write_to(sys.stdout)
     threshold = None if arguments.fail_on == "never" else Severity(arguments.fail_on)
     return 1 if report.fails(threshold) else 0

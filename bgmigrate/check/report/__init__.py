@@ -1,10 +1,13 @@
 """Report formats of `bgmigrate check`: one module per format, registered here by name.
 
-A renderer turns a whole `CheckResult` into the complete text to write to stdout,
-including its final newline (the `github` format writes nothing when nothing is
-unsuppressed). `rules` is the catalog by rule name; formats use it for rule metadata and
-cope with findings whose rule is not in it. `color` asks for terminal colours; only
-`text` has any. Adding a format is adding its module and one line to `_MODULES`.
+Each format's module has a `Writer` (`report.stream.ReportWriter`), which writes the report
+as the run hands over its units and findings: what `bgmigrate check` uses, so that a run
+holds neither its findings nor its report. Its `render` feeds a whole `CheckResult` through
+the same writer, into the complete text to write to stdout, including its final newline (the
+`github` format writes nothing when nothing is unsuppressed). `rules` is the catalog by rule
+name; formats use it for rule metadata and cope with findings whose rule is not in it.
+`color` asks for terminal colours; only `text` has any. Adding a format is adding its module
+and one line to `_MODULES`.
 
 A format's module is imported when it is asked for: a pre-commit run renders one format and
 should not import the others.
@@ -14,12 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from importlib import import_module
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bgmigrate.check.result import CheckResult
 from bgmigrate.check.rule import Rule
 
-__all__ = ["FORMATS", "Renderer"]
+if TYPE_CHECKING:
+    from bgmigrate.check.report.stream import ReportWriter
+
+__all__ = ["FORMATS", "Renderer", "writer"]
 
 
 class Renderer(Protocol):
@@ -34,6 +40,12 @@ _MODULES = {
     "gitlab": "gitlab",
     "markdown": "markdown",
 }
+
+
+def writer(name: str) -> type[ReportWriter]:
+    """The writer of the format `name`."""
+    found: type[ReportWriter] = import_module(f"{__name__}.{_MODULES[name]}").Writer
+    return found
 
 
 class _Formats(Mapping[str, Renderer]):

@@ -8,21 +8,27 @@ message can span lines and a path can hold `:` or `,`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.report.annotation import annotation_message
 from bgmigrate.check.report.paths import repository_path
-from bgmigrate.check.result import CheckResult
+from bgmigrate.check.report.stream import ReportWriter, render_result
+from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 
-__all__ = ["render"]
+__all__ = ["Writer", "render"]
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str:
-    return "".join(_command(f) + "\n" for f in result.findings if not f.suppressed)
+    return render_result(Writer, result, rules, color=color)
+
+
+class Writer(ReportWriter):
+    def _findings(self, unit: CheckedUnit | None, findings: Sequence[Finding]) -> None:
+        self.out.write("".join(_command(f) + "\n" for f in findings if not f.suppressed))
 
 
 def _command(finding: Finding) -> str:

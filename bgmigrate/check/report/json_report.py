@@ -10,41 +10,87 @@ document. Non-ASCII text is escaped, so the output is safe on any console encodi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from bgmigrate import __version__
 from bgmigrate.check.finding import Finding, Severity
+from bgmigrate.check.report.stream import ReportWriter, Sink, Spool, render_result
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import Skipped
 
-__all__ = ["SCHEMA_VERSION", "document", "finding_entry", "render"]
+__all__ = ["SCHEMA_VERSION", "Writer", "document", "finding_entry", "render"]
 
 SCHEMA_VERSION = 1
 
 
 def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str:
+    return render_result(Writer, result, rules, color=color)
+
+
+class Writer(ReportWriter):
     """The document with one unit or finding per line: readable, greppable, and encoded by
     json's C encoder (an `indent` would switch to the pure-Python one, 3× slower).
 
-    The text is joined once from its pieces, each entry's dict dropped as soon as it is
-    encoded: joining section by section held several copies of a large report at once."""
-    pieces: list[str] = []
-    for key, value in _sections(result):
-        pieces.append(",\n  " if pieces else "{\n  ")
-        pieces.append(f"{json.dumps(key)}: ")
-        if isinstance(value, Iterator):
-            count = 0
-            for entry in value:
-                pieces.append(",\n    " if count else "[\n    ")
-                pieces.append(json.dumps(entry))
-                count += 1
-            pieces.append("\n  ]" if count else "[]")
-        else:
-            pieces.append(json.dumps(value))
-    pieces.append("\n}\n")
+    The units come before the findings in the document, and a run hands both over as it
+    goes: the units are written as they come, the findings' entries kept in a spool until
+    the units are all written."""
+
+    def __init__(self, out: Sink, rules: Mapping[str, Rule], **run: Any) -> None:
+        super().__init__(out, rules, **run)
+        self._findings_spool = Spool()
+        head = {
+            "version": SCHEMA_VERSION,
+            "tool": {"name": "bgmigrate", "version": __version__},
+            "settings": {"pg_version": self.pg_version},
+        }
+        out.write(
+            "{\n  " + ",\n  ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in head.items())
+        )
+        out.write(',\n  "units": ')
+        self._units = self._findings_listed = 0
+
+    def _unit(self, unit: CheckedUnit) -> None:
+        self.out.write(_listed([_unit(unit)], self._units))
+        self._units += 1
+
+    def _findings(self, unit: CheckedUnit | None, findings: Sequence[Finding]) -> None:
+        entries = map(finding_entry, findings)
+        self._findings_spool.write(_listed(entries, self._findings_listed))
+        self._findings_listed += len(findings)
+
+    def finish(self, skipped: Sequence[Skipped]) -> None:
+        out = self.out
+        out.write(_closed(self._units))
+        out.write(',\n  "findings": ')
+        self._findings_spool.close_into(out)
+        out.write(_closed(self._findings_listed))
+        layouts = [{"path": path, "layout": layout} for path, layout in self.layouts]
+        out.write(f',\n  "layouts": {json.dumps(layouts)},\n  "skipped": ')
+        out.write(_listed(map(_skipped, skipped), 0) + _closed(len(skipped)))
+        tally = self.tally
+        summary = {
+            **{severity.value: tally.count(severity) for severity in Severity},
+            "suppressed": tally.suppressed,
+            "units": tally.units,
+        }
+        out.write(f',\n  "summary": {json.dumps(summary)}\n}}\n')
+
+
+def _listed(entries: Iterable[dict[str, Any]], before: int) -> str:
+    """Entries of a list written one per line, after `before` entries of it."""
+    pieces = []
+    for entry in entries:
+        pieces.append(",\n    " if before else "[\n    ")
+        pieces.append(json.dumps(entry))
+        before += 1
     return "".join(pieces)
+
+
+def _closed(entries: int) -> str:
+    """The end of a list of `entries` written one per line."""
+    return "\n  ]" if entries else "[]"
 
 
 def document(result: CheckResult) -> dict[str, Any]:

@@ -22,12 +22,14 @@ from urllib.parse import quote
 from bgmigrate import __version__
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.report.annotation import annotation_message
-from bgmigrate.check.report.fingerprint import fingerprints
+from bgmigrate.check.report.fingerprint import Fingerprints
 from bgmigrate.check.report.paths import report_root, repository_path
-from bgmigrate.check.result import CheckResult
+from bgmigrate.check.report.stream import ReportWriter, Sink, Spool, render_result
+from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
+from bgmigrate.source.layouts.base import Skipped
 
-__all__ = ["FINGERPRINT_KEY", "LEVEL", "SCHEMA_URI", "render"]
+__all__ = ["FINGERPRINT_KEY", "LEVEL", "SCHEMA_URI", "Writer", "render"]
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -38,39 +40,72 @@ FINGERPRINT_KEY = "bgmigrateFinding/v1"
 
 
 def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str:
-    rule_index: dict[str, int] = {}
-    descriptors = []
-    for finding in result.findings:
-        if finding.rule not in rule_index:
-            rule_index[finding.rule] = len(descriptors)
-            descriptors.append(_descriptor(finding, rules.get(finding.rule)))
-    log = {
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "bgmigrate",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": descriptors,
-                    }
-                },
-                # Where %SRCROOT% is: viewers that know the checkout resolve the relative
-                # URIs against it anyway; the others (and a local SARIF viewer) need it.
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri(result)}},
-                "columnKind": "unicodeCodePoints",
-                "results": _results(result.findings, rule_index),
-            }
-        ],
-    }
-    return json.dumps(log, indent=2) + "\n"
+    return render_result(Writer, result, rules, color=color)
 
 
-def _root_uri(result: CheckResult) -> str:
+_RESULTS = "\0results\0"
+"""Stands in for the results in the log rendered without them."""
+
+
+class Writer(ReportWriter):
+    """`json.dumps(log, indent=2)`, the results written as they come into a spool: the rules
+    the findings name, and the root their paths are under, come before them in the log."""
+
+    def __init__(self, out: Sink, rules: Mapping[str, Rule], **run: Any) -> None:
+        super().__init__(out, rules, **run)
+        self._rule_index: dict[str, int] = {}
+        self._descriptors: list[dict[str, Any]] = []
+        self._first_path: str | None = None
+        self._fingerprint = Fingerprints()
+        self._results = Spool()
+        self._count = 0
+
+    def _findings(self, unit: CheckedUnit | None, findings: Sequence[Finding]) -> None:
+        for finding in findings:
+            if self._first_path is None:
+                self._first_path = finding.path
+            if finding.rule not in self._rule_index:
+                self._rule_index[finding.rule] = len(self._descriptors)
+                self._descriptors.append(_descriptor(finding, self.rules.get(finding.rule)))
+            entry = _result(finding, self._rule_index[finding.rule], self._fingerprint(finding))
+            # At the depth of the log's results: eight spaces.
+            rendered = json.dumps(entry, indent=2).replace("\n", "\n        ")
+            self._results.write(f"{',' if self._count else ''}\n        {rendered}")
+            self._count += 1
+
+    def finish(self, skipped: Sequence[Skipped]) -> None:
+        log = {
+            "$schema": SCHEMA_URI,
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "bgmigrate",
+                            "version": __version__,
+                            "semanticVersion": __version__,
+                            "rules": self._descriptors,
+                        }
+                    },
+                    # Where %SRCROOT% is: viewers that know the checkout resolve the relative
+                    # URIs against it anyway; the others (and a local SARIF viewer) need it.
+                    "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri(self._first_path)}},
+                    "columnKind": "unicodeCodePoints",
+                    "results": _RESULTS if self._count else [],
+                }
+            ],
+        }
+        before, _, after = json.dumps(log, indent=2).partition(json.dumps(_RESULTS))
+        self.out.write(before)
+        if self._count:
+            self.out.write("[")
+            self._results.close_into(self.out)
+            self.out.write("\n      ]")
+        self.out.write(after + "\n")
+
+
+def _root_uri(first: str | None) -> str:
     """The repository root the relative URIs are under, as a directory URI (ending in /)."""
-    first = result.findings[0].path if result.findings else None
     return report_root(first).as_uri().rstrip("/") + "/"
 
 
@@ -105,24 +140,21 @@ def _help(rule: Rule, *, bold: str) -> str:
     return "\n\n".join(sections)
 
 
-def _results(findings: Sequence[Finding], rule_index: Mapping[str, int]) -> list[dict[str, Any]]:
-    results = []
-    for finding, fingerprint in zip(findings, fingerprints(findings), strict=True):
-        entry: dict[str, Any] = {
-            "ruleId": finding.rule,
-            "ruleIndex": rule_index[finding.rule],
-            "level": LEVEL[finding.severity],
-            "message": {"text": annotation_message(finding)},
-            "locations": [_location(finding)],
-            "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
-        }
-        if finding.suppressed:
-            suppression: dict[str, str] = {"kind": "inSource"}
-            if finding.suppression_reason:
-                suppression["justification"] = finding.suppression_reason
-            entry["suppressions"] = [suppression]
-        results.append(entry)
-    return results
+def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": LEVEL[finding.severity],
+        "message": {"text": annotation_message(finding)},
+        "locations": [_location(finding)],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+    if finding.suppressed:
+        suppression: dict[str, str] = {"kind": "inSource"}
+        if finding.suppression_reason:
+            suppression["justification"] = finding.suppression_reason
+        entry["suppressions"] = [suppression]
+    return entry
 
 
 def _location(finding: Finding) -> dict[str, Any]:

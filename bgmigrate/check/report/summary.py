@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bgmigrate.check.finding import Severity
-from bgmigrate.check.result import CheckResult
+from bgmigrate.check.report.stream import Tally
 
 __all__ = ["counted", "summary_line"]
 
@@ -11,14 +11,14 @@ _NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 _PLURALS = {"error": "errors", "warning": "warnings", "info": "info", "unit": "units"}
 
 
-def summary_line(result: CheckResult) -> str:
+def summary_line(tally: Tally) -> str:
     """`2 errors, 1 warning in 3 units (1 suppressed)`, or `No problems in 3 units`."""
-    counts = [(result.count(severity), _NOUNS[severity]) for severity in Severity]
+    counts = [(tally.count(severity), _NOUNS[severity]) for severity in Severity]
     problems = [counted(count, noun) for count, noun in counts if count]
-    units = counted(len(result.units), "unit")
+    units = counted(tally.units, "unit")
     line = f"{', '.join(problems)} in {units}" if problems else f"No problems in {units}"
-    if result.suppressed:
-        line += f" ({result.suppressed} suppressed)"
+    if tally.suppressed:
+        line += f" ({tally.suppressed} suppressed)"
     return line
 
 

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.report.layout import StyledText, cell_width
+from bgmigrate.check.report.stream import ReportWriter, Tally, render_result
 from bgmigrate.check.report.summary import summary_line
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
-from bgmigrate.source.layouts.base import SkipReason
+from bgmigrate.source.layouts.base import Skipped, SkipReason
 from bgmigrate.values import Value, frozen_value
 
-__all__ = ["MAX_SOURCE_LINES", "WIDTH", "render"]
+__all__ = ["MAX_SOURCE_LINES", "WIDTH", "Writer", "render"]
 
 WIDTH = 100
 MAX_SOURCE_LINES = 8
@@ -39,19 +40,29 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as `source.lines` counts lines
 
 
 def render(result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str:
-    units = {unit.path: unit for unit in result.units}
-    lines: list[str] = []
-    for finding in result.findings:
-        if finding.suppressed:
-            continue
-        # One line whatever its length: editors and terminals turn `path:line:col` into a link.
-        lines.append(_header(finding).render(color=color))
-        lines.extend(_finding(finding, units.get(finding.path), rules.get(finding.rule), color))
-        lines.append("")
-    for line in _reading(result):
-        lines.extend(StyledText().append(line).lines(WIDTH, color=color))
-    lines.extend(_summary(result).lines(WIDTH, color=color))
-    return "\n".join(lines) + "\n"
+    return render_result(Writer, result, rules, color=color)
+
+
+class Writer(ReportWriter):
+    """Each unsuppressed finding as it comes, then how the paths were read and the summary."""
+
+    def _findings(self, unit: CheckedUnit | None, findings: Sequence[Finding]) -> None:
+        color = self.color
+        for finding in findings:
+            if finding.suppressed:
+                continue
+            # One line whatever its length: editors and terminals turn `path:line:col` into
+            # a link.
+            lines = [_header(finding).render(color=color)]
+            lines.extend(_finding(finding, unit, self.rules.get(finding.rule), color))
+            self.out.write("\n".join(lines) + "\n\n")
+
+    def finish(self, skipped: Sequence[Skipped]) -> None:
+        lines: list[str] = []
+        for line in _reading(self.layouts, skipped):
+            lines.extend(StyledText().append(line).lines(WIDTH, color=self.color))
+        lines.extend(_summary(self.tally).lines(WIDTH, color=self.color))
+        self.out.write("\n".join(lines) + "\n")
 
 
 def _header(finding: Finding) -> StyledText:
@@ -143,24 +154,24 @@ def _excerpt(rows: list[_Row], style: str, color: bool) -> Iterator[str]:
         yield carets.append("^" * marks, style).line(WIDTH, color=color)
 
 
-def _reading(result: CheckResult) -> Iterator[str]:
+def _reading(layouts: Sequence[tuple[str, str]], skipped: Sequence[Skipped]) -> Iterator[str]:
     """How the paths were read: each migration tool's layout, and what it left out."""
-    if result.layouts:
-        read = "; ".join(f"{path or '.'} as {layout}" for path, layout in result.layouts)
+    if layouts:
+        read = "; ".join(f"{path or '.'} as {layout}" for path, layout in layouts)
         yield f"Read {read}"
-    if result.skipped:
-        counts = Counter(skipped.reason for skipped in result.skipped)
+    if skipped:
+        counts = Counter(entry.reason for entry in skipped)
         yield (
             ", ".join(reason.counted(counts[reason]) for reason in SkipReason if counts[reason])
             + ": not checked"
         )
 
 
-def _summary(result: CheckResult) -> StyledText:
-    if result.count(Severity.ERROR):
+def _summary(tally: Tally) -> StyledText:
+    if tally.count(Severity.ERROR):
         style = "bold red"
-    elif any(not finding.suppressed for finding in result.findings):
+    elif tally.unsuppressed:
         style = "bold yellow"
     else:
         style = "bold green"
-    return StyledText().append(summary_line(result), style)
+    return StyledText().append(summary_line(tally), style)
