@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 from bgmigrate.check import workers
@@ -25,3 +26,24 @@ def test_batches_parsed_here_and_in_a_worker_come_back_in_order(tmp_path: Path) 
     assert [op.column.name for read, operations in parsed for [op] in operations] == [
         f"c{number}" for number in range(300)
     ]
+
+
+def test_what_a_worker_sends_comes_back_equal_with_every_attribute(tmp_path: Path) -> None:
+    """Value classes travel as their class and field values; an object that holds more than
+    its fields (or whose class computes something when built) travels the default way."""
+    path = tmp_path / "001.sql"
+    path.write_text(
+        "BEGIN;\nCREATE TABLE t (id bigint PRIMARY KEY, v text DEFAULT now()::text);\n"
+        "ALTER TABLE t ADD COLUMN c int NOT NULL; -- bgmigrate: ignore add-column-not-null\n"
+        "COMMIT;\n"
+    )
+    [(read, operations)] = workers._read_batch([(MigrationFile(path, "plain"), "001.sql")], False)
+    assert read.unit is not None
+    read.unit.statements[0].note = "not a field"  # type: ignore[attr-defined]
+    [(back, back_operations)] = pickle.loads(
+        workers._pickled([(read, operations)])  # the same pickling as a worker's batch
+    )
+    assert back == read and back_operations == operations
+    assert back.unit is not None
+    assert back.unit.statements[0].note == "not a field"  # type: ignore[attr-defined]
+    assert back_operations[1][0].statement is back.unit.statements[1]
