@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container
 from dataclasses import field
-from functools import partial, singledispatch
+from functools import partial
 from typing import TypeVar
 
+from bgmigrate.check.dispatch import by_class
 from bgmigrate.check.locks import TableLock
 from bgmigrate.parse.operations import (
     AddColumn,
@@ -264,7 +265,7 @@ class Context(Value):
 
 # Each implementation names its class: registered by the annotation alone, singledispatch
 # evaluates the module's string annotations (typing.get_type_hints) on every start.
-@singledispatch
+@by_class
 def track(op: Operation, ctx: Context) -> None:
     """Record what `op` changes in the context; most operations change nothing it tracks."""
 
