@@ -255,6 +255,10 @@ class Context(Value):
     def added_not_valid_in_this_unit(self, table: Name, constraint: str) -> bool:
         return (table.key, constraint) in self.state.not_valid_constraints
 
+    def reported(self, key: str) -> bool:
+        """True when `first_time` has already been asked with this key in the unit."""
+        return key in self.state.once
+
     def first_time(self, key: str) -> bool:
         """True the first time a rule asks with this key in the unit (report once per unit)."""
         if key in self.state.once:

@@ -142,6 +142,7 @@ class _Worker:
         )
         self.process.start()
         theirs.close()
+        self._ready = _readiness(self.connection)
         self.sent: deque[int] = deque()
         """Batch numbers sent, whose results have not been received yet, in order."""
         self.received: dict[int, bytes] = {}
@@ -156,7 +157,7 @@ class _Worker:
 
     def take_finished(self) -> None:
         """Receive the results the worker has finished, without waiting for the next."""
-        while self.sent and self.connection.poll():
+        while self.sent and self._ready():
             self._receive()
 
     def finished(self, index: int) -> bool:
@@ -183,6 +184,19 @@ class _Worker:
             self.process.terminate()
         self.process.join()
         self.connection.close()
+
+
+def _readiness(connection: Any) -> Callable[[], bool]:
+    """Whether the connection has data to read, without waiting. `Connection.poll` builds a
+    selector at each call (tens of microseconds); a `select.poll` object, where the platform
+    has one, is one system call."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return connection.poll  # type: ignore[no-any-return]
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN)
+    return lambda: bool(poller.poll(0))
 
 
 def _serve(
