@@ -88,3 +88,20 @@ def test_every_rule_example_parses_together_as_each_statement_alone() -> None:
             for text in (example.before, example.sql):
                 unit = read_sql_unit("example.sql", text)
                 assert parse_statements(unit.statements) == _each_alone(unit.statements)
+
+
+def test_a_file_with_a_syntax_error_is_parsed_statement_by_statement() -> None:
+    """The joined text does not parse: each statement is parsed alone, and only the broken
+    one is a syntax error, located at its own error."""
+    unit = read_sql_unit(
+        "m.sql",
+        "ALTER TABLE t ADD COLUMN a int;\nALTER TABLE t ADD COLUMN;\nCREATE INDEX i ON t (a);\n",
+    )
+    first, broken, last = parse_statements(unit.statements)
+    assert [type(op).__name__ for op in (*first, *broken, *last)] == [
+        "AddColumn",
+        "SyntaxErrorOp",
+        "CreateIndex",
+    ]
+    assert broken[0].location.line == 2
+    assert [first, broken, last] == _each_alone(unit.statements)
