@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
 from pathlib import Path
+
+import pytest
 
 from bgmigrate.check import workers
 from bgmigrate.check.engine import parse_unit
 from bgmigrate.source.layouts.base import MigrationFile
+from bgmigrate.source.layouts.read import ReadMigration
 
 
 def test_batches_parsed_here_and_in_a_worker_come_back_in_order(tmp_path: Path) -> None:
@@ -25,3 +30,60 @@ def test_batches_parsed_here_and_in_a_worker_come_back_in_order(tmp_path: Path) 
     assert [op.column.name for read, operations in parsed for [op] in operations] == [
         f"c{number}" for number in range(300)
     ]
+
+
+def test_what_a_worker_sends_comes_back_equal_with_every_attribute(tmp_path: Path) -> None:
+    """Value classes travel as their class and field values; an object that holds more than
+    its fields (or whose class computes something when built) travels the default way."""
+    path = tmp_path / "001.sql"
+    path.write_text(
+        "BEGIN;\nCREATE TABLE t (id bigint PRIMARY KEY, v text DEFAULT now()::text);\n"
+        "ALTER TABLE t ADD COLUMN c int NOT NULL; -- bgmigrate: ignore add-column-not-null\n"
+        "COMMIT;\n"
+    )
+    [(read, operations)] = workers._read_batch([(MigrationFile(path, "plain"), "001.sql")], False)
+    assert read.unit is not None
+    read.unit.statements[0].note = "not a field"  # type: ignore[attr-defined]
+    [(back, back_operations)] = pickle.loads(
+        workers._pickled([(read, operations)])  # the same pickling as a worker's batch
+    )
+    assert back == read and back_operations == operations
+    assert back.unit is not None
+    assert back.unit.statements[0].note == "not a field"  # type: ignore[attr-defined]
+    assert back_operations[1][0].statement is back.unit.statements[1]
+
+
+def _listed(folder: Path, count: int) -> list[tuple[MigrationFile, str]]:
+    listed = []
+    for number in range(count):
+        path = folder / f"{number:03}.sql"
+        path.write_text(f"CREATE INDEX i{number} ON t ({number});\n")
+        listed.append((MigrationFile(path, "plain"), path.name))
+    return listed
+
+
+def test_a_run_stopped_early_ends_its_workers(tmp_path: Path) -> None:
+    """The rules stop taking files (an error in a later step): the workers, busy or waiting
+    for their results to be read, are ended, and nothing waits for them."""
+    parsed = workers.read_in_workers(_listed(tmp_path, 400), assume_in_transaction=False, jobs=3)
+    assert next(parsed)[0].unit is not None
+    parsed.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_in_a_worker_is_raised_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch always goes to a worker (forked after the patch, so it has it)."""
+    listed = _listed(tmp_path, 300)
+    real_read_file = workers.read_file
+
+    def read_file(migration: MigrationFile, path: str, **options: bool) -> ReadMigration:
+        if path == "003.sql":
+            raise RuntimeError(f"cannot read {path}")
+        return real_read_file(migration, path, **options)
+
+    monkeypatch.setattr(workers, "read_file", read_file)
+    with pytest.raises(RuntimeError, match=r"cannot read 003\.sql"):
+        list(workers.read_in_workers(listed, assume_in_transaction=False, jobs=2))
+    assert multiprocessing.active_children() == []

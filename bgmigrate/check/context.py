@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Container
-from functools import partial, singledispatch
+from functools import partial
 from typing import TypeVar
 
+from bgmigrate.check.dispatch import by_class
 from bgmigrate.check.locks import TableLock
 from bgmigrate.parse.operations import (
     AddColumn,
@@ -265,6 +266,10 @@ class Context(Value):
     def added_not_valid_in_this_unit(self, table: Name, constraint: str) -> bool:
         return (table.key, constraint) in self.state.not_valid_constraints
 
+    def reported(self, key: str) -> bool:
+        """True when `first_time` has already been asked with this key in the unit."""
+        return key in self.state.once
+
     def first_time(self, key: str) -> bool:
         """True the first time a rule asks with this key in the unit (report once per unit)."""
         if key in self.state.once:
@@ -273,9 +278,9 @@ class Context(Value):
         return True
 
 
-# Each implementation names its class: registered by the annotation alone, singledispatch
-# evaluates the module's string annotations (typing.get_type_hints) on every start.
-@singledispatch
+# Each implementation names its class: registered by an annotation alone, singledispatch
+# would evaluate the module's string annotations (typing.get_type_hints) on every start.
+@by_class
 def track(op: Operation, ctx: Context) -> None:
     """Record what `op` changes in the context; most operations change nothing it tracks."""
 

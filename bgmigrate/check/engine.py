@@ -157,9 +157,9 @@ Parse = Callable[[Unit], Sequence[list[Operation]]]
 
 def parse_unit(unit: Unit) -> list[list[Operation]]:
     """Each statement's operations, parsed in this process."""
-    from bgmigrate.parse.postgres import parse_statement
+    from bgmigrate.parse.postgres import parse_statements
 
-    return [parse_statement(statement) for statement in unit.statements]
+    return parse_statements(unit.statements)
 
 
 class _Dispatch:

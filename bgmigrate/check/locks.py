@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
-from functools import singledispatch
 
+from bgmigrate.check.dispatch import by_class
 from bgmigrate.parse.operations import (
     AddColumn,
     AddConstraint,
@@ -71,7 +71,7 @@ class TableLock(Value):
 
 # Each implementation names its class: registered by the annotation alone, singledispatch
 # evaluates the module's string annotations (typing.get_type_hints) on every start.
-@singledispatch
+@by_class
 def table_locks(op: Operation) -> tuple[TableLock, ...]:
     """The traffic-blocking locks `op` takes, on which tables; () for the harmless ones."""
     return ()

@@ -11,18 +11,18 @@ held: memory stays flat however many files there are.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import os
+import pickle
 from collections import deque
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from bgmigrate.parse.operations import Operation
 from bgmigrate.source.layouts.base import MigrationFile
 from bgmigrate.source.layouts.read import ReadMigration, read_migration, unreadable
 from bgmigrate.source.reading import read_source_text
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
 
 __all__ = ["PARALLEL_FROM", "available_cpus", "read_file", "read_in_workers"]
 
@@ -63,52 +63,210 @@ def read_in_workers(
 
     This process takes its share of the batches rather than wait: whenever the next batch in
     order is not back yet, it reads and parses the next batch no one has started, itself.
-    What it parses itself is never pickled, sent and unpickled, which cost a third as much
-    as parsing it did, and it has one process fewer to share the processors with; the share
-    it takes follows what the rules leave it time for."""
+    What it parses itself is never pickled, sent and unpickled, and it has one process fewer
+    to share the processors with; the share it takes follows what the rules leave it time
+    for. It has no other thread: it takes what the workers finished between two files (see
+    `_Worker`)."""
     # Imported here: a check of a few files (the pre-commit hook) never starts a worker.
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    batches = iter([listed[start : start + _BATCH] for start in range(0, len(listed), _BATCH)])
+    batches = [listed[start : start + _BATCH] for start in range(0, len(listed), _BATCH)]
     # fork: the workers start with the parser and the layouts already imported. Where there
     # is no fork (Windows, macOS's default), spawn imports them once per worker.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    workers, most = jobs - 1, 2 * jobs * _AHEAD
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        # In `listed` order: batches sent to a worker, and batches this process parsed.
-        pending: deque[Future[list[Parsed]] | list[Parsed]] = deque()
-        while True:
-            # Each worker kept `_AHEAD` batches ahead, so that it never waits for this
-            # process to take what it finished; at most `most` batches held in all.
-            while _running(pending) < workers * _AHEAD and len(pending) < most:
-                batch = next(batches, None)
-                if batch is None:
+    workers: list[_Worker] = []
+    for _ in range(jobs - 1):
+        workers.append(_Worker(context, batches, assume_in_transaction, workers))
+    most = 2 * jobs * _AHEAD  # batches started and not yet checked: memory stays flat
+
+    def take_finished() -> None:
+        for worker in workers:
+            worker.take_finished()
+
+    completed = False
+    try:
+        # Batches before `started`: with a worker, or parsed here and held until their turn.
+        held: dict[int, _Worker | list[Parsed]] = {}
+        started = 0
+        for index in range(len(batches)):
+            while True:
+                take_finished()
+                for worker in workers:
+                    while (
+                        worker.busy < _AHEAD and started < len(batches) and started - index < most
+                    ):
+                        worker.start(started)
+                        held[started] = worker
+                        started += 1
+                owner = held.get(index)
+                if isinstance(owner, _Worker) and not owner.finished(index):
+                    if started == len(batches) or started - index >= most:
+                        break  # nothing left to parse here: wait for the worker
+                elif owner is not None:
                     break
-                pending.append(pool.submit(_read_batch, batch, assume_in_transaction))
-            if not pending:
-                return
-            head = pending[0]
-            if not isinstance(head, list) and not head.done() and len(pending) < most:
-                own = next(batches, None)
-                if own is not None:
-                    pending.append(_read_batch(own, assume_in_transaction))
-                    continue
-            done = pending.popleft()
-            yield from done if isinstance(done, list) else done.result()
+                # The next batch in order is not back (or no worker could take it): parse
+                # the next one no one has started here, taking what workers finish meanwhile.
+                held[started] = _read_batch(batches[started], assume_in_transaction, take_finished)
+                started += 1
+            owner = held.pop(index)
+            for parsed in owner if isinstance(owner, list) else owner.result(index):
+                yield parsed
+                take_finished()
+        completed = True
+    finally:
+        for worker in workers:
+            worker.stop(completed)
 
 
-def _running(pending: deque[Future[list[Parsed]] | list[Parsed]]) -> int:
-    """The batches sent to workers and not finished yet."""
-    return sum(1 for item in pending if not isinstance(item, list) and not item.done())
+class _Worker:
+    """A worker process and its end of a connection: it is sent batch numbers, and sends back
+    each batch read and parsed, pickled, in the order it was sent them.
+
+    This process takes what a worker finished whenever it can (between two files it parses
+    or checks), so that the worker never waits for a full connection to be read, and takes
+    it in its one thread. A thread reading results in the background (as
+    `concurrent.futures` has two) must take the interpreter's lock for each, and each call
+    into libpg_query that lets go of it could hand it over: measured, calls of microseconds
+    stalled for milliseconds."""
+
+    def __init__(
+        self, context: Any, batches: list[Sequence[Listed]], wrapped: bool, others: list[_Worker]
+    ) -> None:
+        self.connection, theirs = context.Pipe()
+        # A forked worker closes its copies of this process's ends (its own and the workers'
+        # started before it), so that it reads the end of the run when this process is gone.
+        ends = [self.connection, *(other.connection for other in others)]
+        self.process = context.Process(
+            target=_serve, args=(theirs, ends, batches, wrapped), daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self._ready = _readiness(self.connection)
+        self.sent: deque[int] = deque()
+        """Batch numbers sent, whose results have not been received yet, in order."""
+        self.received: dict[int, bytes] = {}
+
+    @property
+    def busy(self) -> int:
+        return len(self.sent)
+
+    def start(self, index: int) -> None:
+        self.connection.send(index)
+        self.sent.append(index)
+
+    def take_finished(self) -> None:
+        """Receive the results the worker has finished, without waiting for the next."""
+        while self.sent and self._ready():
+            self._receive()
+
+    def finished(self, index: int) -> bool:
+        return index in self.received
+
+    def result(self, index: int) -> list[Parsed]:
+        """Batch `index`'s files, waiting for the worker if it has not finished it."""
+        while index not in self.received:
+            self._receive()
+        loaded = pickle.loads(self.received.pop(index))
+        if isinstance(loaded, BaseException):
+            raise loaded
+        return loaded  # type: ignore[no-any-return]
+
+    def _receive(self) -> None:
+        self.received[self.sent.popleft()] = self.connection.recv_bytes()
+
+    def stop(self, completed: bool) -> None:
+        """End the worker: told to, when it has sent every batch it was sent; else it may be
+        busy, or waiting for its connection to be read, and is terminated."""
+        if completed:
+            self.connection.send(None)
+        else:
+            self.process.terminate()
+        self.process.join()
+        self.connection.close()
 
 
-def _read_batch(batch: Sequence[Listed], assume_in_transaction: bool) -> list[Parsed]:
+def _readiness(connection: Any) -> Callable[[], bool]:
+    """Whether the connection has data to read, without waiting. `Connection.poll` builds a
+    selector at each call (tens of microseconds); a `select.poll` object, where the platform
+    has one, is one system call."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return connection.poll  # type: ignore[no-any-return]
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN)
+    return lambda: bool(poller.poll(0))
+
+
+def _serve(
+    connection: Any, ends: list[Any], batches: list[Sequence[Listed]], wrapped: bool
+) -> None:
+    """A worker process: reads and parses the batches it is sent the numbers of, until it is
+    sent None or the connection is closed."""
+    for end in ends:
+        end.close()
+    try:
+        while (index := connection.recv()) is not None:
+            try:
+                message = _pickled(_read_batch(batches[index], wrapped))
+            except Exception as error:  # a bug, raised again in the process running the rules
+                message = pickle.dumps(error)
+            connection.send_bytes(message)
+    except (EOFError, OSError):
+        return  # closed: the run is over, or has stopped
+
+
+def _read_batch(
+    batch: Sequence[Listed],
+    assume_in_transaction: bool,
+    after_each: Callable[[], None] | None = None,
+) -> list[Parsed]:
+    """The batch's files read and parsed, calling `after_each` after each one."""
     from bgmigrate.check.engine import parse_unit
 
     parsed = []
     for migration, path in batch:
         read = read_file(migration, path, assume_in_transaction=assume_in_transaction)
         parsed.append((read, parse_unit(read.unit) if read.unit is not None else []))
+        if after_each is not None:
+            after_each()
     return parsed
+
+
+def _pickled(parsed: list[Parsed]) -> bytes:
+    """A worker's batch, pickled to be rebuilt by calling each value class (see `_Pickler`)."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(parsed)
+    return buffer.getvalue()
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a dataclass (the value classes, `Name`) as its class and its fields' values,
+    which unpickling passes to the class: building the ~150,000 objects of 2,000 files so is
+    a third of the time of pickle's default (a new object, then a dict of its attributes set
+    on it), and in the process that runs the rules. A class that computes anything when
+    built (`__post_init__`, a field that is no argument) and an object with attributes of its
+    own besides its fields are pickled the default way."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        kind = type(obj)
+        names = _ARGUMENTS.get(kind, False)
+        if names is False:
+            names = _ARGUMENTS[kind] = _init_arguments(kind)
+        if names is None or len(getattr(obj, "__dict__", ())) != len(names):
+            return NotImplemented
+        return kind, tuple([getattr(obj, name) for name in names])
+
+
+_ARGUMENTS: dict[type, tuple[str, ...] | None] = {}
+"""By class: the fields its `__init__` takes, in order, when they are all its state; else None."""
+
+
+def _init_arguments(kind: type) -> tuple[str, ...] | None:
+    if not dataclasses.is_dataclass(kind) or hasattr(kind, "__post_init__"):
+        return None
+    fields = dataclasses.fields(kind)
+    if not all(field.init for field in fields) or len(fields) != len(kind.__dataclass_fields__):
+        return None
+    return tuple(field.name for field in fields)

@@ -142,6 +142,8 @@ def _modifier(node: Node) -> int | None:
 def type_name(node: Node) -> tuple[TypeName, Generated | None]:
     """A column type normalised to PostgreSQL's internal name, and `SERIAL` when the type is a
     serial shorthand (which then stands for its integer type)."""
+    # Every column of every CREATE TABLE comes here: the common case (no modifiers, no array
+    # bounds) builds nothing it does not return.
     parts = strings(node.get("names"))
     name = parts[-1] if parts else ""
     schema = parts[-2] if len(parts) > 1 else None
@@ -150,11 +152,12 @@ def type_name(node: Node) -> tuple[TypeName, Generated | None]:
         name, generated = _SERIAL_TYPES[name], Generated.SERIAL
     if schema == "pg_catalog":
         schema = None
-    modifiers = tuple(
-        value for value in map(_modifier, node.get("typmods", ())) if value is not None
+    typmods = node.get("typmods")
+    modifiers = (
+        tuple(value for value in map(_modifier, typmods) if value is not None) if typmods else ()
     )
-    dimensions = len(node.get("arrayBounds", ()))
-    return TypeName(name, schema, modifiers, dimensions), generated
+    bounds = node.get("arrayBounds")
+    return TypeName(name, schema, modifiers, len(bounds) if bounds else 0), generated
 
 
 def constant_text(node: Node) -> str | None:

@@ -12,7 +12,8 @@ statement the grammar rejects becomes `SyntaxErrorOp`, located at the error.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from bgmigrate.parse.libpg_query import ParseError, parse_json
@@ -70,7 +71,7 @@ from bgmigrate.source.unit import Statement
 if TYPE_CHECKING:
     from bgmigrate.parse.plpgsql import EmbeddedStatement
 
-__all__ = ["parse_function_body", "parse_statement"]
+__all__ = ["parse_function_body", "parse_statement", "parse_statements"]
 
 Mapper = Callable[[Context, Node], list[Operation]]
 
@@ -120,7 +121,47 @@ def parse_statement(statement: Statement, *, verbatim: bool = True) -> list[Oper
     except UnicodeEncodeError as error:  # a lone surrogate: no encoding can represent it
         message = f'invalid byte sequence for encoding "UTF8": {error.reason}'
         return [SyntaxErrorOp(statement, text.location(error.start, error.start), message)]
+    return _operations(text, tree.get("stmts", []))
+
+
+def parse_statements(statements: Sequence[Statement]) -> list[list[Operation]]:
+    """Each statement's operations, as `parse_statement` gives them.
+
+    The statements are parsed in one call, joined by semicolons, when each one turns out to
+    be exactly one statement of that text, starting at its first character and ending at the
+    semicolon after it: then each tree is the tree of the statement alone, its locations
+    shifted by where the statement starts (`StatementText`'s `base`). A call per statement
+    costs more than the parsing of a short one. Otherwise (a syntax error, a statement
+    holding several, or none) each is parsed alone."""
+    if len(statements) < 2:
+        return [parse_statement(statement) for statement in statements]
+    try:
+        tree, _ = _decode(parse_json(";".join(statement.sql for statement in statements)))
+    except (ParseError, UnicodeEncodeError):
+        return [parse_statement(statement) for statement in statements]
     raw_statements = tree.get("stmts", [])
+    sizes = [
+        len(sql) if sql.isascii() else len(sql.encode("utf-8"))
+        for sql in (statement.sql for statement in statements)
+    ]
+    # In UTF-8 bytes, as libpg_query counts: where each starts, and its `stmt_len` (up to the
+    # semicolon after it; 0, none, for the last, which runs to the end of the text).
+    starts = list(accumulate((size + 1 for size in sizes[:-1]), initial=0))
+    lengths = [*sizes[:-1], 0]
+    if len(raw_statements) != len(statements) or any(
+        raw.get("stmt_location", 0) != start or raw.get("stmt_len", 0) != length
+        for raw, start, length in zip(raw_statements, starts, lengths, strict=True)
+    ):
+        return [parse_statement(statement) for statement in statements]
+    return [
+        _operations(StatementText(statement, base=start), [raw])
+        for statement, start, raw in zip(statements, starts, raw_statements, strict=True)
+    ]
+
+
+def _operations(text: StatementText, raw_statements: list[Node]) -> list[Operation]:
+    """The operations of the statements libpg_query read in `text`."""
+    statement = text.statement
     operations: list[Operation] = []
     for raw in raw_statements:
         if len(raw_statements) == 1:
@@ -177,6 +218,10 @@ def _create_table_as(context: Context, statement: Node) -> list[Operation]:
 
 def _index_columns(context: Context, statement: Node) -> tuple[tuple[str, ...], str | None]:
     """The indexed columns (expressions as written) and the WHERE predicate's text."""
+    elements = [node["IndexElem"] for node in statement.get("indexParams", ())]
+    if "whereClause" not in statement and all("name" in element for element in elements):
+        # Plain columns: the tree names them all, and the text is not scanned for tokens.
+        return tuple(element["name"] for element in elements), None
     text = context.text
     after_table = context.token_at(statement["relation"]["location"])
     last = text.statement_end(after_table)
@@ -185,7 +230,6 @@ def _index_columns(context: Context, statement: Node) -> tuple[tuple[str, ...], 
         return (), None
     closing = text.matching_close(opening)
     spans = text.elements(opening + 1)
-    elements = [node["IndexElem"] for node in statement.get("indexParams", ())]
     columns = []
     for index, element in enumerate(elements):
         if "name" in element:

@@ -39,13 +39,24 @@ class StatementText:
 
     # Lazy attributes are plain ones: functools.cached_property takes a lock on every first
     # access (Python < 3.12), which costs more than parsing a short statement.
-    __slots__ = ("_byte_to_char", "_is_file_text", "_lines", "_tokens", "sql", "statement")
+    __slots__ = (
+        "_base",
+        "_byte_to_char",
+        "_is_file_text",
+        "_lines",
+        "_tokens",
+        "sql",
+        "statement",
+    )
 
-    def __init__(self, statement: Statement, *, verbatim: bool = True) -> None:
+    def __init__(self, statement: Statement, *, verbatim: bool = True, base: int = 0) -> None:
         """`verbatim` False: the text is not written in the file as it is (dynamic SQL that a
-        DO block runs), so every span of it is reported at the statement's location."""
+        DO block runs), so every span of it is reported at the statement's location. `base`:
+        the byte offset of the statement in the text its parse tree was read from, which its
+        locations count from (`parse_statements`)."""
         self.statement = statement
         self.sql = statement.sql
+        self._base = base
         self._is_file_text = verbatim and not statement.path.endswith(_RENDERED_FROM)
         self._byte_to_char: list[int] | None = None
         self._tokens: tuple[list[int], list[int], list[str]] | None = None
@@ -54,8 +65,9 @@ class StatementText:
     # -- offsets ---------------------------------------------------------------------------
 
     def char_offset(self, byte_offset: int) -> int:
-        """The character index of a byte offset in the UTF-8 text (parse tree locations are
-        byte offsets)."""
+        """The character index of a parse tree location (a byte offset in the UTF-8 text the
+        tree was read from)."""
+        byte_offset -= self._base
         if self.sql.isascii():
             return byte_offset
         if self._byte_to_char is None:

@@ -20,8 +20,8 @@ RUNNER_HINT = (
 
 
 def check(op: Operation, ctx: Context) -> Iterator[Violation]:
-    if ctx.lock_timeout_set:
-        return
+    if ctx.lock_timeout_set or ctx.reported(NAME):
+        return  # reported once per migration: the question is asked of every operation
     locks = [lock for lock in table_locks(op) if not ctx.is_new_relation(lock.table)]
     if not locks or not ctx.first_time(NAME):
         return
