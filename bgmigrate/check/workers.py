@@ -11,7 +11,6 @@ held: memory stays flat however many files there are.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 import pickle
@@ -23,6 +22,7 @@ from bgmigrate.parse.operations import Operation
 from bgmigrate.source.layouts.base import MigrationFile
 from bgmigrate.source.layouts.read import ReadMigration, read_migration, unreadable
 from bgmigrate.source.reading import read_source_text
+from bgmigrate.values import Value, field_names
 
 __all__ = ["PARALLEL_FROM", "available_cpus", "read_file", "read_in_workers"]
 
@@ -242,8 +242,8 @@ def _pickled(parsed: list[Parsed]) -> bytes:
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles a dataclass (the value classes, `Name`) as its class and its fields' values,
-    which unpickling passes to the class: building the ~150,000 objects of 2,000 files so is
+    """Pickles a value class (operations, statements, `Name`…) as its class and its fields'
+    values, which unpickling passes to the class: building the ~150,000 objects of 2,000 files so is
     a third of the time of pickle's default (a new object, then a dict of its attributes set
     on it), and in the process that runs the rules. A class that computes anything when
     built (`__post_init__`, a field that is no argument) and an object with attributes of its
@@ -264,9 +264,9 @@ _ARGUMENTS: dict[type, tuple[str, ...] | None] = {}
 
 
 def _init_arguments(kind: type) -> tuple[str, ...] | None:
-    if not dataclasses.is_dataclass(kind) or hasattr(kind, "__post_init__"):
+    if not issubclass(kind, Value) or hasattr(kind, "__post_init__"):
         return None
-    fields = dataclasses.fields(kind)
-    if not all(field.init for field in fields) or len(fields) != len(kind.__dataclass_fields__):
+    fields = kind.__value_fields__
+    if not all(field.init for field in fields):
         return None
-    return tuple(field.name for field in fields)
+    return field_names(kind)
