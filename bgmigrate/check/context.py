@@ -63,20 +63,19 @@ class RunState(Value):
     """Column types by table key, from CREATE TABLE / ADD COLUMN / ALTER TYPE seen so far."""
     not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
     """NOT VALID `CHECK (col IS NOT NULL)` constraints: (table key, name) → column."""
-    validated_not_null: dict[str, set[str]] = field(default_factory=dict)
-    """Columns proven non-null (NOT NULL, or a validated CHECK), by table key."""
+    validated_not_null: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Columns proven non-null (NOT NULL, or a validated CHECK), by table key (a tuple: a
+    table has a few, and an empty or small set takes several times the memory)."""
     defaults: dict[str, dict[str, str | None]] = field(default_factory=dict)
     """Column defaults by table key → column → the DEFAULT's SQL (None: none), for the columns
     whose definition the run has seen."""
     index_tables: dict[str, Name] = field(default_factory=dict)
     """The table of each index the run created, by index key."""
-    index_shapes: dict[str, set[tuple[tuple[str, ...], bool, str | None]]] = field(
-        default_factory=dict
-    )
+    index_shapes: dict[str, tuple[IndexShape, ...]] = field(default_factory=dict)
     """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
     """Partitioned tables by key → their partitions (created or attached so far)."""
-    virtual_columns: dict[str, set[str]] = field(default_factory=dict)
+    virtual_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """VIRTUAL generated columns (PostgreSQL 18) by table key: they store no values."""
     functions: dict[str, Volatility] = field(default_factory=dict)
     """The volatility each function the run created declares, by function key (of all its
@@ -93,8 +92,33 @@ class RunState(Value):
             return None
         return self.types.setdefault(tuple(vars(column_type).values()), column_type)
 
+    names: dict[tuple[str, str | None], Name] = field(default_factory=dict)
+    """One `Name` object for each table name the run keeps (an index's table), by its fields."""
+
+    def kept_name(self, name: Name) -> Name:
+        """The run's one object equal to `name` (see `kept`)."""
+        return self.names.setdefault((name.name, name.schema), name)
+
     def prove_not_null(self, table: Name, column: str) -> None:
-        self.validated_not_null.setdefault(table.key, set()).add(column)
+        _include(self.validated_not_null, sys.intern(table.key), column)
+
+
+IndexShape = tuple[tuple[str, ...], bool, str | None]
+"""An index's (columns, unique, predicate): what a partitioned parent's index can adopt."""
+
+
+# The run keeps a few names per table in tuples (see RunState.validated_not_null): these two
+# add and remove one as a set's add and discard would (an emptied table keeps its entry).
+def _include(by_table: dict[str, tuple[T, ...]], table: str, entry: T) -> None:
+    entries = by_table.get(table, ())
+    if entry not in entries:
+        by_table[table] = (*entries, entry)
+
+
+def _exclude(by_table: dict[str, tuple[T, ...]], table: str, entry: T) -> None:
+    entries = by_table.get(table)
+    if entries is not None and entry in entries:
+        by_table[table] = tuple(e for e in entries if e != entry)
 
 
 @value
@@ -284,25 +308,25 @@ def track(op: Operation, ctx: Context) -> None:
 def _(op: CreateTable, ctx: Context) -> None:
     # What the run keeps of every table it saw, kept small: one key string for the table,
     # interned column names, shared types, no empty set of virtual columns.
-    table, run = op.table.key, ctx.run
+    table, run = sys.intern(op.table.key), ctx.run
     ctx.state.created(ctx.state.new_tables, table, op.statement.transaction)
     columns: dict[str, TypeName | None] = {}
     defaults: dict[str, str | None] = {}
-    not_null: set[str] = set()
-    virtual: set[str] = set()
+    not_null: list[str] = []
+    virtual: list[str] = []
     for column in op.columns:
         name = sys.intern(column.name)
         columns[name] = run.kept(column.type)
         defaults[name] = _default_sql(column)
-        if column.not_null:
-            not_null.add(name)
-        if _is_virtual(column, ctx):
-            virtual.add(name)
+        if column.not_null and name not in not_null:
+            not_null.append(name)
+        if _is_virtual(column, ctx) and name not in virtual:
+            virtual.append(name)
     run.columns[table] = columns
-    run.validated_not_null[table] = not_null
+    run.validated_not_null[table] = tuple(not_null)
     run.defaults[table] = defaults
     if virtual:
-        run.virtual_columns[table] = virtual
+        run.virtual_columns[table] = tuple(virtual)
     else:
         run.virtual_columns.pop(table, None)
     if op.partitioned:
@@ -333,9 +357,9 @@ def _(op: AddColumn, ctx: Context) -> None:
     ctx.state.added_columns.setdefault(op.table.key, {})[name] = op.column.type
     ctx.run.defaults.setdefault(op.table.key, {})[name] = _default_sql(op.column)
     if _is_virtual(op.column, ctx):
-        ctx.run.virtual_columns.setdefault(op.table.key, set()).add(name)
+        _include(ctx.run.virtual_columns, sys.intern(op.table.key), name)
     else:
-        ctx.run.virtual_columns.get(op.table.key, set()).discard(name)
+        _exclude(ctx.run.virtual_columns, op.table.key, name)
 
 
 def _is_virtual(column: ColumnDefinition, ctx: Context) -> bool:
@@ -365,8 +389,8 @@ def _(op: DropDefault, ctx: Context) -> None:
 def _(op: DropColumn, ctx: Context) -> None:
     dropped = ctx.run.columns.get(op.table.key, {}).pop(op.column, None)
     ctx.state.dropped_columns.setdefault(op.table.key, {})[op.column] = dropped
-    ctx.run.validated_not_null.get(op.table.key, set()).discard(op.column)
-    ctx.run.virtual_columns.get(op.table.key, set()).discard(op.column)
+    _exclude(ctx.run.validated_not_null, op.table.key, op.column)
+    _exclude(ctx.run.virtual_columns, op.table.key, op.column)
 
 
 @track.register(AlterColumnType)
@@ -379,10 +403,9 @@ def _(op: RenameColumn, ctx: Context) -> None:
     columns = ctx.run.columns.setdefault(op.table.key, {})
     columns[op.new_name] = columns.pop(op.column, None)
     for renamed_in in (ctx.run.validated_not_null, ctx.run.virtual_columns):
-        names = renamed_in.get(op.table.key, set())
-        if op.column in names:
-            names.discard(op.column)
-            names.add(op.new_name)
+        if op.column in renamed_in.get(op.table.key, ()):
+            _exclude(renamed_in, op.table.key, op.column)
+            _include(renamed_in, sys.intern(op.table.key), sys.intern(op.new_name))
 
 
 @track.register(RenameTable)
@@ -408,12 +431,12 @@ def _(op: DropTable, ctx: Context) -> None:
 
 @track.register(CreateIndex)
 def _(op: CreateIndex, ctx: Context) -> None:
-    shape = (op.columns, op.unique, op.where_sql)
-    ctx.run.index_shapes.setdefault(op.table.key, set()).add(shape)
+    shape = (tuple(map(sys.intern, op.columns)), op.unique, op.where_sql)
+    _include(ctx.run.index_shapes, sys.intern(op.table.key), shape)
     if op.name is not None:
         index = Name(op.name.name, op.name.schema or op.table.schema).key
         ctx.state.created(ctx.state.new_indexes, index, op.statement.transaction)
-        ctx.run.index_tables[index] = op.table
+        ctx.run.index_tables[index] = ctx.run.kept_name(op.table)
 
 
 @track.register(DropIndex)
