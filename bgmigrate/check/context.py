@@ -368,10 +368,11 @@ def _is_virtual(column: ColumnDefinition, ctx: Context) -> bool:
 
 
 def _default_sql(column: ColumnDefinition) -> str | None:
-    """A column's DEFAULT, None when it has none (`DEFAULT NULL` fills nothing either)."""
+    """A column's DEFAULT, None when it has none (`DEFAULT NULL` fills nothing either);
+    interned: the run keeps it, and most tables repeat a few (`now()`, `''`, `0`)."""
     if column.default is None or column.default.sql.strip().upper() == "NULL":
         return None
-    return column.default.sql
+    return sys.intern(column.default.sql)
 
 
 @track.register(SetDefault)
