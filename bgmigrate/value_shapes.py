@@ -342,7 +342,7 @@ def init_fffaaffffffff_plain(
     return None
 
 
-def init_ffffffffff_plain(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _p9):
+def init_ffffffffffff_plain(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _p9, _p10, _p11):
     if _p0 is _NO_ARGUMENT:
         _p0 = _factory0()
     self._n0 = _p0
@@ -373,4 +373,10 @@ def init_ffffffffff_plain(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _p9
     if _p9 is _NO_ARGUMENT:
         _p9 = _factory9()
     self._n9 = _p9
+    if _p10 is _NO_ARGUMENT:
+        _p10 = _factory10()
+    self._n10 = _p10
+    if _p11 is _NO_ARGUMENT:
+        _p11 = _factory11()
+    self._n11 = _p11
     return None

@@ -60,24 +60,26 @@ T = TypeVar("T")
 class RunState(Value):
     """What earlier statements of the whole run established (objects in production)."""
 
-    columns: dict[str, dict[str, TypeName | None]] = field(default_factory=dict)
-    """Column types by table key, from CREATE TABLE / ADD COLUMN / ALTER TYPE seen so far."""
+    columns: dict[str, dict[str, KeptColumn]] = field(default_factory=dict)
+    """Column types by table key, from CREATE TABLE / ADD COLUMN / ALTER TYPE seen so far,
+    each with its DEFAULT where `defaults` says so (read both through the methods below)."""
     not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
     """NOT VALID `CHECK (col IS NOT NULL)` constraints: (table key, name) → column."""
-    validated_not_null: dict[str, set[str]] = field(default_factory=dict)
-    """Columns proven non-null (NOT NULL, or a validated CHECK), by table key."""
-    defaults: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    validated_not_null: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Columns proven non-null (NOT NULL, or a validated CHECK), by table key (a tuple: a
+    table has a few, and an empty or small set takes several times the memory)."""
+    defaults: dict[str, dict[str, str | None] | None] = field(default_factory=dict)
     """Column defaults by table key → column → the DEFAULT's SQL (None: none), for the columns
-    whose definition the run has seen."""
+    whose definition the run has seen. None for a table whose defaults are those its `columns`
+    entries hold (most tables: one dict per table less); a change that would set the two
+    apart (a column dropped or renamed, the table renamed or dropped) copies them out first."""
     index_tables: dict[str, Name] = field(default_factory=dict)
     """The table of each index the run created, by index key."""
-    index_shapes: dict[str, set[tuple[tuple[str, ...], bool, str | None]]] = field(
-        default_factory=dict
-    )
+    index_shapes: dict[str, tuple[IndexShape, ...]] = field(default_factory=dict)
     """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
     """Partitioned tables by key → their partitions (created or attached so far)."""
-    virtual_columns: dict[str, set[str]] = field(default_factory=dict)
+    virtual_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """VIRTUAL generated columns (PostgreSQL 18) by table key: they store no values."""
     functions: dict[str, Volatility] = field(default_factory=dict)
     """The volatility each function the run created declares, by function key (of all its
@@ -94,8 +96,125 @@ class RunState(Value):
             return None
         return self.types.setdefault(tuple(vars(column_type).values()), column_type)
 
+    names: dict[tuple[str, str | None], Name] = field(default_factory=dict)
+    """One `Name` object for each table name the run keeps (an index's table), by its fields."""
+
+    def kept_name(self, name: Name) -> Name:
+        """The run's one object equal to `name` (see `kept`)."""
+        return self.names.setdefault((name.name, name.schema), name)
+
+    kept_columns: dict[tuple[int, str | None], KeptColumn] = field(default_factory=dict)
+    """One (type, default) pair for each the run keeps, by the kept type's id and the SQL."""
+
+    def _kept_column(self, column_type: TypeName | None, default: str | None) -> KeptColumn:
+        kept = self.kept(column_type)
+        return self.kept_columns.setdefault((id(kept), default), (kept, default))
+
+    def column_type(self, table: str, column: str) -> TypeName | None:
+        kept = self.columns.get(table, {}).get(column)
+        return None if kept is None else kept[0]
+
+    def column_default(self, table: str, column: str) -> str | None:
+        """The DEFAULT of a column the run has seen defined ('' when it has none), or None
+        when the run does not know the column."""
+        defaults = self.defaults.get(table, {})
+        if defaults is None:
+            kept = self.columns[table].get(column)
+            return None if kept is None else kept[1] or ""
+        if column not in defaults:
+            return None
+        return defaults[column] or ""
+
+    def _set_apart(self, table: str) -> None:
+        """Copy a table's defaults out of its `columns` entries before the two diverge."""
+        if table in self.defaults and self.defaults[table] is None:
+            self.defaults[table] = {name: kept[1] for name, kept in self.columns[table].items()}
+
+    def define_table(
+        self, table: str, columns: list[tuple[str, TypeName | None, str | None]]
+    ) -> None:
+        """A CREATE TABLE: its columns' names, types and defaults, all the run knows of them."""
+        self.columns[table] = {name: self._kept_column(t, d) for name, t, d in columns}
+        self.defaults[table] = None
+
+    def define_column(
+        self, table: str, column: str, column_type: TypeName | None, default: str | None
+    ) -> None:
+        """An ADD COLUMN: its type and default."""
+        if table not in self.columns and table not in self.defaults:
+            self.columns[table] = {}
+            self.defaults[table] = None
+        self.columns.setdefault(table, {})[column] = self._kept_column(column_type, default)
+        defaults = self.defaults.setdefault(table, {})
+        if defaults is not None:
+            defaults[column] = default
+
+    def set_column_type(self, table: str, column: str, column_type: TypeName | None) -> None:
+        columns = self.columns.get(table, {})
+        if column not in columns:
+            self._set_apart(table)
+        default = columns[column][1] if column in columns else None
+        self.columns.setdefault(table, {})[column] = self._kept_column(column_type, default)
+
+    def set_default(self, table: str, column: str, default: str | None) -> None:
+        columns = self.columns.get(table, {})
+        if self.defaults.get(table, {}) is None and column in columns:
+            columns[column] = self._kept_column(columns[column][0], default)
+            return
+        self._set_apart(table)
+        defaults = self.defaults.setdefault(table, {})
+        assert defaults is not None  # set apart above
+        defaults[column] = default
+
+    def drop_column(self, table: str, column: str) -> TypeName | None:
+        """Forget a column's type (not its default); returns the type it had."""
+        if column not in self.columns.get(table, {}):
+            return None
+        self._set_apart(table)
+        kept = self.columns[table].pop(column)
+        return None if kept is None else kept[0]
+
+    def rename_column(self, table: str, column: str, new_name: str) -> None:
+        self._set_apart(table)
+        columns = self.columns.setdefault(table, {})
+        kept = columns.pop(column, None)
+        columns[new_name] = kept if kept is not None else self._kept_column(None, None)
+
+    def move_columns(self, table: str, renamed: str | None) -> None:
+        """A table renamed (to `renamed`) or dropped (None): its column types go along or away;
+        the defaults stay with the old key."""
+        if table not in self.columns:
+            return
+        self._set_apart(table)
+        if renamed is None:
+            del self.columns[table]
+        else:
+            self._set_apart(renamed)
+            self.columns[renamed] = self.columns.pop(table)
+
     def prove_not_null(self, table: Name, column: str) -> None:
-        self.validated_not_null.setdefault(table.key, set()).add(column)
+        _include(self.validated_not_null, sys.intern(table.key), column)
+
+
+KeptColumn = tuple[TypeName | None, str | None]
+"""A column's type and DEFAULT's SQL, one object for every column alike (see RunState)."""
+
+IndexShape = tuple[tuple[str, ...], bool, str | None]
+"""An index's (columns, unique, predicate): what a partitioned parent's index can adopt."""
+
+
+# The run keeps a few names per table in tuples (see RunState.validated_not_null): these two
+# add and remove one as a set's add and discard would (an emptied table keeps its entry).
+def _include(by_table: dict[str, tuple[T, ...]], table: str, entry: T) -> None:
+    entries = by_table.get(table, ())
+    if entry not in entries:
+        by_table[table] = (*entries, entry)
+
+
+def _exclude(by_table: dict[str, tuple[T, ...]], table: str, entry: T) -> None:
+    entries = by_table.get(table)
+    if entries is not None and entry in entries:
+        by_table[table] = tuple(e for e in entries if e != entry)
 
 
 @value
@@ -187,10 +306,7 @@ class Context(Value):
     def column_default(self, table: Name, column: str) -> str | None:
         """The DEFAULT of a column the run has seen defined ('' when it has none), or None
         when the run does not know the column."""
-        defaults = self.run.defaults.get(table.key, {})
-        if column not in defaults:
-            return None
-        return defaults[column] or ""
+        return self.run.column_default(table.key, column)
 
     def has_index_like(self, table: Name, like: CreateIndex) -> bool:
         """True when the run already built on `table` an index of the same columns,
@@ -240,7 +356,7 @@ class Context(Value):
 
     def column_type(self, table: Name, column: str) -> TypeName | None:
         """The column's type, when an earlier statement of the run declared it."""
-        return self.run.columns.get(table.key, {}).get(column)
+        return self.run.column_type(table.key, column)
 
     def function_volatility(self, written: str) -> Volatility | None:
         """The volatility declared by the run's `CREATE FUNCTION` of the function a call
@@ -289,25 +405,22 @@ def track(op: Operation, ctx: Context) -> None:
 def _(op: CreateTable, ctx: Context) -> None:
     # What the run keeps of every table it saw, kept small: one key string for the table,
     # interned column names, shared types, no empty set of virtual columns.
-    table, run = op.table.key, ctx.run
+    table, run = sys.intern(op.table.key), ctx.run
     ctx.state.created(ctx.state.new_tables, table, op.statement.transaction)
-    columns: dict[str, TypeName | None] = {}
-    defaults: dict[str, str | None] = {}
-    not_null: set[str] = set()
-    virtual: set[str] = set()
+    columns: list[tuple[str, TypeName | None, str | None]] = []
+    not_null: list[str] = []
+    virtual: list[str] = []
     for column in op.columns:
         name = sys.intern(column.name)
-        columns[name] = run.kept(column.type)
-        defaults[name] = _default_sql(column)
-        if column.not_null:
-            not_null.add(name)
-        if _is_virtual(column, ctx):
-            virtual.add(name)
-    run.columns[table] = columns
-    run.validated_not_null[table] = not_null
-    run.defaults[table] = defaults
+        columns.append((name, column.type, _default_sql(column)))
+        if column.not_null and name not in not_null:
+            not_null.append(name)
+        if _is_virtual(column, ctx) and name not in virtual:
+            virtual.append(name)
+    run.define_table(table, columns)
+    run.validated_not_null[table] = tuple(not_null)
     if virtual:
-        run.virtual_columns[table] = virtual
+        run.virtual_columns[table] = tuple(virtual)
     else:
         run.virtual_columns.pop(table, None)
     if op.partitioned:
@@ -332,15 +445,14 @@ def _(op: DetachPartition, ctx: Context) -> None:
 @track.register(AddColumn)
 def _(op: AddColumn, ctx: Context) -> None:
     name = sys.intern(op.column.name)
-    ctx.run.columns.setdefault(op.table.key, {})[name] = ctx.run.kept(op.column.type)
+    ctx.run.define_column(sys.intern(op.table.key), name, op.column.type, _default_sql(op.column))
     if op.column.not_null:
         ctx.run.prove_not_null(op.table, name)
     ctx.state.added_columns.setdefault(op.table.key, {})[name] = op.column.type
-    ctx.run.defaults.setdefault(op.table.key, {})[name] = _default_sql(op.column)
     if _is_virtual(op.column, ctx):
-        ctx.run.virtual_columns.setdefault(op.table.key, set()).add(name)
+        _include(ctx.run.virtual_columns, sys.intern(op.table.key), name)
     else:
-        ctx.run.virtual_columns.get(op.table.key, set()).discard(name)
+        _exclude(ctx.run.virtual_columns, op.table.key, name)
 
 
 def _is_virtual(column: ColumnDefinition, ctx: Context) -> bool:
@@ -349,52 +461,50 @@ def _is_virtual(column: ColumnDefinition, ctx: Context) -> bool:
 
 
 def _default_sql(column: ColumnDefinition) -> str | None:
-    """A column's DEFAULT, None when it has none (`DEFAULT NULL` fills nothing either)."""
+    """A column's DEFAULT, None when it has none (`DEFAULT NULL` fills nothing either);
+    interned: the run keeps it, and most tables repeat a few (`now()`, `''`, `0`)."""
     if column.default is None or column.default.sql.strip().upper() == "NULL":
         return None
-    return column.default.sql
+    return sys.intern(column.default.sql)
 
 
 @track.register(SetDefault)
 def _(op: SetDefault, ctx: Context) -> None:
     sql = None if op.default.sql.strip().upper() == "NULL" else op.default.sql
-    ctx.run.defaults.setdefault(op.table.key, {})[op.column] = sql
+    ctx.run.set_default(op.table.key, op.column, sql)
 
 
 @track.register(DropDefault)
 def _(op: DropDefault, ctx: Context) -> None:
-    ctx.run.defaults.setdefault(op.table.key, {})[op.column] = None
+    ctx.run.set_default(op.table.key, op.column, None)
 
 
 @track.register(DropColumn)
 def _(op: DropColumn, ctx: Context) -> None:
-    dropped = ctx.run.columns.get(op.table.key, {}).pop(op.column, None)
+    dropped = ctx.run.drop_column(op.table.key, op.column)
     ctx.state.dropped_columns.setdefault(op.table.key, {})[op.column] = dropped
-    ctx.run.validated_not_null.get(op.table.key, set()).discard(op.column)
-    ctx.run.virtual_columns.get(op.table.key, set()).discard(op.column)
+    _exclude(ctx.run.validated_not_null, op.table.key, op.column)
+    _exclude(ctx.run.virtual_columns, op.table.key, op.column)
 
 
 @track.register(AlterColumnType)
 def _(op: AlterColumnType, ctx: Context) -> None:
-    ctx.run.columns.setdefault(op.table.key, {})[op.column] = ctx.run.kept(op.new_type)
+    ctx.run.set_column_type(op.table.key, op.column, op.new_type)
 
 
 @track.register(RenameColumn)
 def _(op: RenameColumn, ctx: Context) -> None:
-    columns = ctx.run.columns.setdefault(op.table.key, {})
-    columns[op.new_name] = columns.pop(op.column, None)
+    ctx.run.rename_column(op.table.key, op.column, op.new_name)
     for renamed_in in (ctx.run.validated_not_null, ctx.run.virtual_columns):
-        names = renamed_in.get(op.table.key, set())
-        if op.column in names:
-            names.discard(op.column)
-            names.add(op.new_name)
+        if op.column in renamed_in.get(op.table.key, ()):
+            _exclude(renamed_in, op.table.key, op.column)
+            _include(renamed_in, sys.intern(op.table.key), sys.intern(op.new_name))
 
 
 @track.register(RenameTable)
 def _(op: RenameTable, ctx: Context) -> None:
     renamed = Name(op.new_name, op.table.schema)
-    if op.table.key in ctx.run.columns:
-        ctx.run.columns[renamed.key] = ctx.run.columns.pop(op.table.key)
+    ctx.run.move_columns(op.table.key, renamed.key)
     if op.table.key in ctx.state.new_tables:
         ctx.state.new_tables.discard(op.table.key)
         ctx.state.new_tables.add(renamed.key)
@@ -406,19 +516,19 @@ def _(op: RenameTable, ctx: Context) -> None:
 @track.register(DropTable)
 def _(op: DropTable, ctx: Context) -> None:
     for table in op.tables:
-        ctx.run.columns.pop(table.key, None)
+        ctx.run.move_columns(table.key, None)
         ctx.run.partitions.pop(table.key, None)
         ctx.state.new_tables.discard(table.key)
 
 
 @track.register(CreateIndex)
 def _(op: CreateIndex, ctx: Context) -> None:
-    shape = (op.columns, op.unique, op.where_sql)
-    ctx.run.index_shapes.setdefault(op.table.key, set()).add(shape)
+    shape = (tuple(map(sys.intern, op.columns)), op.unique, op.where_sql)
+    _include(ctx.run.index_shapes, sys.intern(op.table.key), shape)
     if op.name is not None:
         index = Name(op.name.name, op.name.schema or op.table.schema).key
         ctx.state.created(ctx.state.new_indexes, index, op.statement.transaction)
-        ctx.run.index_tables[index] = op.table
+        ctx.run.index_tables[index] = ctx.run.kept_name(op.table)
 
 
 @track.register(DropIndex)
