@@ -12,6 +12,9 @@
     and 4,000 files shows whether memory stays flat as the corpus grows.
 (c) The cache: the same corpus checked again unchanged (a hit), whole process; target: at most
     0.2 s. Every report (one core, workers, cached) must be byte for byte the same.
+(d) Alembic: each revision of fixtures/alembic_app checked on its own, whole process; target:
+    at most 150 ms. With `--history PATH` (repeatable), whole histories too, e.g. pypi/warehouse's
+    `warehouse/migrations` fetched into a temporary folder; target: at most 3.0 s.
 
 Wall times suffer when other work shares the machine; CPU time (user + system) much less, so
 both are reported, with the load average at the start.
@@ -22,6 +25,7 @@ when it is on PATH (apt-get install valgrind).
     python benchmarks/check_speed.py              # measure and print
     python benchmarks/check_speed.py --record     # also rewrite its section of RESULTS.md
     python benchmarks/check_speed.py --profile    # also cProfile the corpus run in-process
+    python benchmarks/check_speed.py --history /tmp/warehouse/warehouse/migrations
 """
 
 from __future__ import annotations
@@ -52,6 +56,12 @@ FORBIDDEN = ("alembic", "sqlalchemy", "psycopg", "psycopg_binary", "psycopg2", "
 SINGLE_FILE_TARGET_MS = 50
 THROUGHPUT_TARGET = 30_000
 WARM_TARGET_S = 0.2
+REVISION_TARGET_MS = 150
+HISTORY_TARGET_S = 3.0
+MEMORY_GROWTH_TARGET = 0.10
+ALEMBIC_APP_REVISIONS = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "alembic_app" / "migrations" / "versions"
+)
 # Runs the console entry point under `python -X importtime -c`, where argv[0] is "-c".
 _RUN_CLI = "import sys; sys.argv[0] = 'bgmigrate'; from bgmigrate.cli import main; main()"
 # `import time: <self us> | <cumulative us> | <two spaces per nesting level><module>`
@@ -336,6 +346,17 @@ def main() -> int:
     )
     parser.add_argument("--record", action="store_true", help="rewrite its RESULTS.md section")
     parser.add_argument("--profile", action="store_true", help="cProfile the corpus run")
+    parser.add_argument(
+        "--revision-runs", type=int, default=7, help="runs of each fixture Alembic revision"
+    )
+    parser.add_argument(
+        "--history",
+        type=Path,
+        action="append",
+        default=[],
+        help="an Alembic history to time whole (repeatable), e.g. a fetched pypi/warehouse",
+    )
+    parser.add_argument("--history-runs", type=int, default=5, help="runs of each history")
     args = parser.parse_args()
     sizes = [int(size) for size in args.memory_sizes.split(",")]
 
@@ -479,6 +500,38 @@ def main() -> int:
                     ),
                 )
             )
+        # (d)
+        revision_timings = time_commands(
+            {
+                revision.name: [bgmigrate, "check", str(revision), "--format", "json", "--no-cache"]
+                for revision in sorted(ALEMBIC_APP_REVISIONS.glob("*.py"))
+            },
+            args.revision_runs,
+            warmup=1,
+        )
+        slow_revisions = [
+            name
+            for name, timing in revision_timings.items()
+            if timing.median * 1000 > REVISION_TARGET_MS
+        ]
+        if slow_revisions:
+            missed.append(
+                f"{len(slow_revisions)} of {len(revision_timings)} fixture Alembic revisions took "
+                f"more than {REVISION_TARGET_MS} ms: {', '.join(slow_revisions)}"
+            )
+        history_timings = time_commands(
+            {
+                str(history): [bgmigrate, "check", str(history), "--format", "json", "--no-cache"]
+                for history in (path.resolve() for path in args.history)
+            },
+            args.history_runs,
+            warmup=1,
+        )
+        missed += [
+            f"{history} took {timing.median:.2f} s (median), target {HISTORY_TARGET_S} s"
+            for history, timing in history_timings.items()
+            if timing.median > HISTORY_TARGET_S
+        ]
         profile = profile_corpus(corpus) if args.profile else ""
         os.chdir(started_in)
 
@@ -602,6 +655,21 @@ def main() -> int:
             f"bgmigrate {label} grows {per_thousand:.1f} MB per 1,000 files "
             f"({last_rss / first_rss:.2f}× from {first_size:,} to {last_size:,} files).",
         ]
+    rss = {size: ours.max_rss_mb for size, ours, _, _ in memory}
+    if last_size // 2 in rss:
+        growth = rss[last_size] / rss[last_size // 2] - 1
+        met = growth <= MEMORY_GROWTH_TARGET
+        lines += [
+            "",
+            f"Target: {last_size:,} files at most {last_size // 2:,} files' peak + "
+            f"{MEMORY_GROWTH_TARGET:.0%}: {rss[last_size]:.1f} MB against "
+            f"{rss[last_size // 2]:.1f} MB, {growth:+.0%} — **{'met' if met else 'missed'}**.",
+        ]
+        if not met:
+            missed.append(
+                f"peak memory grows {growth:+.0%} from {last_size // 2:,} to {last_size:,} files, "
+                f"target {MEMORY_GROWTH_TARGET:+.0%}"
+            )
     lines += [
         "",
         "The findings and the report are written as the run goes, never held (about five "
@@ -609,6 +677,37 @@ def main() -> int:
         "migrations built (`RunState`: every table, column, default and index so far, about "
         "1.2 tables per file in this corpus) and the list of files.",
     ]
+    lines += [
+        "",
+        f"### (d) Alembic, whole process, `--no-cache` ({args.revision_runs} runs of each "
+        "revision)",
+        "",
+        "Each revision of `fixtures/alembic_app` checked on its own:",
+        "",
+        "| revision | median | p90 | CPU |",
+        "|---|---|---|---|",
+        *(
+            f"| `{name}` | {_ms(timing.median)} | {_ms(timing.p90)} | {_ms(timing.cpu)} |"
+            for name, timing in revision_timings.items()
+        ),
+        "",
+        f"Target: ≤ {REVISION_TARGET_MS} ms — met by "
+        f"**{len(revision_timings) - len(slow_revisions)} of {len(revision_timings)}**"
+        + (f" (not by {', '.join(slow_revisions)})." if slow_revisions else "."),
+    ]
+    if history_timings:
+        lines += [
+            "",
+            f"Whole histories ({args.history_runs} runs each; target ≤ {HISTORY_TARGET_S} s):",
+            "",
+            "| history | median wall | min–max | CPU |",
+            "|---|---|---|---|",
+            *(
+                f"| `{history}` | {timing.median:.2f} s | {min(timing.wall):.2f}–"
+                f"{max(timing.wall):.2f} s | {timing.cpu:.2f} s |"
+                for history, timing in history_timings.items()
+            ),
+        ]
     if missed or problems:
         lines += ["", "Targets missed and problems:", "", *(f"- {f}" for f in missed + problems)]
     text = "\n".join(lines) + "\n"
