@@ -450,8 +450,8 @@ def _fail_on_empty_directories(paths: list[str], found: Discovered) -> None:
     for path in map(Path, paths):
         if path.is_dir() and not any(file.is_relative_to(path) for file in files):
             raise SourceError(
-                f"{path} holds no migrations (.sql files or Alembic revisions): check the "
-                "path (or the config's paths)."
+                f"{path} holds no migrations (SQL files, Alembic revisions or Liquibase "
+                "changelogs): check the path (or the config's paths)."
             )
 
 

@@ -52,7 +52,8 @@ def test_a_missing_path_is_a_clear_error(tmp_path):
 
 def test_an_empty_directory_says_what_it_looked_for(tmp_path, pg_dsn):
     with pytest.raises(
-        SchemaSourceError, match=r"holds no migrations \(\.sql files or Alembic revisions\)"
+        SchemaSourceError,
+        match=r"holds no migrations \(SQL files, Alembic revisions or Liquibase changelogs\)",
     ):
         schema_from_paths([tmp_path], server_dsn=pg_dsn)
 
