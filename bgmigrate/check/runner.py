@@ -32,6 +32,7 @@ from bgmigrate.config import Config, ConfigError, load_config
 from bgmigrate.parse.operations import Operation
 from bgmigrate.source.discover import Discovered
 from bgmigrate.source.errors import SourceError
+from bgmigrate.source.layouts.base import MigrationFile
 from bgmigrate.source.layouts.read import ReadMigration
 from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value, replace
@@ -421,17 +422,24 @@ class _Reading:
         """The migration files read, in order: in worker processes when there are many."""
         from bgmigrate.check import workers
 
-        listed = [(m, _display(m.path, self.cwd)) for m in self.found.migrations]
+        # Each file is let go once read: the run ends holding none of them. A cached run
+        # keeps them, to hash the files again before storing its entry (`_Run.store`).
+        pending = list(reversed(self.found.migrations))
+        if not self.options.cache:
+            self.found = replace(self.found, migrations=())
         jobs = self.options.jobs
         if jobs is None:
-            many = len(listed) >= workers.PARALLEL_FROM
+            many = len(pending) >= workers.PARALLEL_FROM
             jobs = workers.available_cpus() if many else 1
+        cwd = self.cwd
         if jobs <= 1:
-            for migration, path in listed:
+            while pending:
+                migration = pending.pop()
+                path = _display(migration.path, cwd)
                 yield workers.read_file(migration, path, assume_in_transaction=wrapped)
             return
         for read, operations in workers.read_in_workers(
-            listed, assume_in_transaction=wrapped, jobs=jobs
+            _listed(pending, cwd), assume_in_transaction=wrapped, jobs=jobs
         ):
             if read.unit is not None:
                 self.parsed[id(read.unit)] = operations
@@ -441,6 +449,14 @@ class _Reading:
         """A unit's operations: parsed by a worker, else here."""
         parsed = self.parsed.pop(id(unit), None)
         return parse_unit(unit) if parsed is None else parsed
+
+
+def _listed(pending: list[MigrationFile], cwd: Path) -> list[tuple[MigrationFile, str]]:
+    """The pending migrations (last first), in order with their paths as the report shows
+    them; `pending` is emptied (`read_in_workers` lets each go once read)."""
+    listed = [(migration, _display(migration.path, cwd)) for migration in reversed(pending)]
+    pending.clear()
+    return listed
 
 
 def _fail_on_empty_directories(paths: list[str], found: Discovered) -> None:
