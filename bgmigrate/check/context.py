@@ -103,10 +103,11 @@ class RunState(Value):
     names: dict[str, Name] = field(default_factory=dict)
     """One `Name` object for each table name the run keeps (an index's table), by its key."""
 
-    def kept_name(self, name: Name) -> Name:
-        """The run's one object equal to `name` (see `kept`): the first kept of its key, when
-        it is written as `name` is (`t` and `public.t` share a key, not their text)."""
-        kept = self.names.setdefault(self.key(name.key), name)
+    def kept_name(self, name: Name, key: str) -> Name:
+        """The run's one object equal to `name` (see `kept`), whose key is `key` (the string
+        `key` gives): the first kept of its key, when it is written as `name` is (`t` and
+        `public.t` share a key, not their text)."""
+        kept = self.names.setdefault(key, name)
         return kept if kept.name == name.name and kept.schema == name.schema else name
 
     words: dict[str, str] = field(default_factory=dict)
@@ -211,7 +212,9 @@ class RunState(Value):
         if kept is None:
             self._set_apart(table)
         columns = self._open(table)
-        columns[column] = self._kept_column(column_type, None if kept is None else kept[1])
+        columns[self.word(column)] = self._kept_column(
+            column_type, None if kept is None else kept[1]
+        )
         self._set_columns(table, columns)
 
     def set_default(self, table: str, column: str, default: str | None) -> None:
@@ -222,7 +225,7 @@ class RunState(Value):
             self._set_columns(table, columns)
             return
         self._set_apart(table)
-        self.defaults.setdefault(table, {})[column] = default
+        self.defaults.setdefault(table, {})[self.word(column)] = default
 
     def drop_column(self, table: str, column: str) -> TypeName | None:
         """Forget a column's type (not its default); returns the type it had."""
@@ -238,7 +241,7 @@ class RunState(Value):
         self._set_apart(table)
         columns = self._open(table)
         kept = columns.pop(column, None)
-        columns[new_name] = kept if kept is not None else self._kept_column(None, None)
+        columns[self.word(new_name)] = kept if kept is not None else self._kept_column(None, None)
         self._set_columns(table, columns)
 
     def move_columns(self, table: str, renamed: str | None) -> None:
@@ -594,11 +597,12 @@ def _(op: DropTable, ctx: Context) -> None:
 @track.register(CreateIndex)
 def _(op: CreateIndex, ctx: Context) -> None:
     shape = ctx.run.kept_shape((tuple(map(ctx.run.word, op.columns)), op.unique, op.where_sql))
-    _include(ctx.run.index_shapes, ctx.run.key(op.table.key), shape)
+    table = ctx.run.key(op.table.key)
+    _include(ctx.run.index_shapes, table, shape)
     if op.name is not None:
         index = Name(op.name.name, op.name.schema or op.table.schema).key
         ctx.state.created(ctx.state.new_indexes, index, op.statement.transaction)
-        ctx.run.index_tables[index] = ctx.run.kept_name(op.table)
+        ctx.run.index_tables[index] = ctx.run.kept_name(op.table, table)
 
 
 @track.register(DropIndex)
