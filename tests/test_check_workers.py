@@ -117,3 +117,26 @@ def test_a_run_lets_go_of_each_file_once_read(
     gc.collect()
     assert not any(ref() for ref in alive)
     assert reading.found.migrations == ()
+
+
+def test_a_check_of_many_files_keeps_the_heap_steady_and_of_few_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The allocator's setting is process-wide: asked for by a run of many files only (and
+    once), never by the pre-commit hook's few."""
+    from bgmigrate.check import collector, runner
+    from bgmigrate.config import Config
+
+    asked = []
+    monkeypatch.setattr(runner, "steady_heap", lambda: asked.append(True))
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 5)
+    for number in range(6):
+        (tmp_path / f"{number:03}.sql").write_text(f"CREATE TABLE t{number} (id int);\n")
+    few = runner.CheckOptions(paths=(str(tmp_path / "000.sql"),), jobs=1, cwd=tmp_path)
+    assert len(list(runner._Reading(few, Config(), tmp_path, []).units())) == 1
+    assert asked == []
+    many = runner.CheckOptions(paths=(str(tmp_path),), jobs=1, cwd=tmp_path)
+    assert len(list(runner._Reading(many, Config(), tmp_path, []).units())) == 6
+    assert asked == [True]
+    collector.steady_heap()
+    collector.steady_heap()  # once is enough; harmless again, and where there is no glibc

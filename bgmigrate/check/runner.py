@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bgmigrate.check.collector import fewer_collections
+from bgmigrate.check.collector import fewer_collections, steady_heap
 from bgmigrate.check.engine import (
     CheckSettings,
     SelectionError,
@@ -427,9 +427,11 @@ class _Reading:
         pending = list(reversed(self.found.migrations))
         if not self.options.cache:
             self.found = replace(self.found, migrations=())
+        many = len(pending) >= workers.PARALLEL_FROM
+        if many:
+            steady_heap()
         jobs = self.options.jobs
         if jobs is None:
-            many = len(pending) >= workers.PARALLEL_FROM
             jobs = workers.available_cpus() if many else 1
         cwd = self.cwd
         if jobs <= 1:
