@@ -102,3 +102,20 @@ def test_a_dropped_column_keeps_its_default_and_a_renamed_table_leaves_its_defau
     assert run.column_default("public.a", "y") == ""
     assert run.column_default("public.b", "y") is None
     assert run.column_type("public.b", "y") is None and "public.b" in run.columns
+
+
+def test_an_index_table_is_named_as_it_was_written_with_or_without_its_schema() -> None:
+    """The run keeps an index's table as its key when it was written without a schema, as a
+    `Name` otherwise: `users`, `public.users` and `app.users` each come back as written."""
+    from bgmigrate.check.api import check_sql
+
+    for written, index in (("users", "ix"), ("public.users", "ix"), ("app.users", "app.ix")):
+        [drop] = [
+            finding
+            for finding in check_sql(
+                f"DROP INDEX {index};",
+                before=f"CREATE INDEX ix ON {written} (email);",
+            ).findings
+            if finding.rule == "drop-index-non-concurrently"
+        ]
+        assert f"ACCESS EXCLUSIVE lock on its table, {written}:" in drop.message

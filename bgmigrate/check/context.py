@@ -77,8 +77,10 @@ class RunState(Value):
     `columns` entries hold (most tables: no entry here); a change that would set the two
     apart (a column dropped or renamed, the table renamed or dropped) copies them out first.
     (An empty dict: the run has seen no definition of the table's columns.)"""
-    index_tables: dict[str, Name] = field(default_factory=dict)
-    """The table of each index the run created, by index key."""
+    index_tables: dict[str, Name | str] = field(default_factory=dict)
+    """The table of each index the run created, by index key: a table named without a schema
+    as its key (the string `key` gives, `public.` and its name: no `Name` object kept for
+    it), any other as its `Name` (read through `Context.index_table`)."""
     index_shapes: dict[str, tuple[IndexShape, ...]] = field(default_factory=dict)
     """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
@@ -266,6 +268,9 @@ class RunState(Value):
 Columns = tuple[object, ...]
 """A table's entry in `RunState.columns`: its key, then name, (type, default), name…"""
 
+_UNQUALIFIED = Name("").key
+"""What the key of a name written without a schema starts with (the search path's schema)."""
+
 KeptColumn = tuple[TypeName | None, str | None]
 """A column's type and DEFAULT's SQL, one object for every column alike (see RunState)."""
 
@@ -391,7 +396,10 @@ class Context(Value):
 
     def index_table(self, index: Name) -> Name | None:
         """The table of an index the run created, if it did."""
-        return self.run.index_tables.get(index.key)
+        table = self.run.index_tables.get(index.key)
+        if isinstance(table, str):
+            return Name(table[len(_UNQUALIFIED) :])
+        return table
 
     def partitions(self, table: Name) -> list[Name] | None:
         """The partitions of a table the run created as partitioned; None for any other."""
@@ -602,7 +610,9 @@ def _(op: CreateIndex, ctx: Context) -> None:
     if op.name is not None:
         index = Name(op.name.name, op.name.schema or op.table.schema).key
         ctx.state.created(ctx.state.new_indexes, index, op.statement.transaction)
-        ctx.run.index_tables[index] = ctx.run.kept_name(op.table, table)
+        ctx.run.index_tables[index] = (
+            table if op.table.schema is None else ctx.run.kept_name(op.table, table)
+        )
 
 
 @track.register(DropIndex)
