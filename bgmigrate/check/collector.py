@@ -40,21 +40,22 @@ def fewer_collections() -> Iterator[None]:
 
 _M_MMAP_THRESHOLD = -3
 """glibc's `mallopt` parameter: blocks from this size up are mapped on their own."""
-_MAPPED_FROM = 128 * 1024
-"""glibc's initial threshold, kept fixed."""
+_MAPPED_FROM = 64 * 1024
+"""Below the workers' messages (a batch of files parsed, pickled: ~90 KB)."""
 _steady = False
 
 
 def steady_heap() -> None:
-    """Blocks from 128 KiB up mapped on their own, and given back when freed, for the rest of
+    """Blocks from 64 KiB up mapped on their own, and given back when freed, for the rest of
     the process (glibc on Linux; elsewhere nothing).
 
-    glibc raises that threshold to the largest mapped block freed so far: the interpreter's
-    start-up frees one of 200 KiB, so a long check's largest tables (dicts of thousands of
-    tables, ~200 KiB each) come from the heap, and each resize leaves there a hole the heap
-    keeps. Measured on the 4,000-file corpus: 0.7 MB of the peak (benchmarks/RESULTS.md,
-    "Memory, third round"). The process-wide setting is why only a check of many files
-    asks for it (`bgmigrate.check.runner`)."""
+    glibc raises that threshold (128 KiB at first) to the largest mapped block freed so far:
+    the interpreter's start-up frees one of 200 KiB. A long check's large blocks then come
+    from the heap, and what it frees there (the workers' messages, a table's old dict after
+    a resize) is a hole the heap keeps, between blocks the run still holds. Measured on the
+    4,000-file corpus: 0.6 MB of the peak (benchmarks/RESULTS.md, "Memory, third round").
+    The process-wide setting is why only a check of many files asks for it
+    (`bgmigrate.check.runner`)."""
     global _steady
     if _steady or not sys.platform.startswith("linux"):
         return
