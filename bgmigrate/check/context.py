@@ -199,12 +199,17 @@ class RunState(Value):
         self, table: str, column: str, column_type: TypeName | None, default: str | None
     ) -> None:
         """An ADD COLUMN: its type and default."""
-        if table not in self.columns and table not in self.defaults:
-            columns: dict[str, KeptColumn] = {}  # its defaults are its columns'
+        kept = self._kept_column(column_type, default)
+        entry = self.columns.get(table)
+        if entry is not None and self._column(table, column) is None:
+            self.columns[table] = (*entry, column, kept)  # a new column: at the end
         else:
-            columns = self._open(table)
-        columns[column] = self._kept_column(column_type, default)
-        self._set_columns(table, columns)
+            if entry is None and table not in self.defaults:
+                columns: dict[str, KeptColumn] = {}  # its defaults are its columns'
+            else:
+                columns = self._open(table)
+            columns[column] = kept
+            self._set_columns(table, columns)
         defaults = self.defaults.get(table)
         if defaults is not None:
             defaults[column] = default
