@@ -53,7 +53,7 @@ def steady_heap() -> None:
     the interpreter's start-up frees one of 200 KiB. A long check's large blocks then come
     from the heap, and what it frees there (the workers' messages, a table's old dict after
     a resize) is a hole the heap keeps, between blocks the run still holds. Measured on the
-    4,000-file corpus: 0.6 MB of the peak (benchmarks/RESULTS.md, "Memory, third round").
+    4,000-file corpus: 0.7 MB of the peak (benchmarks/RESULTS.md, "Memory, third round").
     The process-wide setting is why only a check of many files asks for it
     (`bgmigrate.check.runner`)."""
     global _steady
