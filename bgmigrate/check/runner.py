@@ -395,6 +395,8 @@ class _Reading:
         ]
 
     def units(self) -> Iterator[Unit]:
+        """The units, in migration order, read as they are asked for: one pass (a run
+        without the cache lets go of each migration file once read)."""
         from bgmigrate.source.layouts.read import unreadable
         from bgmigrate.source.reading import unreadable_source
         from bgmigrate.source.sql import read_sql_unit
