@@ -38,7 +38,12 @@ from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value, replace
 
 if TYPE_CHECKING:
-    from bgmigrate.check.cache import CheckCache, CheckKey, RunRecorder, StoredReport
+    from bgmigrate.check.cache import (
+        CheckCache,
+        KeyBeforeFiles,
+        RunRecorder,
+        StoredReport,
+    )
 
 __all__ = [
     "DEFAULT_PG_VERSION",
@@ -206,18 +211,16 @@ class _Run:
                 change=self.since.added if self.since else _nothing,
                 lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
             )
-            self.key = self._key()
+            self._key_start = _cache_key(
+                options, config, cwd, self.reading, self.settings, self.since
+            )
+            self.key = self._key_start.with_files() if self._key_start else None
             self.cache = _open_cache(config) if self.key else None
             self.layouts = [
                 (_display(path, cwd), name) for path, name in self.reading.found.layouts
             ]
         except (ConfigError, SourceError, SelectionError) as error:
             raise CheckProblem(str(error)) from error
-
-    def _key(self) -> CheckKey | None:
-        return _cache_key(
-            self.options, self.config, self.cwd, self.reading, self.settings, self.since
-        )
 
     def reported(self, reported_any: bool) -> None:
         """A cached run's `--since` outcome, as if this run had reported its units."""
@@ -273,7 +276,7 @@ class _Run:
     def store(self, recorder: RunRecorder) -> bool:
         """Store the recorded run, unless a file was edited while it was checked: its result
         belongs to neither key. Returns whether it was the run of its key."""
-        again = self._key()
+        again = self._key_start.with_files() if self._key_start else None
         if self.key is None or again is None or again.digest != self.key.digest:
             recorder.discard()
             return False
@@ -312,11 +315,12 @@ def _cache_key(
     reading: _Reading,
     settings: CheckSettings,
     report: _Reported | None,
-) -> CheckKey | None:
-    """This run's key in the cache (see `bgmigrate.check.cache`); None when not cached."""
+) -> KeyBeforeFiles | None:
+    """This run's key in the cache (see `bgmigrate.check.cache`) but for the migration files'
+    bytes; None when not cached."""
     if not options.cache or reading.alembic_projects or reading.found.alembic_revisions:
         return None
-    from bgmigrate.check.cache import CheckKey
+    from bgmigrate.check.cache import CheckKey, KeyBeforeFiles
 
     key = CheckKey()
     key.add(str(cwd), repr(config), settings.pg_version, options.stdin_text, reading.stdin)
@@ -324,9 +328,7 @@ def _cache_key(
     key.add_rules(settings.rules)
     if report is not None:
         key.add(sorted(map(str, report.changes.changed)), sorted(map(str, report.changes.added)))
-    for migration in reading.found.migrations:
-        key.add_file(migration.path)
-    return key
+    return KeyBeforeFiles(key, tuple(str(migration.path) for migration in reading.found.migrations))
 
 
 def _open_cache(config: Config) -> CheckCache:
@@ -424,11 +426,10 @@ class _Reading:
         """The migration files read, in order: in worker processes when there are many."""
         from bgmigrate.check import workers
 
-        # Each file is let go once read: the run ends holding none of them. A cached run
-        # keeps them, to hash the files again before storing its entry (`_Run.store`).
+        # Each file is let go once read: the run ends holding none of them (a cached run
+        # keeps their paths, as strings, to hash them again: `KeyBeforeFiles`).
         pending = list(reversed(self.found.migrations))
-        if not self.options.cache:
-            self.found = replace(self.found, migrations=())
+        self.found = replace(self.found, migrations=())
         many = len(pending) >= workers.PARALLEL_FROM
         if many:
             steady_heap()
