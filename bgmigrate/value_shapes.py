@@ -342,7 +342,9 @@ def init_fffaaffffffff_plain(
     return None
 
 
-def init_ffffffffffff_plain(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _p9, _p10, _p11):
+def init_ffffffffffffff_plain(
+    self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _p9, _p10, _p11, _p12, _p13
+):
     if _p0 is _NO_ARGUMENT:
         _p0 = _factory0()
     self._n0 = _p0
@@ -379,4 +381,10 @@ def init_ffffffffffff_plain(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _
     if _p11 is _NO_ARGUMENT:
         _p11 = _factory11()
     self._n11 = _p11
+    if _p12 is _NO_ARGUMENT:
+        _p12 = _factory12()
+    self._n12 = _p12
+    if _p13 is _NO_ARGUMENT:
+        _p13 = _factory13()
+    self._n13 = _p13
     return None

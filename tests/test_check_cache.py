@@ -218,6 +218,27 @@ def test_a_file_edited_during_the_check_is_not_cached(
     assert entries(cache_dir) == []
 
 
+def test_a_file_edited_during_a_written_check_is_not_cached(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The report written as the run goes (the command's path) lets go of its files once
+    read, and still hashes them again, by path, before storing its entry."""
+    folder = history(tmp_path, "integer")
+    checked_units = runner.checked_units
+
+    def edit_then_check(*args, **kwargs):
+        history(tmp_path, "varchar(10)")
+        return checked_units(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "checked_units", edit_then_check)
+    assert check_command([str(folder), "--format", "json"]) == 0  # checked as edited
+    assert '"findings": []' in capsys.readouterr().out
+    assert entries(cache_dir) == []
+    monkeypatch.setattr(runner, "checked_units", checked_units)
+    assert check_command([str(folder), "--format", "json"]) == 0
+    assert entries(cache_dir)  # unchanged during the run: stored (the run and its report)
+
+
 def test_the_key_covers_the_code_and_the_parser_installed() -> None:
     from bgmigrate.check.cache import _installed_code
 

@@ -87,3 +87,56 @@ def test_an_error_in_a_worker_is_raised_in_this_process(
     with pytest.raises(RuntimeError, match=r"cannot read 003\.sql"):
         list(workers.read_in_workers(listed, assume_in_transaction=False, jobs=2))
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_lets_go_of_each_file_once_read(
+    tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The discovered files are not held to the end of the run: once a file is read (and,
+    with workers, its batch handed over), nothing of the run keeps its `MigrationFile`."""
+    import gc
+    import weakref
+
+    from bgmigrate.check.runner import CheckOptions, _Reading
+    from bgmigrate.config import Config
+
+    monkeypatch.setattr(workers, "_BATCH", 5)
+    for number in range(60):
+        (tmp_path / f"{number:03}.sql").write_text(f"CREATE TABLE t{number} (id int);\n")
+    options = CheckOptions(paths=(str(tmp_path),), jobs=jobs, cwd=tmp_path)
+    reading = _Reading(options, Config(), tmp_path, [])
+    alive = [weakref.ref(migration) for migration in reading.found.migrations]
+    assert len(alive) == 60
+    units = reading.units()
+    for number, unit in enumerate(units):
+        assert unit.path == f"{number:03}.sql"
+        if jobs == 1 and number:
+            gc.collect()
+            assert alive[number - 1]() is None
+    gc.collect()
+    assert not any(ref() for ref in alive)
+    assert reading.found.migrations == ()
+
+
+def test_a_check_of_many_files_keeps_the_heap_steady_and_of_few_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The allocator's setting is process-wide: asked for by a run of many files only (and
+    once), never by the pre-commit hook's few."""
+    from bgmigrate.check import collector, runner
+    from bgmigrate.config import Config
+
+    asked = []
+    monkeypatch.setattr(runner, "steady_heap", lambda: asked.append(True))
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 5)
+    for number in range(6):
+        (tmp_path / f"{number:03}.sql").write_text(f"CREATE TABLE t{number} (id int);\n")
+    few = runner.CheckOptions(paths=(str(tmp_path / "000.sql"),), jobs=1, cwd=tmp_path)
+    assert len(list(runner._Reading(few, Config(), tmp_path, []).units())) == 1
+    assert asked == []
+    many = runner.CheckOptions(paths=(str(tmp_path),), jobs=1, cwd=tmp_path)
+    assert len(list(runner._Reading(many, Config(), tmp_path, []).units())) == 6
+    assert asked == [True]
+    collector.steady_heap()
+    collector.steady_heap()  # once is enough; harmless again, and where there is no glibc

@@ -2,7 +2,10 @@
 
 Most tables keep their defaults inside their columns' entries; the defaults have a life of
 their own (they outlive a dropped column, stay with a renamed table's old name), which the
-compact form must keep. A reference model with two plain maps checks every sequence.
+compact form must keep. A table's columns are one flat tuple that starts with its key (a
+column may be named as the key is: it is a column all the same), and a table's defaults have
+an entry of their own only once set apart. A reference model with two plain maps checks
+every sequence.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from bgmigrate.check.context import RunState
 from bgmigrate.parse.operations import TypeName
 
 TABLES = ("public.a", "public.b")
-COLUMNS = ("x", "y", "z")
+COLUMNS = ("x", "y", "z", "public.a")
 TYPES = (None, TypeName("int4"), TypeName("text"))
 DEFAULTS = (None, "now()", "0")
 
@@ -76,7 +79,7 @@ STEPS = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(STEPS, max_size=12))
 def test_the_compact_schema_answers_as_plain_maps_do(steps: list[tuple]) -> None:
     run, plain = RunState(), PlainMaps()
@@ -84,6 +87,7 @@ def test_the_compact_schema_answers_as_plain_maps_do(steps: list[tuple]) -> None
         assert getattr(run, method)(*arguments) == getattr(plain, method)(*arguments)
         for name in TABLES:
             assert (name in run.columns) == (name in plain.columns)
+            assert run.key(name) == name
             for col in COLUMNS:
                 assert run.column_type(name, col) == plain.column_type(name, col)
                 assert run.column_default(name, col) == plain.column_default(name, col)
@@ -98,3 +102,20 @@ def test_a_dropped_column_keeps_its_default_and_a_renamed_table_leaves_its_defau
     assert run.column_default("public.a", "y") == ""
     assert run.column_default("public.b", "y") is None
     assert run.column_type("public.b", "y") is None and "public.b" in run.columns
+
+
+def test_an_index_table_is_named_as_it_was_written_with_or_without_its_schema() -> None:
+    """The run keeps an index's table as its key when it was written without a schema, as a
+    `Name` otherwise: `users`, `public.users` and `app.users` each come back as written."""
+    from bgmigrate.check.api import check_sql
+
+    for written, index in (("users", "ix"), ("public.users", "ix"), ("app.users", "app.ix")):
+        [drop] = [
+            finding
+            for finding in check_sql(
+                f"DROP INDEX {index};",
+                before=f"CREATE INDEX ix ON {written} (email);",
+            ).findings
+            if finding.rule == "drop-index-non-concurrently"
+        ]
+        assert f"ACCESS EXCLUSIVE lock on its table, {written}:" in drop.message

@@ -58,6 +58,7 @@ __all__ = [
     "CACHE_DIRECTORY",
     "CheckCache",
     "CheckKey",
+    "KeyBeforeFiles",
     "RunRecorder",
     "StoredReport",
     "cache_directory",
@@ -133,7 +134,7 @@ class CheckKey:
     def add_rules(self, rules: Iterable[Rule]) -> None:
         self.add([(rule.name, rule.severity.value, rule.category.value) for rule in rules])
 
-    def add_file(self, path: Path) -> None:
+    def add_file(self, path: str | Path) -> None:
         """A migration file's bytes (what it is and how it is read are in the discovery)."""
         try:
             with open(path, "rb") as file:
@@ -142,17 +143,39 @@ class CheckKey:
             data = f"unreadable: {error}".encode()
         self.add(data)
 
+    def copy(self) -> CheckKey:
+        key = CheckKey.__new__(CheckKey)
+        key._hash = self._hash.copy()
+        return key
+
     def report(self, report_format: str, color: bool) -> CheckKey:
         """The key of this run's report in `report_format`: a report is made from the result
         alone (never from the environment), so the run and the format decide it."""
-        key = CheckKey.__new__(CheckKey)
-        key._hash = self._hash.copy()
+        key = self.copy()
         key.add("report", report_format, color)
         return key
 
     @property
     def digest(self) -> bytes:
         return self._hash.digest()
+
+
+class KeyBeforeFiles:
+    """A run's key but for its migration files' bytes, and the files' paths: the bytes are
+    hashed when the run starts and again before its entry is stored (a file edited while it
+    was checked belongs to neither key), and the run needs to hold nothing else of its files
+    in between (their discovered objects are let go once read)."""
+
+    def __init__(self, key: CheckKey, paths: tuple[str, ...]) -> None:
+        self._key = key
+        self._paths = paths
+
+    def with_files(self) -> CheckKey:
+        """The whole key, the files as they are now."""
+        key = self._key.copy()
+        for path in self._paths:
+            key.add_file(path)
+        return key
 
 
 class CheckCache:

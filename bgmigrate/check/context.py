@@ -8,7 +8,7 @@ earlier units declared, the phase and the target PostgreSQL version.
 
 from __future__ import annotations
 
-import sys
+import itertools
 from collections.abc import Callable, Container
 from functools import partial
 from typing import TypeVar
@@ -60,21 +60,27 @@ T = TypeVar("T")
 class RunState(Value):
     """What earlier statements of the whole run established (objects in production)."""
 
-    columns: dict[str, dict[str, KeptColumn]] = field(default_factory=dict)
+    columns: dict[str, Columns] = field(default_factory=dict)
     """Column types by table key, from CREATE TABLE / ADD COLUMN / ALTER TYPE seen so far,
-    each with its DEFAULT where `defaults` says so (read both through the methods below)."""
+    each with its DEFAULT where `defaults` says so (read both through the methods below).
+    A table's entry is one flat tuple, its key first (the one string of the key the run
+    keeps: see `key`), then each column's name and (type, default): a dict per table takes
+    twice the memory, and a run keeps every table it saw."""
     not_null_checks: dict[tuple[str, str], str] = field(default_factory=dict)
     """NOT VALID `CHECK (col IS NOT NULL)` constraints: (table key, name) → column."""
     validated_not_null: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Columns proven non-null (NOT NULL, or a validated CHECK), by table key (a tuple: a
     table has a few, and an empty or small set takes several times the memory)."""
-    defaults: dict[str, dict[str, str | None] | None] = field(default_factory=dict)
+    defaults: dict[str, dict[str, str | None]] = field(default_factory=dict)
     """Column defaults by table key → column → the DEFAULT's SQL (None: none), for the columns
-    whose definition the run has seen. None for a table whose defaults are those its `columns`
-    entries hold (most tables: one dict per table less); a change that would set the two
-    apart (a column dropped or renamed, the table renamed or dropped) copies them out first."""
-    index_tables: dict[str, Name] = field(default_factory=dict)
-    """The table of each index the run created, by index key."""
+    whose definition the run has seen. A table in `columns` and not here has the defaults its
+    `columns` entries hold (most tables: no entry here); a change that would set the two
+    apart (a column dropped or renamed, the table renamed or dropped) copies them out first.
+    (An empty dict: the run has seen no definition of the table's columns.)"""
+    index_tables: dict[str, Name | str] = field(default_factory=dict)
+    """The table of each index the run created, by index key: a table named without a schema
+    as its key (the string `key` gives, `public.` and its name: no `Name` object kept for
+    it), any other as its `Name` (read through `Context.index_table`)."""
     index_shapes: dict[str, tuple[IndexShape, ...]] = field(default_factory=dict)
     """By table key, the (columns, unique, predicate) of the indexes the run built on it."""
     partitions: dict[str, list[Name]] = field(default_factory=dict)
@@ -96,30 +102,80 @@ class RunState(Value):
             return None
         return self.types.setdefault(tuple(vars(column_type).values()), column_type)
 
-    names: dict[tuple[str, str | None], Name] = field(default_factory=dict)
-    """One `Name` object for each table name the run keeps (an index's table), by its fields."""
+    names: dict[str, Name] = field(default_factory=dict)
+    """One `Name` object for each table name the run keeps (an index's table), by its key."""
 
-    def kept_name(self, name: Name) -> Name:
-        """The run's one object equal to `name` (see `kept`)."""
-        return self.names.setdefault((name.name, name.schema), name)
+    def kept_name(self, name: Name, key: str) -> Name:
+        """The run's one object equal to `name` (see `kept`), whose key is `key` (the string
+        `key` gives): the first kept of its key, when it is written as `name` is (`t` and
+        `public.t` share a key, not their text)."""
+        kept = self.names.setdefault(key, name)
+        return kept if kept.name == name.name and kept.schema == name.schema else name
+
+    words: dict[str, str] = field(default_factory=dict)
+    """One string for each column name (or DEFAULT's SQL) the run keeps: most tables repeat
+    a few. (Not `sys.intern`: the interpreter's table of interned strings would keep an
+    entry for each, in a table several times the size of this one.)"""
+
+    def word(self, text: str) -> str:
+        return self.words.setdefault(text, text)
 
     kept_columns: dict[tuple[int, str | None], KeptColumn] = field(default_factory=dict)
     """One (type, default) pair for each the run keeps, by the kept type's id and the SQL."""
+
+    shapes: dict[IndexShape, IndexShape] = field(default_factory=dict)
+    """One object for each index shape the run keeps (most indexes repeat a few)."""
+
+    def kept_shape(self, shape: IndexShape) -> IndexShape:
+        return self.shapes.setdefault(shape, shape)
+
+    def key(self, table: str) -> str:
+        """The string the run keeps for a table key: the one its `columns` entry starts with,
+        else `table`. (Interning would keep each table's key in the interpreter's table of
+        interned strings too: one more entry per table, never let go.)"""
+        entry = self.columns.get(table)
+        return table if entry is None else entry[0]
 
     def _kept_column(self, column_type: TypeName | None, default: str | None) -> KeptColumn:
         kept = self.kept(column_type)
         return self.kept_columns.setdefault((id(kept), default), (kept, default))
 
+    def _column(self, table: str, column: str) -> KeptColumn | None:
+        entry = self.columns.get(table)
+        if entry is None or column not in entry:
+            return None
+        try:  # names and (type, default) tuples alternate after the key: no tuple is a name
+            index = entry.index(column, 1)
+        except ValueError:  # the key itself
+            return None
+        return entry[index + 1]  # type: ignore[return-value]
+
+    def _columns(self, table: str) -> dict[str, KeptColumn]:
+        """A table's columns, as a dict to change (`_set_columns` stores it back)."""
+        entry = self.columns.get(table, ())
+        return dict(zip(entry[1::2], entry[2::2], strict=True))
+
+    def _set_columns(self, table: str, columns: dict[str, KeptColumn]) -> None:
+        key = self.key(table)
+        self.columns[key] = (key, *itertools.chain.from_iterable(columns.items()))
+
+    def _open(self, table: str) -> dict[str, KeptColumn]:
+        """A table's columns to change, the entry made if there is none (its defaults are
+        then those the run has seen: none)."""
+        if table not in self.columns:
+            self.defaults.setdefault(table, {})
+        return self._columns(table)
+
     def column_type(self, table: str, column: str) -> TypeName | None:
-        kept = self.columns.get(table, {}).get(column)
+        kept = self._column(table, column)
         return None if kept is None else kept[0]
 
     def column_default(self, table: str, column: str) -> str | None:
         """The DEFAULT of a column the run has seen defined ('' when it has none), or None
         when the run does not know the column."""
-        defaults = self.defaults.get(table, {})
+        defaults = self.defaults.get(table)
         if defaults is None:
-            kept = self.columns[table].get(column)
+            kept = self._column(table, column)
             return None if kept is None else kept[1] or ""
         if column not in defaults:
             return None
@@ -127,58 +183,73 @@ class RunState(Value):
 
     def _set_apart(self, table: str) -> None:
         """Copy a table's defaults out of its `columns` entries before the two diverge."""
-        if table in self.defaults and self.defaults[table] is None:
-            self.defaults[table] = {name: kept[1] for name, kept in self.columns[table].items()}
+        if table in self.columns and table not in self.defaults:
+            self.defaults[self.key(table)] = {
+                name: kept[1] for name, kept in self._columns(table).items()
+            }
 
     def define_table(
         self, table: str, columns: list[tuple[str, TypeName | None, str | None]]
     ) -> None:
         """A CREATE TABLE: its columns' names, types and defaults, all the run knows of them."""
-        self.columns[table] = {name: self._kept_column(t, d) for name, t, d in columns}
-        self.defaults[table] = None
+        self._set_columns(table, {name: self._kept_column(t, d) for name, t, d in columns})
+        self.defaults.pop(table, None)
 
     def define_column(
         self, table: str, column: str, column_type: TypeName | None, default: str | None
     ) -> None:
         """An ADD COLUMN: its type and default."""
-        if table not in self.columns and table not in self.defaults:
-            self.columns[table] = {}
-            self.defaults[table] = None
-        self.columns.setdefault(table, {})[column] = self._kept_column(column_type, default)
-        defaults = self.defaults.setdefault(table, {})
+        kept = self._kept_column(column_type, default)
+        entry = self.columns.get(table)
+        if entry is not None and self._column(table, column) is None:
+            self.columns[table] = (*entry, column, kept)  # a new column: at the end
+        else:
+            if entry is None and table not in self.defaults:
+                columns: dict[str, KeptColumn] = {}  # its defaults are its columns'
+            else:
+                columns = self._open(table)
+            columns[column] = kept
+            self._set_columns(table, columns)
+        defaults = self.defaults.get(table)
         if defaults is not None:
             defaults[column] = default
 
     def set_column_type(self, table: str, column: str, column_type: TypeName | None) -> None:
-        columns = self.columns.get(table, {})
-        if column not in columns:
+        kept = self._column(table, column)
+        if kept is None:
             self._set_apart(table)
-        default = columns[column][1] if column in columns else None
-        self.columns.setdefault(table, {})[column] = self._kept_column(column_type, default)
+        columns = self._open(table)
+        columns[self.word(column)] = self._kept_column(
+            column_type, None if kept is None else kept[1]
+        )
+        self._set_columns(table, columns)
 
     def set_default(self, table: str, column: str, default: str | None) -> None:
-        columns = self.columns.get(table, {})
-        if self.defaults.get(table, {}) is None and column in columns:
-            columns[column] = self._kept_column(columns[column][0], default)
+        kept = self._column(table, column)
+        if kept is not None and table not in self.defaults:
+            columns = self._columns(table)
+            columns[column] = self._kept_column(kept[0], default)
+            self._set_columns(table, columns)
             return
         self._set_apart(table)
-        defaults = self.defaults.setdefault(table, {})
-        assert defaults is not None  # set apart above
-        defaults[column] = default
+        self.defaults.setdefault(table, {})[self.word(column)] = default
 
     def drop_column(self, table: str, column: str) -> TypeName | None:
         """Forget a column's type (not its default); returns the type it had."""
-        if column not in self.columns.get(table, {}):
+        if self._column(table, column) is None:
             return None
         self._set_apart(table)
-        kept = self.columns[table].pop(column)
-        return None if kept is None else kept[0]
+        columns = self._columns(table)
+        kept = columns.pop(column)
+        self._set_columns(table, columns)
+        return kept[0]
 
     def rename_column(self, table: str, column: str, new_name: str) -> None:
         self._set_apart(table)
-        columns = self.columns.setdefault(table, {})
+        columns = self._open(table)
         kept = columns.pop(column, None)
-        columns[new_name] = kept if kept is not None else self._kept_column(None, None)
+        columns[self.word(new_name)] = kept if kept is not None else self._kept_column(None, None)
+        self._set_columns(table, columns)
 
     def move_columns(self, table: str, renamed: str | None) -> None:
         """A table renamed (to `renamed`) or dropped (None): its column types go along or away;
@@ -190,11 +261,20 @@ class RunState(Value):
             del self.columns[table]
         else:
             self._set_apart(renamed)
-            self.columns[renamed] = self.columns.pop(table)
+            columns = self._columns(table)
+            del self.columns[table]
+            self.defaults.setdefault(renamed, {})
+            self._set_columns(renamed, columns)
 
     def prove_not_null(self, table: Name, column: str) -> None:
-        _include(self.validated_not_null, sys.intern(table.key), column)
+        _include(self.validated_not_null, self.key(table.key), column)
 
+
+Columns = tuple[object, ...]
+"""A table's entry in `RunState.columns`: its key, then name, (type, default), name…"""
+
+_UNQUALIFIED = Name("").key
+"""What the key of a name written without a schema starts with (the search path's schema)."""
 
 KeptColumn = tuple[TypeName | None, str | None]
 """A column's type and DEFAULT's SQL, one object for every column alike (see RunState)."""
@@ -321,7 +401,10 @@ class Context(Value):
 
     def index_table(self, index: Name) -> Name | None:
         """The table of an index the run created, if it did."""
-        return self.run.index_tables.get(index.key)
+        table = self.run.index_tables.get(index.key)
+        if isinstance(table, str):
+            return Name(table[len(_UNQUALIFIED) :])
+        return table
 
     def partitions(self, table: Name) -> list[Name] | None:
         """The partitions of a table the run created as partitioned; None for any other."""
@@ -404,15 +487,16 @@ def track(op: Operation, ctx: Context) -> None:
 @track.register(CreateTable)
 def _(op: CreateTable, ctx: Context) -> None:
     # What the run keeps of every table it saw, kept small: one key string for the table,
-    # interned column names, shared types, no empty set of virtual columns.
-    table, run = sys.intern(op.table.key), ctx.run
+    # one string per column name, shared types, no empty set of virtual columns.
+    run = ctx.run
+    table = run.key(op.table.key)
     ctx.state.created(ctx.state.new_tables, table, op.statement.transaction)
     columns: list[tuple[str, TypeName | None, str | None]] = []
     not_null: list[str] = []
     virtual: list[str] = []
     for column in op.columns:
-        name = sys.intern(column.name)
-        columns.append((name, column.type, _default_sql(column)))
+        name = run.word(column.name)
+        columns.append((name, column.type, _default_sql(column, run)))
         if column.not_null and name not in not_null:
             not_null.append(name)
         if _is_virtual(column, ctx) and name not in virtual:
@@ -444,13 +528,13 @@ def _(op: DetachPartition, ctx: Context) -> None:
 
 @track.register(AddColumn)
 def _(op: AddColumn, ctx: Context) -> None:
-    name = sys.intern(op.column.name)
-    ctx.run.define_column(sys.intern(op.table.key), name, op.column.type, _default_sql(op.column))
+    name = ctx.run.word(op.column.name)
+    ctx.run.define_column(op.table.key, name, op.column.type, _default_sql(op.column, ctx.run))
     if op.column.not_null:
         ctx.run.prove_not_null(op.table, name)
     ctx.state.added_columns.setdefault(op.table.key, {})[name] = op.column.type
     if _is_virtual(op.column, ctx):
-        _include(ctx.run.virtual_columns, sys.intern(op.table.key), name)
+        _include(ctx.run.virtual_columns, ctx.run.key(op.table.key), name)
     else:
         _exclude(ctx.run.virtual_columns, op.table.key, name)
 
@@ -460,12 +544,13 @@ def _is_virtual(column: ColumnDefinition, ctx: Context) -> bool:
     return column.generated is Generated.VIRTUAL and ctx.pg_version >= 18
 
 
-def _default_sql(column: ColumnDefinition) -> str | None:
+def _default_sql(column: ColumnDefinition, run: RunState) -> str | None:
     """A column's DEFAULT, None when it has none (`DEFAULT NULL` fills nothing either);
-    interned: the run keeps it, and most tables repeat a few (`now()`, `''`, `0`)."""
+    one string per SQL (`RunState.word`): the run keeps it, and most tables repeat a few
+    (`now()`, `''`, `0`)."""
     if column.default is None or column.default.sql.strip().upper() == "NULL":
         return None
-    return sys.intern(column.default.sql)
+    return run.word(column.default.sql)
 
 
 @track.register(SetDefault)
@@ -498,19 +583,20 @@ def _(op: RenameColumn, ctx: Context) -> None:
     for renamed_in in (ctx.run.validated_not_null, ctx.run.virtual_columns):
         if op.column in renamed_in.get(op.table.key, ()):
             _exclude(renamed_in, op.table.key, op.column)
-            _include(renamed_in, sys.intern(op.table.key), sys.intern(op.new_name))
+            _include(renamed_in, ctx.run.key(op.table.key), ctx.run.word(op.new_name))
 
 
 @track.register(RenameTable)
 def _(op: RenameTable, ctx: Context) -> None:
     renamed = Name(op.new_name, op.table.schema)
     ctx.run.move_columns(op.table.key, renamed.key)
+    new_key = ctx.run.key(renamed.key)  # the one the run keeps: its columns' entry's
     if op.table.key in ctx.state.new_tables:
         ctx.state.new_tables.discard(op.table.key)
         ctx.state.new_tables.add(renamed.key)
     for by_table in (ctx.run.validated_not_null, ctx.run.virtual_columns):
         if op.table.key in by_table:
-            by_table[renamed.key] = by_table.pop(op.table.key)
+            by_table[new_key] = by_table.pop(op.table.key)
 
 
 @track.register(DropTable)
@@ -523,12 +609,15 @@ def _(op: DropTable, ctx: Context) -> None:
 
 @track.register(CreateIndex)
 def _(op: CreateIndex, ctx: Context) -> None:
-    shape = (tuple(map(sys.intern, op.columns)), op.unique, op.where_sql)
-    _include(ctx.run.index_shapes, sys.intern(op.table.key), shape)
+    shape = ctx.run.kept_shape((tuple(map(ctx.run.word, op.columns)), op.unique, op.where_sql))
+    table = ctx.run.key(op.table.key)
+    _include(ctx.run.index_shapes, table, shape)
     if op.name is not None:
         index = Name(op.name.name, op.name.schema or op.table.schema).key
         ctx.state.created(ctx.state.new_indexes, index, op.statement.transaction)
-        ctx.run.index_tables[index] = ctx.run.kept_name(op.table)
+        ctx.run.index_tables[index] = (
+            table if op.table.schema is None else ctx.run.kept_name(op.table, table)
+        )
 
 
 @track.register(DropIndex)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bgmigrate.check.collector import fewer_collections
+from bgmigrate.check.collector import fewer_collections, steady_heap
 from bgmigrate.check.engine import (
     CheckSettings,
     SelectionError,
@@ -32,12 +32,18 @@ from bgmigrate.config import Config, ConfigError, load_config
 from bgmigrate.parse.operations import Operation
 from bgmigrate.source.discover import Discovered
 from bgmigrate.source.errors import SourceError
+from bgmigrate.source.layouts.base import MigrationFile
 from bgmigrate.source.layouts.read import ReadMigration
 from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value, replace
 
 if TYPE_CHECKING:
-    from bgmigrate.check.cache import CheckCache, CheckKey, RunRecorder, StoredReport
+    from bgmigrate.check.cache import (
+        CheckCache,
+        KeyBeforeFiles,
+        RunRecorder,
+        StoredReport,
+    )
 
 __all__ = [
     "DEFAULT_PG_VERSION",
@@ -205,18 +211,16 @@ class _Run:
                 change=self.since.added if self.since else _nothing,
                 lock_timeout_set_by_runner=_runner_sets_lock_timeout(config, cwd),
             )
-            self.key = self._key()
+            self._key_start = _cache_key(
+                options, config, cwd, self.reading, self.settings, self.since
+            )
+            self.key = self._key_start.with_files() if self._key_start else None
             self.cache = _open_cache(config) if self.key else None
             self.layouts = [
                 (_display(path, cwd), name) for path, name in self.reading.found.layouts
             ]
         except (ConfigError, SourceError, SelectionError) as error:
             raise CheckProblem(str(error)) from error
-
-    def _key(self) -> CheckKey | None:
-        return _cache_key(
-            self.options, self.config, self.cwd, self.reading, self.settings, self.since
-        )
 
     def reported(self, reported_any: bool) -> None:
         """A cached run's `--since` outcome, as if this run had reported its units."""
@@ -272,7 +276,7 @@ class _Run:
     def store(self, recorder: RunRecorder) -> bool:
         """Store the recorded run, unless a file was edited while it was checked: its result
         belongs to neither key. Returns whether it was the run of its key."""
-        again = self._key()
+        again = self._key_start.with_files() if self._key_start else None
         if self.key is None or again is None or again.digest != self.key.digest:
             recorder.discard()
             return False
@@ -311,11 +315,12 @@ def _cache_key(
     reading: _Reading,
     settings: CheckSettings,
     report: _Reported | None,
-) -> CheckKey | None:
-    """This run's key in the cache (see `bgmigrate.check.cache`); None when not cached."""
+) -> KeyBeforeFiles | None:
+    """This run's key in the cache (see `bgmigrate.check.cache`) but for the migration files'
+    bytes; None when not cached."""
     if not options.cache or reading.alembic_projects or reading.found.alembic_revisions:
         return None
-    from bgmigrate.check.cache import CheckKey
+    from bgmigrate.check.cache import CheckKey, KeyBeforeFiles
 
     key = CheckKey()
     key.add(str(cwd), repr(config), settings.pg_version, options.stdin_text, reading.stdin)
@@ -323,9 +328,7 @@ def _cache_key(
     key.add_rules(settings.rules)
     if report is not None:
         key.add(sorted(map(str, report.changes.changed)), sorted(map(str, report.changes.added)))
-    for migration in reading.found.migrations:
-        key.add_file(migration.path)
-    return key
+    return KeyBeforeFiles(key, tuple(str(migration.path) for migration in reading.found.migrations))
 
 
 def _open_cache(config: Config) -> CheckCache:
@@ -394,6 +397,8 @@ class _Reading:
         ]
 
     def units(self) -> Iterator[Unit]:
+        """The units, in migration order, read as they are asked for: one pass (a run
+        without the cache lets go of each migration file once read)."""
         from bgmigrate.source.layouts.read import unreadable
         from bgmigrate.source.reading import unreadable_source
         from bgmigrate.source.sql import read_sql_unit
@@ -421,17 +426,25 @@ class _Reading:
         """The migration files read, in order: in worker processes when there are many."""
         from bgmigrate.check import workers
 
-        listed = [(m, _display(m.path, self.cwd)) for m in self.found.migrations]
+        # Each file is let go once read: the run ends holding none of them (a cached run
+        # keeps their paths, as strings, to hash them again: `KeyBeforeFiles`).
+        pending = list(reversed(self.found.migrations))
+        self.found = replace(self.found, migrations=())
+        many = len(pending) >= workers.PARALLEL_FROM
+        if many:
+            steady_heap()
         jobs = self.options.jobs
         if jobs is None:
-            many = len(listed) >= workers.PARALLEL_FROM
             jobs = workers.available_cpus() if many else 1
+        cwd = self.cwd
         if jobs <= 1:
-            for migration, path in listed:
+            while pending:
+                migration = pending.pop()
+                path = _display(migration.path, cwd)
                 yield workers.read_file(migration, path, assume_in_transaction=wrapped)
             return
         for read, operations in workers.read_in_workers(
-            listed, assume_in_transaction=wrapped, jobs=jobs
+            _listed(pending, cwd), assume_in_transaction=wrapped, jobs=jobs
         ):
             if read.unit is not None:
                 self.parsed[id(read.unit)] = operations
@@ -441,6 +454,14 @@ class _Reading:
         """A unit's operations: parsed by a worker, else here."""
         parsed = self.parsed.pop(id(unit), None)
         return parse_unit(unit) if parsed is None else parsed
+
+
+def _listed(pending: list[MigrationFile], cwd: Path) -> list[tuple[MigrationFile, str]]:
+    """The pending migrations (last first), in order with their paths as the report shows
+    them; `pending` is emptied (`read_in_workers` lets each go once read)."""
+    listed = [(migration, _display(migration.path, cwd)) for migration in reversed(pending)]
+    pending.clear()
+    return listed
 
 
 def _fail_on_empty_directories(paths: list[str], found: Discovered) -> None:

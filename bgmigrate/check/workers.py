@@ -70,7 +70,10 @@ def read_in_workers(
     # Imported here: a check of a few files (the pre-commit hook) never starts a worker.
     import multiprocessing
 
-    batches = [listed[start : start + _BATCH] for start in range(0, len(listed), _BATCH)]
+    batches: list[Sequence[Listed]] = [
+        listed[start : start + _BATCH] for start in range(0, len(listed), _BATCH)
+    ]
+    del listed  # each batch is let go here once started (the workers hold their own copy)
     # fork: the workers start with the parser and the layouts already imported. Where there
     # is no fork (Windows, macOS's default), spawn imports them once per worker.
     methods = multiprocessing.get_all_start_methods()
@@ -97,6 +100,7 @@ def read_in_workers(
                         worker.busy < _AHEAD and started < len(batches) and started - index < most
                     ):
                         worker.start(started)
+                        batches[started] = ()
                         held[started] = worker
                         started += 1
                 owner = held.get(index)
@@ -107,7 +111,9 @@ def read_in_workers(
                     break
                 # The next batch in order is not back (or no worker could take it): parse
                 # the next one no one has started here, taking what workers finish meanwhile.
-                held[started] = _read_batch(batches[started], assume_in_transaction, take_finished)
+                batch, batches[started] = batches[started], ()
+                held[started] = _read_batch(batch, assume_in_transaction, take_finished)
+                del batch
                 started += 1
             owner = held.pop(index)
             for parsed in owner if isinstance(owner, list) else owner.result(index):

@@ -177,8 +177,12 @@ def report_order(
     first unit of each path, then line and column. Units sharing a path that follow each
     other have their findings merged; a path that comes back after another (a run makes
     none, but for a stdin name given to a file too) raises `PathsOutOfOrder`. The reports
-    are not finished: what the run left out is known once its units are all read."""
-    done: set[str] = set()
+    are not finished: what the run left out is known once its units are all read.
+
+    The paths done are remembered by their hashes, not their text, so that a run lets go of
+    each path once its unit is reported: two paths of one hash (one chance in billions of
+    billions) only send the run to the in-memory report, which is the same report."""
+    done: set[int] = set()
     group: list[CheckedUnit] = []
     findings: list[Finding] = []
     for unit, found in itertools.chain(checked, [(None, [])]):
@@ -188,11 +192,11 @@ def report_order(
             if findings:
                 for report in reports:
                     report.findings(group[-1], findings)
-            done.add(group[-1].path)
+            done.add(hash(group[-1].path))
             group, findings = [], []
         if unit is None:
             return
-        if unit.path in done:
+        if hash(unit.path) in done:
             raise PathsOutOfOrder(unit.path)
         for report in reports:
             report.unit(unit)
