@@ -113,6 +113,28 @@ def test_goose_files_get_their_markers_and_fenced_multi_line_statements(tmp_path
     )
 
 
+def test_sql_migrate_files_named_by_bare_unix_seconds_get_the_next_ones_and_markers(
+    tmp_path: Path,
+) -> None:
+    # convoy's layout: `<unix seconds>.sql`, no words; sql-migrate compares the numbers, so
+    # the new files take the plan's time in Unix seconds (2026-12-07 04:00 UTC).
+    existing = {
+        "1684929840.sql": "-- +migrate Up\nCREATE TABLE t ();\n-- +migrate Down\nDROP TABLE t;\n",
+        "1787251200.sql": "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n",
+    }
+    scheme = detect_scheme(_directory(tmp_path, existing))
+    assert scheme.layout == "sql-migrate"
+    assert scheme.files(SLUGS, now=NOW) == [
+        ["1796616000_rename_users_email_expand.sql"],
+        ["1796616001_rename_users_email_backfill.sql"],
+    ]
+    assert scheme.wrap("SET lock_timeout = '2s';\nDO $$\nBEGIN\n  PERFORM 1;\nEND\n$$;\n") == (
+        "-- +migrate Up notransaction\nSET lock_timeout = '2s';\n"
+        "-- +migrate StatementBegin\nDO $$\nBEGIN\n  PERFORM 1;\nEND\n$$;\n"
+        "-- +migrate StatementEnd\n\n-- +migrate Down\n"
+    )
+
+
 def test_dbmate_files_get_their_up_and_down_markers(tmp_path: Path) -> None:
     existing = {"20240101120000_init.sql": "-- migrate:up\nCREATE TABLE t ();\n-- migrate:down\n"}
     scheme = detect_scheme(_directory(tmp_path, existing))

@@ -3,10 +3,10 @@
 A migrations directory orders its files by a version in their names: a sequence (`0007_…`,
 `V7__…`) or a timestamp (`20240501120000_…`, diesel's `2024-05-01-120000_…`, Unix seconds).
 New files take the next versions in the same width, separator and kind, so that they sort, and
-run, after every existing migration. The layout's conventions come with it: goose's and
-dbmate's Up markers (no transaction: the plan's files hold their own `BEGIN … COMMIT` and
-`CONCURRENTLY` statements), golang-migrate's `.up.sql`, Flyway's `V…__`, diesel's folder
-holding `up.sql` and `down.sql`. An empty or new directory gets `01_…`.
+run, after every existing migration. The layout's conventions come with it: goose's,
+sql-migrate's and dbmate's Up markers (no transaction: the plan's files hold their own
+`BEGIN … COMMIT` and `CONCURRENTLY` statements), golang-migrate's `.up.sql`, Flyway's
+`V…__`, diesel's folder holding `up.sql` and `down.sql`. An empty or new directory gets `01_…`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ from pathlib import Path
 __all__ = ["NamingScheme", "detect_scheme"]
 
 _VERSIONED = re.compile(
-    r"^(?P<prefix>V?)(?P<version>\d{4}-\d{2}-\d{2}-\d{6}|\d+)(?P<separator>__|_|-)(?P<rest>.+)$"
+    r"^(?P<prefix>V?)(?P<version>\d{4}-\d{2}-\d{2}-\d{6}|\d+)(?:(?P<separator>__|_|-)(?P<rest>.+))?$"
 )
+"""A versioned name: a version, then a separator and words (a bare version, `1684929840`,
+is a name too: sql-migrate and goose take any numbered file)."""
 _DIESEL_TIME = "%Y-%m-%d-%H%M%S"
 _COMPACT_TIME = "%Y%m%d%H%M%S"
 _GOOSE_UP = "-- +goose Up"
 _DBMATE_UP = "-- migrate:up"
+_SQL_MIGRATE_UP = "-- +migrate Up"
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class NamingScheme:
     """A directory's naming: how versions look, and what a migration file is."""
 
     layout: str = "plain"
-    """plain, goose, dbmate, golang-migrate, flyway or diesel."""
+    """plain, goose, sql-migrate, dbmate, golang-migrate, flyway or diesel."""
     kind: str = "sequence"
     """sequence, timestamp (YYYYMMDDHHMMSS), unix (seconds) or diesel (YYYY-MM-DD-HHMMSS)."""
     width: int = 2
@@ -63,8 +66,11 @@ class NamingScheme:
         """A rendered migration's text with the layout's markers."""
         if self.layout == "goose":
             # The Down section stays empty: `bgmigrate rollback` undoes a phase.
-            body = _goose_statements(text)
+            body = _fenced(text, "-- +goose")
             return f"{_GOOSE_UP}\n-- +goose NO TRANSACTION\n{body}\n-- +goose Down\n"
+        if self.layout == "sql-migrate":
+            body = _fenced(text, "-- +migrate")
+            return f"{_SQL_MIGRATE_UP} notransaction\n{body}\n-- +migrate Down\n"
         if self.layout == "dbmate":
             return f"{_DBMATE_UP} transaction:false\n{text}\n-- migrate:down\n"
         return text
@@ -110,6 +116,8 @@ def detect_scheme(directory: Path | None) -> NamingScheme:
         heads = [f.read_text(encoding="utf-8", errors="replace")[:2000] for f in files]
         if any(_GOOSE_UP in head for head in heads):
             layout = "goose"
+        elif any(_SQL_MIGRATE_UP in head for head in heads):
+            layout = "sql-migrate"
         elif any(_DBMATE_UP in head for head in heads):
             layout = "dbmate"
         else:
@@ -129,13 +137,13 @@ def _scheme(layout: str, names: list[str]) -> NamingScheme:
     kind = _kind(versions)
     key = (lambda v: int(v)) if kind in ("sequence", "unix") else (lambda v: v)
     last = max(versions, key=key)
-    rests = [m["rest"] for m in matches]
+    rests = [m["rest"] for m in matches if m["rest"]]
     return NamingScheme(
         layout=layout,
         kind=kind,
         width=max(len(v) for v in versions) if kind == "sequence" else len(last),
         prefix=matches[0]["prefix"],
-        separator=matches[-1]["separator"],
+        separator=matches[-1]["separator"] or "_",
         word_separator="-" if sum("-" in r for r in rests) > sum("_" in r for r in rests) else "_",
         last=last,
     )
@@ -151,16 +159,17 @@ def _kind(versions: list[str]) -> str:
     return "sequence"
 
 
-def _goose_statements(text: str) -> str:
-    """goose splits a file at lines ending in `;`: a statement that spans lines (a DO block,
-    a function body) is fenced so that it reaches the server whole."""
+def _fenced(text: str, command: str) -> str:
+    """goose and sql-migrate split a file at lines ending in `;`: a statement that spans lines
+    (a DO block, a function body) is fenced with the tool's `command` StatementBegin/End so
+    that it reaches the server whole."""
     out: list[str] = []
     statement: list[str] = []
     for line in text.splitlines():
         if statement or (line and not line.startswith("--") and not line.endswith(";")):
             statement.append(line)
             if line.endswith(";") and _balanced("\n".join(statement)):
-                out.extend(["-- +goose StatementBegin", *statement, "-- +goose StatementEnd"])
+                out.extend([f"{command} StatementBegin", *statement, f"{command} StatementEnd"])
                 statement = []
             continue
         out.append(line)

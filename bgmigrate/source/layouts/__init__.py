@@ -30,6 +30,7 @@ _LAYOUT_MODULES = (
     "golang_migrate",
     "goose",
     "dbmate",
+    "sql_migrate",
     "flyway",
     "postgres_migrations",
 )
