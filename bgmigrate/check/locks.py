@@ -69,8 +69,8 @@ class TableLock(Value):
     table: Name
 
 
-# Each implementation names its class: registered by the annotation alone, singledispatch
-# evaluates the module's string annotations (typing.get_type_hints) on every start.
+# Each implementation names its class: registered by an annotation alone, singledispatch
+# would evaluate the module's string annotations (typing.get_type_hints) on every start.
 @by_class
 def table_locks(op: Operation) -> tuple[TableLock, ...]:
     """The traffic-blocking locks `op` takes, on which tables; () for the harmless ones."""

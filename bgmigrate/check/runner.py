@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -276,8 +277,11 @@ class _Run:
     def store(self, recorder: RunRecorder) -> bool:
         """Store the recorded run, unless a file was edited while it was checked: its result
         belongs to neither key. Returns whether it was the run of its key."""
-        again = self._key_start.with_files() if self._key_start else None
-        if self.key is None or again is None or again.digest != self.key.digest:
+        if (
+            self._key_start is None
+            or self.key is None
+            or self._key_start.with_files().digest != self.key.digest
+        ):
             recorder.discard()
             return False
         recorder.commit(reported_any=bool(self.since and self.since.any))
@@ -397,8 +401,8 @@ class _Reading:
         ]
 
     def units(self) -> Iterator[Unit]:
-        """The units, in migration order, read as they are asked for: one pass (a run
-        without the cache lets go of each migration file once read)."""
+        """The units, in migration order, read as they are asked for: one pass (each
+        migration file is let go once read)."""
         from bgmigrate.source.layouts.read import unreadable
         from bgmigrate.source.reading import unreadable_source
         from bgmigrate.source.sql import read_sql_unit
@@ -428,7 +432,7 @@ class _Reading:
 
         # Each file is let go once read: the run ends holding none of them (a cached run
         # keeps their paths, as strings, to hash them again: `KeyBeforeFiles`).
-        pending = list(reversed(self.found.migrations))
+        pending = deque(self.found.migrations)
         self.found = replace(self.found, migrations=())
         many = len(pending) >= workers.PARALLEL_FROM
         if many:
@@ -439,12 +443,12 @@ class _Reading:
         cwd = self.cwd
         if jobs <= 1:
             while pending:
-                migration = pending.pop()
+                migration = pending.popleft()
                 path = _display(migration.path, cwd)
                 yield workers.read_file(migration, path, assume_in_transaction=wrapped)
             return
         for read, operations in workers.read_in_workers(
-            _listed(pending, cwd), assume_in_transaction=wrapped, jobs=jobs
+            _drained(pending, cwd), assume_in_transaction=wrapped, jobs=jobs
         ):
             if read.unit is not None:
                 self.parsed[id(read.unit)] = operations
@@ -456,10 +460,10 @@ class _Reading:
         return parse_unit(unit) if parsed is None else parsed
 
 
-def _listed(pending: list[MigrationFile], cwd: Path) -> list[tuple[MigrationFile, str]]:
-    """The pending migrations (last first), in order with their paths as the report shows
-    them; `pending` is emptied (`read_in_workers` lets each go once read)."""
-    listed = [(migration, _display(migration.path, cwd)) for migration in reversed(pending)]
+def _drained(pending: deque[MigrationFile], cwd: Path) -> list[tuple[MigrationFile, str]]:
+    """The pending migrations with their paths as the report shows them, `pending` emptied:
+    no one else holds them, so `read_in_workers` lets each go once read."""
+    listed = [(migration, _display(migration.path, cwd)) for migration in pending]
     pending.clear()
     return listed
 

@@ -249,11 +249,11 @@ def _pickled(parsed: list[Parsed]) -> bytes:
 
 class _Pickler(pickle.Pickler):
     """Pickles a value class (operations, statements, `Name`…) as its class and its fields'
-    values, which unpickling passes to the class: building the ~150,000 objects of 2,000 files so is
-    a third of the time of pickle's default (a new object, then a dict of its attributes set
-    on it), and in the process that runs the rules. A class that computes anything when
-    built (`__post_init__`, a field that is no argument) and an object with attributes of its
-    own besides its fields are pickled the default way."""
+    values, which unpickling passes to the class: building the ~150,000 objects of 2,000
+    files so is a third of the time of pickle's default (a new object, then a dict of its
+    attributes set on it), and in the process that runs the rules. A class that computes
+    anything when built (`__post_init__`, a field that is no argument) and an object with
+    attributes of its own besides its fields are pickled the default way."""
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
