@@ -35,6 +35,7 @@ __all__ = [
     "Skipped",
     "Transaction",
     "first_line",
+    "first_numbered_start",
     "matching",
     "numbered",
     "read_entries",
@@ -204,6 +205,13 @@ def matching(directory: Path, pattern: LazyPattern) -> list[re.Match[str]]:
         return []
     names.sort(key=lambda name: natural_key([name]))
     return [match for name in names if (match := pattern.match(name)) is not None]
+
+
+def first_numbered_start(entries: Entries, name: LazyPattern) -> str:
+    """The start of the first (by name) numbered `.sql` file of the directory that `name`
+    matches: where goose, sql-migrate and dbmate write their markers; "" when there is none."""
+    files = [n for n in entries.files if n[:1].isdigit() and n.endswith(".sql") and name.match(n)]
+    return first_line(entries.directory / min(files), 2048) if files else ""
 
 
 def first_line(path: Path, size: int = 512) -> str:

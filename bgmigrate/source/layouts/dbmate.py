@@ -16,7 +16,7 @@ from bgmigrate.source.layouts.base import (
     Listing,
     MigrationFile,
     Transaction,
-    first_line,
+    first_numbered_start,
     numbered,
     up_sections,
 )
@@ -30,8 +30,7 @@ _NO_TRANSACTION = LazyPattern(r"(?i)\btransaction:false\b")
 
 
 def detect(entries: Entries) -> bool:
-    sql = sorted(name for name in entries.files if name[:1].isdigit() and _NAME.match(name))
-    return bool(sql) and "migrate:up" in first_line(entries.directory / sql[0], 2048)
+    return "migrate:up" in first_numbered_start(entries, _NAME)
 
 
 def migrations(directory: Path) -> Listing:

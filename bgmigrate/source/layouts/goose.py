@@ -20,7 +20,7 @@ from bgmigrate.source.layouts.base import (
     MigrationFile,
     SkipReason,
     Transaction,
-    first_line,
+    first_numbered_start,
     numbered,
     up_sections,
 )
@@ -35,12 +35,7 @@ _MARKER = "+goose"
 
 
 def detect(entries: Entries) -> bool:
-    sql = sorted(
-        name
-        for name in entries.files
-        if name[:1].isdigit() and name.endswith(".sql") and _NAME.match(name)
-    )
-    return bool(sql) and _MARKER in first_line(entries.directory / sql[0], 2048).lower()
+    return _MARKER in first_numbered_start(entries, _NAME).lower()
 
 
 def migrations(directory: Path) -> Listing:

@@ -21,7 +21,7 @@ from bgmigrate.source.layouts.base import (
     Listing,
     MigrationFile,
     Transaction,
-    first_line,
+    first_numbered_start,
     numbered,
     up_sections,
 )
@@ -35,8 +35,7 @@ _NO_TRANSACTION = LazyPattern(r"(?<!\S)notransaction(?!\S)")
 
 
 def detect(entries: Entries) -> bool:
-    sql = sorted(name for name in entries.files if name[:1].isdigit() and _NAME.match(name))
-    return bool(sql) and _COMMAND.search(first_line(entries.directory / sql[0], 2048)) is not None
+    return _COMMAND.search(first_numbered_start(entries, _NAME)) is not None
 
 
 def migrations(directory: Path) -> Listing:
