@@ -7,7 +7,7 @@ import pytest
 from report_cases import RENAME_PATH, RENAME_STATEMENT, catalog, sample_result
 
 from bgmigrate import __version__
-from bgmigrate.check.report.json_report import document, render
+from bgmigrate.check.report.json_report import document, finding_entry, finding_line, render
 from bgmigrate.check.result import CheckResult
 
 
@@ -130,3 +130,22 @@ def test_output_is_the_document_with_one_finding_per_line() -> None:
     assert json.loads(output) == document(result)
     finding_lines = [line for line in output.splitlines() if line.startswith('    {"rule"')]
     assert len(finding_lines) == len(result.findings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain", 'quotes " and \\ backslash', "tab\tnew\nline\x00\x1f", "é — ’ 😀 \ud800"],
+)
+@pytest.mark.parametrize("suppressed, reason", [(False, None), (True, None), (True, "why")])
+def test_a_finding_line_is_json_dumps_of_its_entry(text: str, suppressed: bool, reason) -> None:
+    for finding in sample_result().findings:
+        edited = replace(
+            finding,
+            path=f"dir/{text}.sql",
+            statement=text,
+            message=text,
+            safe_alternative=text,
+            suppressed=suppressed,
+            suppression_reason=reason and f"{reason} {text}",
+        )
+        assert finding_line(edited) == json.dumps(finding_entry(edited))

@@ -513,13 +513,20 @@ def _display(path: Path, cwd: Path) -> str:
     Inside as written is enough (and keeps the names of symlinks the user gave); only a path
     that is not is resolved, in case a symlink puts it inside after all.
     """
-    written, base = os.path.normpath(path), os.path.normpath(cwd)
-    if written.startswith(base.rstrip(os.sep) + os.sep):
-        return Path(written[len(base.rstrip(os.sep)) + 1 :]).as_posix()
+    written, inside = os.path.normpath(path), _inside(cwd)
+    if written.startswith(inside):
+        # Both normalised: the rest is the relative path, with no `.` or `..` to resolve.
+        return written[len(inside) :].replace(os.sep, "/")
     try:
         return path.resolve().relative_to(_resolved(cwd)).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+@functools.lru_cache(maxsize=8)
+def _inside(directory: Path) -> str:
+    """How the normalised paths inside `directory` start."""
+    return os.path.normpath(directory).rstrip(os.sep) + os.sep
 
 
 @functools.lru_cache(maxsize=8)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from json.encoder import encode_basestring_ascii as _quoted  # json.dumps' own C escaper
 from typing import Any
 
 from bgmigrate import __version__
@@ -20,7 +21,7 @@ from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import Skipped
 
-__all__ = ["SCHEMA_VERSION", "Writer", "document", "finding_entry", "render"]
+__all__ = ["SCHEMA_VERSION", "Writer", "document", "finding_entry", "finding_line", "render"]
 
 SCHEMA_VERSION = 1
 
@@ -52,12 +53,11 @@ class Writer(ReportWriter):
         self._units = self._findings_listed = 0
 
     def _unit(self, unit: CheckedUnit) -> None:
-        self.out.write(_listed([_unit(unit)], self._units))
+        self.out.write(_listed([json.dumps(_unit(unit))], self._units))
         self._units += 1
 
     def _findings(self, unit: CheckedUnit | None, findings: Sequence[Finding]) -> None:
-        entries = map(finding_entry, findings)
-        self._findings_spool.write(_listed(entries, self._findings_listed))
+        self._findings_spool.write(_listed(map(finding_line, findings), self._findings_listed))
         self._findings_listed += len(findings)
 
     def finish(self, skipped: Sequence[Skipped]) -> None:
@@ -68,7 +68,8 @@ class Writer(ReportWriter):
         out.write(_closed(self._findings_listed))
         layouts = [{"path": path, "layout": layout} for path, layout in self.layouts]
         out.write(f',\n  "layouts": {json.dumps(layouts)},\n  "skipped": ')
-        out.write(_listed(map(_skipped, skipped), 0) + _closed(len(skipped)))
+        entries = (json.dumps(_skipped(entry)) for entry in skipped)
+        out.write(_listed(entries, 0) + _closed(len(skipped)))
         tally = self.tally
         summary = {
             **{severity.value: tally.count(severity) for severity in Severity},
@@ -78,12 +79,12 @@ class Writer(ReportWriter):
         out.write(f',\n  "summary": {json.dumps(summary)}\n}}\n')
 
 
-def _listed(entries: Iterable[dict[str, Any]], before: int) -> str:
-    """Entries of a list written one per line, after `before` entries of it."""
+def _listed(entries: Iterable[str], before: int) -> str:
+    """Entries of a list (each encoded) written one per line, after `before` entries of it."""
     pieces = []
     for entry in entries:
         pieces.append(",\n    " if before else "[\n    ")
-        pieces.append(json.dumps(entry))
+        pieces.append(entry)
         before += 1
     return "".join(pieces)
 
@@ -160,3 +161,22 @@ def finding_entry(finding: Finding) -> dict[str, Any]:
     if finding.suppressed:
         entry["suppression_reason"] = finding.suppression_reason or ""
     return entry
+
+
+def finding_line(finding: Finding) -> str:
+    """`json.dumps(finding_entry(finding))`, written from its pieces: the same text, at a
+    third of the cost (a report of thousands of findings spent a tenth of the run in
+    `json.dumps`, building an encoder and walking a dict per finding)."""
+    location = finding.location
+    line = (
+        f'{{"rule": {_quoted(finding.rule)}, "category": {_quoted(finding.category.value)}, '
+        f'"severity": {_quoted(finding.severity.value)}, "path": {_quoted(finding.path)}, '
+        f'"line": {location.line:d}, "column": {location.column:d}, '
+        f'"end_line": {location.end_line:d}, "end_column": {location.end_column:d}, '
+        f'"statement": {_quoted(finding.statement)}, "message": {_quoted(finding.message)}, '
+        f'"safe_alternative": {_quoted(finding.safe_alternative)}, "suppressed": '
+    )
+    if finding.suppressed:
+        reason = _quoted(finding.suppression_reason or "")
+        return f'{line}true, "suppression_reason": {reason}}}'
+    return f"{line}false}}"

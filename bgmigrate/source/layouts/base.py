@@ -23,6 +23,7 @@ from enum import Enum
 from pathlib import Path
 
 from bgmigrate.source.patterns import LazyPattern
+from bgmigrate.source.reading import file_bytes
 from bgmigrate.values import Value, value
 
 __all__ = [
@@ -214,12 +215,11 @@ def first_numbered_start(entries: Entries, name: LazyPattern) -> str:
     return first_line(entries.directory / min(files), 2048) if files else ""
 
 
-def first_line(path: Path, size: int = 512) -> str:
+def first_line(path: str | Path, size: int = 512) -> str:
     """The start of a file (its first `size` bytes, decoded leniently): enough for the
     markers tools put at the top."""
     try:
-        with path.open("rb") as file:
-            return file.read(size).decode("utf-8", errors="replace")
+        return file_bytes(path, size).decode("utf-8", errors="replace")
     except OSError:
         return ""
 
