@@ -260,9 +260,14 @@ class _Pickler(pickle.Pickler):
         names = _ARGUMENTS.get(kind, False)
         if names is False:
             names = _ARGUMENTS[kind] = _init_arguments(kind)
-        if names is None or len(getattr(obj, "__dict__", ())) != len(names):
+        if names is None:
             return NotImplemented
-        return kind, tuple([getattr(obj, name) for name in names])
+        # Its fields in `__init__`'s order: the order `__init__` set them in, when they are
+        # all there is (a field set again keeps its place; a cached attribute makes one more).
+        state = obj.__dict__
+        if len(state) != len(names):
+            return NotImplemented
+        return kind, tuple(state.values())
 
 
 _ARGUMENTS: dict[type, tuple[str, ...] | None] = {}

@@ -7,6 +7,7 @@ left out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,7 +67,7 @@ def kind_name(object_type: str) -> str:
 
 
 def range_var_name(range_var: Node) -> Name:
-    return Name(range_var.get("relname", ""), range_var.get("schemaname"))
+    return _shared_name(range_var.get("relname", ""), range_var.get("schemaname"))
 
 
 def read_tables(statement: Node) -> tuple[Name, ...]:
@@ -157,7 +158,14 @@ def type_name(node: Node) -> tuple[TypeName, Generated | None]:
         tuple(value for value in map(_modifier, typmods) if value is not None) if typmods else ()
     )
     bounds = node.get("arrayBounds")
-    return TypeName(name, schema, modifiers, len(bounds) if bounds else 0), generated
+    return _shared_type(name, schema, modifiers, len(bounds) if bounds else 0), generated
+
+
+# Types and table names as shared objects: a history names a few dozen types, and each table
+# several times, thousands of times over; a worker process sends a shared object once per
+# batch instead of once per column or statement. Frozen values, so sharing them is safe.
+_shared_type = functools.lru_cache(maxsize=1024)(TypeName)
+_shared_name = functools.lru_cache(maxsize=1024)(Name)
 
 
 def constant_text(node: Node) -> str | None:

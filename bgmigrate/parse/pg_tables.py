@@ -168,7 +168,7 @@ def check_text(context: Context, constraint: Node) -> str:
     """The expression inside a CHECK constraint's parentheses, as written."""
     text = context.text
     first = context.token_at(constraint["location"])
-    keyword = text.find("CHECK", first, text.statement_end(first))
+    keyword = text.find_in_statement("CHECK", first)
     if keyword is None:
         return ""
     closing = text.matching_close(keyword + 1)
@@ -181,7 +181,7 @@ def _default_text(context: Context, column: Node, default: Node) -> str:
     text = context.text
     start = text.char_offset(default["location"])
     first = text.token_at(start)
-    keyword = text.find("DEFAULT", first, text.statement_end(first))
+    keyword = text.find_in_statement("DEFAULT", first)
     if keyword is None:
         return ""
     last = text.element_end(context.token_at(column["location"]))

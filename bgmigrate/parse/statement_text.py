@@ -109,6 +109,22 @@ class StatementText:
             depth += (token in _OPENING) - (token in _CLOSING)
         return None
 
+    def find_in_statement(self, name: str, first: int) -> int | None:
+        """`find(name, first, statement_end(first))` in one pass: the first token named
+        `name` at nesting depth 0 from token `first`, before the semicolon that ends the
+        statement. (Each column default looks for its keyword: bounding the search by the
+        statement's end first walked the rest of the statement once per column.)"""
+        names, depth = self.names, 0
+        for index in range(first, len(names)):
+            token = names[index]
+            if depth == 0:
+                if token == name:
+                    return index
+                if token == _SEMICOLON:
+                    return None
+            depth += (token in _OPENING) - (token in _CLOSING)
+        return None
+
     def matching_close(self, opening: int) -> int:
         """The index of the bracket that closes the one at `opening` (or the last token)."""
         names, depth = self.names, 0
