@@ -15,7 +15,7 @@ from bgmigrate.source.errors import SourceError
 from bgmigrate.source.layouts import LAYOUTS, PLAIN, detect_layout
 from bgmigrate.source.layouts.base import Layout, Listing, MigrationFile, Skipped, SkipReason
 from bgmigrate.source.layouts.engines import other_engine_by_name, other_engine_of_directory
-from bgmigrate.source.natural_order import natural_key
+from bgmigrate.source.natural_order import natural_name_key
 from bgmigrate.source.patterns import LazyPattern
 from bgmigrate.values import Value, frozen_value
 
@@ -100,7 +100,7 @@ class _Found:
             self._listing(root, layout, layout.migrations(root), engine)
             return
         try:
-            entries = sorted(os.scandir(root), key=lambda entry: natural_key([entry.name]))
+            entries = sorted(os.scandir(root), key=lambda entry: natural_name_key(entry.name))
         except OSError as error:
             if named:
                 raise SourceError(f"Cannot read directory {root}: {error.strerror}.") from error
@@ -135,7 +135,7 @@ class _Found:
                 f"{path} is not a migration: bgmigrate checks .sql files and Alembic "
                 "revisions (.py files with `revision =` and `def upgrade`)."
             )
-        self._plain(path)
+        self._plain(path, other_engine_of_directory(path.parent.name))
 
     def _layout(self, directory: Path) -> Layout | None:
         configured = self.configured.get(directory)
@@ -159,13 +159,14 @@ class _Found:
         for skipped in listing.skipped:
             self._skip(skipped)
 
-    def _plain(self, path: Path, engine: str | None = None) -> None:
+    def _plain(self, path: Path, engine: str | None) -> None:
         """A file no layout claims: SQL in natural order, or an Alembic revision; either is
-        skipped when it is for another engine (`sqlite/1.sql`, `versions/sqlite/a1_x.py`)."""
+        skipped when it is for another engine (`sqlite/1.sql`, `versions/sqlite/a1_x.py`).
+        `engine`: the one its directory, or one above, is named after (None: PostgreSQL's)."""
         is_sql = _is_sql_file(path)
         if not is_sql and not is_revision_file(path):
             return
-        engine = engine or other_engine_by_name((path.parent.name, path.name))
+        engine = engine or other_engine_by_name((path.name,))
         if engine is not None:
             self._skip(Skipped(str(path), SkipReason.OTHER_ENGINE, engine))
         elif is_sql:

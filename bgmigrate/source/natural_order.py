@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from bgmigrate.source.patterns import LazyPattern
 
-__all__ = ["natural_key"]
+__all__ = ["natural_key", "natural_name_key"]
 
 _DIGITS = LazyPattern(r"(\d+)")
 
@@ -17,6 +17,11 @@ def natural_key(parts: Iterable[str]) -> tuple[tuple[tuple[str | int, ...], ...]
     `2_x.sql` < `10_x.sql`. Ties (`01_x` and `1_x`) fall back to the exact text."""
     parts = tuple(parts)
     return tuple(_natural_part(part) for part in parts), "/".join(parts)
+
+
+def natural_name_key(name: str) -> tuple[tuple[tuple[str | int, ...], ...], str]:
+    """`natural_key([name])`, for sorting the names of one directory (thousands of files)."""
+    return (_natural_part(name),), name
 
 
 def _natural_part(part: str) -> tuple[str | int, ...]:

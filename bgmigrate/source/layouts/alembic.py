@@ -35,7 +35,7 @@ def detect(entries: Entries) -> bool:
 
 def migrations(directory: Path) -> Listing:
     from bgmigrate.source.discover import is_revision_file
-    from bgmigrate.source.natural_order import natural_key
+    from bgmigrate.source.natural_order import natural_name_key
 
     revisions = []
     skipped = []
@@ -46,11 +46,11 @@ def migrations(directory: Path) -> Listing:
                 for name in subfolders
                 if not name.startswith(".") and name not in _NOT_REVISIONS
             ),
-            key=lambda name: natural_key([name]),
+            key=natural_name_key,
         )
         relative = Path(folder).relative_to(directory).parts
         engine = next(filter(None, map(other_engine_of_directory, relative)), None)
-        for name in sorted(files, key=lambda name: natural_key([name])):
+        for name in sorted(files, key=natural_name_key):
             path = Path(folder, name)
             if name == "env.py" or not is_revision_file(path):
                 continue

@@ -198,13 +198,13 @@ def numbered(
 
 def matching(directory: Path, pattern: LazyPattern) -> list[re.Match[str]]:
     """The file names in `directory` that `pattern` matches, in natural order."""
-    from bgmigrate.source.natural_order import natural_key
+    from bgmigrate.source.natural_order import natural_name_key
 
     try:
         names = [entry.name for entry in os.scandir(directory) if not entry.is_dir()]
     except OSError:
         return []
-    names.sort(key=lambda name: natural_key([name]))
+    names.sort(key=natural_name_key)
     return [match for name in names if (match := pattern.match(name)) is not None]
 
 
