@@ -26,6 +26,7 @@ MAX_IDENTIFIER_BYTES = 63
 """PostgreSQL's NAMEDATALEN - 1: longer names are silently truncated by the server."""
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
+_KEYWORD_SHAPE = re.compile(r"[a-z_]+")
 _BARE_KEYWORD_KINDS = frozenset({"NO_KEYWORD", "UNRESERVED_KEYWORD"})
 
 
@@ -34,7 +35,11 @@ def _needs_no_quotes(name: str) -> bool:
     from bgmigrate.parse.libpg_query import keyword_category
 
     # PostgreSQL's quote_identifier: of the keywords, only unreserved ones may stand bare.
-    return bool(_PLAIN.fullmatch(name)) and keyword_category(name) in _BARE_KEYWORD_KINDS
+    # Every keyword is letters and underscores (kwlist.h): a name with a digit or a `$` is
+    # none, and is not looked up (a check asks this of thousands of names).
+    if not _PLAIN.fullmatch(name):
+        return False
+    return not _KEYWORD_SHAPE.fullmatch(name) or keyword_category(name) in _BARE_KEYWORD_KINDS
 
 
 def quote_ident(name: str) -> str:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from bgmigrate.plan.identifiers import (
@@ -69,3 +71,15 @@ def test_bounded_name_fits_63_bytes_and_stays_distinct():
     assert len(long_a.encode()) <= 63 and long_a.endswith("_sync")
     assert long_a != long_b
     assert bounded_name("users", "email") == "users_email"
+
+
+def test_every_keyword_is_letters_and_underscores() -> None:
+    # quote_ident looks up only names of that shape: one with a digit or `$` is no keyword.
+    from pglast import keywords
+
+    every = set().union(
+        *(getattr(keywords, name) for name in dir(keywords) if name.endswith("_KEYWORDS"))
+    )
+    assert len(every) > 400
+    assert all(re.fullmatch(r"[a-z_]+", word) for word in every)
+    assert quote_ident("select1") == "select1" and quote_ident("select") == '"select"'
