@@ -70,6 +70,10 @@ def read_in_workers(
     # Imported here: a check of a few files (the pre-commit hook) never starts a worker.
     import multiprocessing
 
+    # The parser, imported (and libpg_query loaded) once, before the workers are forked,
+    # instead of once in each process.
+    import bgmigrate.parse.postgres  # noqa: F401
+
     batches: list[Sequence[Listed]] = [
         listed[start : start + _BATCH] for start in range(0, len(listed), _BATCH)
     ]

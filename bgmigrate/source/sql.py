@@ -79,14 +79,19 @@ def split_sql(text: str) -> list[SqlPiece]:
     return [SqlPiece(sql, start, end, lines.span(start, end)) for sql, start, end in _scan(text)[0]]
 
 
-def read_sql_unit(path: str, text: str, *, assume_in_transaction: bool = False) -> Unit:
+def read_sql_unit(
+    path: str, text: str, *, assume_in_transaction: bool = False, lines: LineIndex | None = None
+) -> Unit:
     """A SQL migration unit from a file's (or stdin's) text. Template expressions (`{{ … }}`,
     `${…}`) are substituted for parsing; the unit keeps the text as written.
 
-    `assume_in_transaction`: the runner wraps the whole file in one transaction.
+    `assume_in_transaction`: the runner wraps the whole file in one transaction. `lines`: the
+    text's `LineIndex`, when the caller has built it already.
     """
-    text = text.removeprefix("\ufeff")
-    lines = LineIndex(text)
+    if text.startswith("\ufeff"):
+        text, lines = text[1:], None
+    if lines is None:
+        lines = LineIndex(text)
     original = text
     substituted = substitute_templates(text)
     text = substituted.text

@@ -58,9 +58,10 @@ def read_migration(
     if engine is not None:
         return ReadMigration(None, (Skipped(path, SkipReason.OTHER_ENGINE, engine),))
     wrapped = _wrapped(forward.transaction, assume_in_transaction)
-    unit = read_sql_unit(path, visible, assume_in_transaction=wrapped)
+    # The forward text keeps every line break where it was: its lines are the file's.
+    unit = read_sql_unit(path, visible, assume_in_transaction=wrapped, lines=lines)
     if _wrapped_after_all(forward.transaction, [s.sql for s in unit.statements]):
-        unit = read_sql_unit(path, visible, assume_in_transaction=True)
+        unit = read_sql_unit(path, visible, assume_in_transaction=True, lines=lines)
     if forward.changes or forward.rendered:
         unit.statements = _by_change(unit.statements, forward, path, lines, wrapped)
     if forward.comments:
