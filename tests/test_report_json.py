@@ -7,7 +7,14 @@ import pytest
 from report_cases import RENAME_PATH, RENAME_STATEMENT, catalog, sample_result
 
 from bgmigrate import __version__
-from bgmigrate.check.report.json_report import document, finding_entry, finding_line, render
+from bgmigrate.check.report.json_report import (
+    _unit,
+    _unit_line,
+    document,
+    finding_entry,
+    finding_line,
+    render,
+)
 from bgmigrate.check.result import CheckResult
 
 
@@ -149,3 +156,10 @@ def test_a_finding_line_is_json_dumps_of_its_entry(text: str, suppressed: bool, 
             suppression_reason=reason and f"{reason} {text}",
         )
         assert finding_line(edited) == json.dumps(finding_entry(edited))
+
+
+@pytest.mark.parametrize("path", ["db/1.sql", 'quo"te\\back.sql', "é — 😀 \ud800.sql"])
+def test_a_unit_line_is_json_dumps_of_its_entry(path: str) -> None:
+    for unit in sample_result().units:
+        edited = replace(unit, path=path)
+        assert _unit_line(edited) == json.dumps(_unit(edited))
