@@ -10,6 +10,7 @@ import pytest
 
 from bgmigrate.check import workers
 from bgmigrate.check.engine import parse_unit
+from bgmigrate.check.worker_pickle import pickled
 from bgmigrate.source.layouts.base import MigrationFile
 from bgmigrate.source.layouts.read import ReadMigration
 
@@ -45,7 +46,7 @@ def test_what_a_worker_sends_comes_back_equal_with_every_attribute(tmp_path: Pat
     assert read.unit is not None
     read.unit.statements[0].note = "not a field"  # type: ignore[attr-defined]
     [(back, back_operations)] = pickle.loads(
-        workers._pickled([(read, operations)])  # the same pickling as a worker's batch
+        pickled([(read, operations)])  # the same pickling as a worker's batch
     )
     assert back == read and back_operations == operations
     assert back.unit is not None

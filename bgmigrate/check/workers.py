@@ -11,9 +11,7 @@ held: memory stays flat however many files there are.
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -22,7 +20,6 @@ from bgmigrate.parse.operations import Operation
 from bgmigrate.source.layouts.base import MigrationFile
 from bgmigrate.source.layouts.read import ReadMigration, read_migration, unreadable
 from bgmigrate.source.reading import read_source_text
-from bgmigrate.values import Value, field_names
 
 __all__ = ["PARALLEL_FROM", "available_cpus", "read_file", "read_in_workers"]
 
@@ -177,7 +174,9 @@ class _Worker:
         """Batch `index`'s files, waiting for the worker if it has not finished it."""
         while index not in self.received:
             self._receive()
-        loaded = pickle.loads(self.received.pop(index))
+        from bgmigrate.check.worker_pickle import unpickled
+
+        loaded = unpickled(self.received.pop(index))
         if isinstance(loaded, BaseException):
             raise loaded
         return loaded  # type: ignore[no-any-return]
@@ -214,14 +213,16 @@ def _serve(
 ) -> None:
     """A worker process: reads and parses the batches it is sent the numbers of, until it is
     sent None or the connection is closed."""
+    from bgmigrate.check.worker_pickle import pickled
+
     for end in ends:
         end.close()
     try:
         while (index := connection.recv()) is not None:
             try:
-                message = _pickled(_read_batch(batches[index], wrapped))
+                message = pickled(_read_batch(batches[index], wrapped))
             except Exception as error:  # a bug, raised again in the process running the rules
-                message = pickle.dumps(error)
+                message = pickled(error)
             connection.send_bytes(message)
     except (EOFError, OSError):
         return  # closed: the run is over, or has stopped
@@ -242,46 +243,3 @@ def _read_batch(
         if after_each is not None:
             after_each()
     return parsed
-
-
-def _pickled(parsed: list[Parsed]) -> bytes:
-    """A worker's batch, pickled to be rebuilt by calling each value class (see `_Pickler`)."""
-    buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(parsed)
-    return buffer.getvalue()
-
-
-class _Pickler(pickle.Pickler):
-    """Pickles a value class (operations, statements, `Name`…) as its class and its fields'
-    values, which unpickling passes to the class: building the ~150,000 objects of 2,000
-    files so is a third of the time of pickle's default (a new object, then a dict of its
-    attributes set on it), and in the process that runs the rules. A class that computes
-    anything when built (`__post_init__`, a field that is no argument) and an object with
-    attributes of its own besides its fields are pickled the default way."""
-
-    def reducer_override(self, obj: Any) -> Any:
-        kind = type(obj)
-        names = _ARGUMENTS.get(kind, False)
-        if names is False:
-            names = _ARGUMENTS[kind] = _init_arguments(kind)
-        if names is None:
-            return NotImplemented
-        # Its fields in `__init__`'s order: the order `__init__` set them in, when they are
-        # all there is (a field set again keeps its place; a cached attribute makes one more).
-        state = obj.__dict__
-        if len(state) != len(names):
-            return NotImplemented
-        return kind, tuple(state.values())
-
-
-_ARGUMENTS: dict[type, tuple[str, ...] | None] = {}
-"""By class: the fields its `__init__` takes, in order, when they are all its state; else None."""
-
-
-def _init_arguments(kind: type) -> tuple[str, ...] | None:
-    if not issubclass(kind, Value) or hasattr(kind, "__post_init__"):
-        return None
-    fields = kind.__value_fields__
-    if not all(field.init for field in fields):
-        return None
-    return field_names(kind)
