@@ -64,12 +64,15 @@ def read_source_text(path: Path) -> SourceText:
             why = "a broken symbolic link"
         return unreadable_source(path.name, why)
     try:
-        return SourceText(data.decode("utf-8-sig"))
+        # UTF-8 with its byte order mark removed, as "utf-8-sig" decodes it (whose codec is
+        # one more module to import on every pre-commit run).
+        return SourceText(data.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as error:
         line_start = data.rfind(b"\n", 0, error.start) + 1
         line = data.count(b"\n", 0, error.start) + 1
         text = data.decode("utf-8-sig", errors="replace")
-        column = len(data[line_start : error.start].decode("utf-8", errors="replace")) + 1
+        before = data[line_start : error.start].decode("utf-8", errors="replace")
+        column = len(before.removeprefix("\ufeff")) + 1
         message = (
             f"Byte 0x{data[error.start]:02x} is not UTF-8 (the file looks Latin-1 or another "
             "legacy encoding): it was replaced to check the rest. PostgreSQL with a UTF-8 client "

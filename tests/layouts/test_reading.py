@@ -80,3 +80,13 @@ def test_a_directory_below_the_path_that_cannot_be_listed_is_a_finding(
     assert unreadable.message == (
         "Cannot read directory locked: Permission denied. Nothing in it was checked."
     )
+
+
+def test_a_byte_that_is_not_utf8_is_named_at_its_place_after_a_byte_order_mark(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "1_bom.sql").write_bytes(b"\xef\xbb\xbf-- caf\xe9\nSELECT 1;\n")
+    checked = check_directory(tmp_path)
+    [finding] = [f for f in checked.result.findings if f.rule == "not-utf8"]
+    assert finding.message.startswith("Byte 0xe9 is not UTF-8")
+    assert (finding.location.line, finding.location.column) == (1, 7)
