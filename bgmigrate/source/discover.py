@@ -107,12 +107,11 @@ class _Found:
             self.unreadable[root] = error.strerror or str(error)  # a finding; the rest is read
             return
         for entry in entries:
-            path = Path(entry.path)
             if entry.is_dir(follow_symlinks=False):  # as os.walk: symlinked folders not entered
                 if not _skipped(str(root), entry.name):
-                    self.directory(path, engine)
-            elif not entry.name.startswith("."):
-                self._plain(path, engine)
+                    self.directory(Path(entry.path), engine)
+            elif not entry.name.startswith(".") and entry.name.lower().endswith((".sql", ".py")):
+                self._plain(Path(entry.path), engine)  # (a Path only for what may be listed)
 
     def file(self, path: Path) -> None:
         """One file named on its own: read as the layout of its directory reads it, so that a

@@ -7,6 +7,7 @@ backtick-quoted identifiers.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bgmigrate.source.patterns import LazyPattern
@@ -68,6 +69,7 @@ def other_engine_by_name(relative: tuple[str, ...]) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)  # a directory of thousands of files repeats a few words
 def other_engine_of_directory(name: str) -> str | None:
     """The engine a directory is named after (`sqlite`, `mysql-persistence`,
     `migration_sqlite`), when not PostgreSQL."""
