@@ -11,7 +11,10 @@ imports this package first) does not pay for the planner and the executor.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

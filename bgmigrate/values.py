@@ -20,7 +20,10 @@ import operator
 import sys
 from collections.abc import Callable
 from types import CodeType, FunctionType
-from typing import Any, TypeVar
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
 __all__ = [
     "MISSING",
@@ -34,8 +37,9 @@ __all__ = [
     "value",
 ]
 
-T = TypeVar("T", bound=type)
-V = TypeVar("V")
+if TYPE_CHECKING:
+    T = TypeVar("T", bound=type)
+    V = TypeVar("V")
 
 
 class _Missing:

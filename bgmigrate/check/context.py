@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Container
 from functools import partial
-from typing import TypeVar
 
 from bgmigrate.check.dispatch import by_class
 from bgmigrate.check.locks import TableLock
@@ -51,9 +50,14 @@ from bgmigrate.parse.volatility import RANK
 from bgmigrate.source.unit import Phase, Statement, Unit
 from bgmigrate.values import Value, field, value
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import TypeVar
+
 __all__ = ["Context", "RunState", "UnitState", "track"]
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 
 
 @value

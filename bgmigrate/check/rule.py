@@ -7,13 +7,15 @@ A rule module under `bgmigrate/rules/` defines one `RULE = Rule(...)`; the catal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
 
 from bgmigrate.check.finding import Category, Severity
 from bgmigrate.source.unit import Location, Phase
 from bgmigrate.values import Value, field, frozen_value
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
 if TYPE_CHECKING:
+    from typing import Any
+
     from bgmigrate.check.context import Context
     from bgmigrate.parse.operations import Operation
 

@@ -7,7 +7,6 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bgmigrate.check.collector import fewer_collections, steady_heap
 from bgmigrate.check.engine import (
@@ -38,6 +37,7 @@ from bgmigrate.source.layouts.read import ReadMigration
 from bgmigrate.source.unit import Unit
 from bgmigrate.values import Value, frozen_value, replace
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
 if TYPE_CHECKING:
     from bgmigrate.check.cache import (
         CheckCache,

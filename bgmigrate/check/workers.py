@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 from bgmigrate.parse.operations import Operation
 from bgmigrate.source.layouts.base import MigrationFile
 from bgmigrate.source.layouts.read import ReadMigration, read_migration, unreadable
 from bgmigrate.source.reading import read_source_text
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["PARALLEL_FROM", "available_cpus", "read_file", "read_in_workers"]
 

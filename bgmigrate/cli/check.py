@@ -15,11 +15,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from bgmigrate.check.report import FORMATS
 from bgmigrate.check.workers import PARALLEL_FROM
 from bgmigrate.cli.errors import fail, nearest_choice
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 __all__ = ["SUMMARY", "run"]
 

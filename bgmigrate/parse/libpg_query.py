@@ -14,11 +14,11 @@ give the same answers; tests/test_libpg_query.py compares them statement by stat
 from __future__ import annotations
 
 import ctypes
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.machinery import EXTENSION_SUFFIXES, PathFinder
 from os import path as os_path
-from typing import NamedTuple
 
 __all__ = [
     "ParseError",
@@ -41,12 +41,28 @@ class ParseError(Exception):
         self.index = index
 
 
-# Declared by call, not as a class: with postponed annotations a NamedTuple
-# class makes typing compile each field's annotation, and the first compile of a run builds
-# the compiler's AST types, about 3% of checking one small file.
-Tokens = NamedTuple(  # noqa: UP014
-    "Tokens", [("starts", list[int]), ("ends", list[int]), ("names", list[str])]
-)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class Tokens(NamedTuple):
+        starts: list[int]
+        ends: list[int]
+        names: list[str]
+
+    class _Backend(NamedTuple):
+        parse_json: Callable[[str], str]
+        parse_plpgsql_json: Callable[[str], str]
+        scan: Callable[[str], Tokens]
+        keyword_category: Callable[[str], str]
+
+else:
+    # At run time, the plain named tuples typing's would make: importing typing, and a
+    # NamedTuple class compiling its annotations, cost a pre-commit run several percent.
+    Tokens = namedtuple("Tokens", ["starts", "ends", "names"])
+    _Backend = namedtuple(
+        "_Backend", ["parse_json", "parse_plpgsql_json", "scan", "keyword_category"]
+    )
 Tokens.__doc__ = """A text's scanner tokens, as parallel lists (a check scans thousands of
     statements, and an object per token costs more than the scan): where each starts and ends
     (character indexes, `text[start:end]`) and the grammar's name for it (`DEFAULT`, `IDENT`,
@@ -273,17 +289,6 @@ def _pglast_keyword_category(word: str) -> str:
     except ParseError:
         return "NO_KEYWORD"
     return tokens[0].kind if tokens else "NO_KEYWORD"
-
-
-_Backend = NamedTuple(  # noqa: UP014 (by call, as `Tokens`)
-    "_Backend",
-    [
-        ("parse_json", Callable[[str], str]),
-        ("parse_plpgsql_json", Callable[[str], str]),
-        ("scan", Callable[[str], Tokens]),
-        ("keyword_category", Callable[[str], str]),
-    ],
-)
 
 
 def _backend() -> _Backend:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
 
 from bgmigrate.parse.operations import Generated, Name, TypeName
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Node",
@@ -26,7 +29,10 @@ __all__ = [
     "unwrap",
 ]
 
-Node = dict[str, Any]
+if TYPE_CHECKING:
+    Node = dict[str, Any]
+else:
+    Node = dict  # the same alias at run time, without typing's Any
 
 # The types `serial` & co. are shorthands for an integer column filled from a new sequence.
 _SERIAL_TYPES = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
-from typing import TYPE_CHECKING
 
 from bgmigrate.parse.libpg_query import ParseError, parse_json
 from bgmigrate.parse.operations import (
@@ -68,6 +67,7 @@ from bgmigrate.parse.pg_tables import (
 from bgmigrate.parse.statement_text import StatementText
 from bgmigrate.source.unit import Statement
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
 if TYPE_CHECKING:
     from bgmigrate.parse.plpgsql import EmbeddedStatement
 

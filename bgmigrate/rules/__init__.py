@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from importlib import import_module
-from typing import Any
 
 from bgmigrate.check.finding import Category, Severity
 from bgmigrate.check.rule import Rule
@@ -39,6 +38,10 @@ from bgmigrate.parse.operations import (
     ValidateConstraint,
 )
 from bgmigrate.values import Value, frozen_value
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CATALOG", "LISTED", "ListedRule"]
 

@@ -1,5 +1,5 @@
-"""What a one-file `bgmigrate check` pays for at start: its own help formatter, no shutil or
-pickle."""
+"""What a one-file `bgmigrate check` pays for at start: its own help formatter; no shutil,
+pickle or typing."""
 
 from __future__ import annotations
 

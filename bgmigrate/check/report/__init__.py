@@ -15,21 +15,30 @@ should not import the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import import_module
-from typing import TYPE_CHECKING, Protocol
 
 from bgmigrate.check.result import CheckResult
 from bgmigrate.check.rule import Rule
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from bgmigrate.check.report.stream import ReportWriter
 
 __all__ = ["FORMATS", "Renderer", "writer"]
 
 
-class Renderer(Protocol):
-    def __call__(self, result: CheckResult, rules: Mapping[str, Rule], *, color: bool) -> str: ...
+if TYPE_CHECKING:
+
+    class Renderer(Protocol):
+        def __call__(
+            self, result: CheckResult, rules: Mapping[str, Rule], *, color: bool
+        ) -> str: ...
+
+else:
+    Renderer = Callable  # the type checker's protocol; at run time, any callable
 
 
 _MODULES = {

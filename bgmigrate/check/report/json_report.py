@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring_ascii as _quoted  # json.dumps' own C escaper
-from typing import Any
 
 from bgmigrate import __version__
 from bgmigrate.check.finding import Finding, Severity
@@ -20,6 +19,10 @@ from bgmigrate.check.report.stream import ReportWriter, Sink, Spool, render_resu
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import Skipped
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "Writer", "document", "finding_entry", "finding_line", "render"]
 

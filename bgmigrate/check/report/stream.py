@@ -18,14 +18,16 @@ import io
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter
-from typing import IO, TYPE_CHECKING, TypeAlias
 
 from bgmigrate.check.finding import Finding, Severity
 from bgmigrate.check.result import CheckedUnit, CheckResult
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import Skipped
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
 if TYPE_CHECKING:
+    from typing import IO, TypeAlias
+
     from _typeshed import SupportsWrite
 
 __all__ = [
