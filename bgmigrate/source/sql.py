@@ -57,7 +57,7 @@ _NUMBER_OR_PARAMETER = re.compile(r"\$?[0-9][0-9_]*")
 _LEADING_SPACE = re.compile(rf"[{_SPACE}]*")
 _LINE_COMMENT = re.compile(r"--[^\n\r]*")
 _COMMENT_DELIMITER = re.compile(r"/\*|\*/")
-_NOT_PARENTHESIS = re.compile(r"[^()]+")
+_PARENTHESIS = re.compile(r"[()]")
 
 
 @frozen_value
@@ -234,12 +234,12 @@ def _depth_after(text: str, start: int, end: int, depth: int) -> int:
     closes = text.count(")", start, end)
     if closes <= depth:  # the depth cannot reach zero on the way: counting is exact
         return depth + text.count("(", start, end) - closes
-    parentheses = _NOT_PARENTHESIS.sub("", text[start:end])
-    while "()" in parentheses:
-        parentheses = parentheses.replace("()", "")
-    # What is left reads `)…)(…(`: the closes meet the depth before the opens add to it.
-    closes = parentheses.count(")")
-    return max(depth - closes, 0) + len(parentheses) - closes
+    for parenthesis in _PARENTHESIS.findall(text, start, end):  # a few, in order
+        if parenthesis == "(":
+            depth += 1
+        elif depth:
+            depth -= 1
+    return depth
 
 
 def _body_depth(word: str, depth: int) -> int:
