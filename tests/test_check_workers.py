@@ -141,3 +141,30 @@ def test_a_check_of_many_files_keeps_the_heap_steady_and_of_few_does_not(
     assert asked == [True]
     collector.steady_heap()
     collector.steady_heap()  # once is enough; harmless again, and where there is no glibc
+
+
+def test_the_paths_listed_for_the_workers_are_shown_as_each_alone(tmp_path: Path) -> None:
+    """A folder's paths are shown from one look at the folder: as `_display` shows each."""
+    from collections import deque
+
+    from bgmigrate.check.runner import _display, _drained
+
+    outside = tmp_path / "outside"
+    (outside / "db").mkdir(parents=True)
+    project = tmp_path / "project"
+    (project / "db" / "sub").mkdir(parents=True)
+    (project / "linked").symlink_to(outside / "db")
+    written = [
+        project / "db" / "1.sql",
+        project / "db" / "sub" / "2.sql",
+        project / "db" / ".." / "db" / "3.sql",
+        project / "linked" / "4.sql",
+        outside / "db" / "5.sql",
+        Path("/6.sql"),
+    ]
+    for cwd in (project, project / "db", outside, tmp_path, Path("/")):
+        listed = _drained(deque(MigrationFile(path, "plain") for path in written), cwd)
+        assert [shown for _, shown in listed] == [_display(path, cwd) for path in written]
+    assert [
+        shown for _, shown in _drained(deque([MigrationFile(written[1], "plain")]), project)
+    ] == ["db/sub/2.sql"]

@@ -463,7 +463,23 @@ class _Reading:
 def _drained(pending: deque[MigrationFile], cwd: Path) -> list[tuple[MigrationFile, str]]:
     """The pending migrations with their paths as the report shows them, `pending` emptied:
     no one else holds them, so `read_in_workers` lets each go once read."""
-    listed = [(migration, _display(migration.path, cwd)) for migration in pending]
+    inside = _inside(cwd)
+    shown_folders: dict[str, str | None] = {}
+    """By folder: how the report shows the paths in it, "" for the working directory (None:
+    not inside it as written, each file's path resolved on its own). One `normpath` per
+    folder instead of one per file: thousands of files, before the workers start."""
+    listed = []
+    for migration in pending:
+        folder, _, name = str(migration.path).rpartition(os.sep)
+        if folder not in shown_folders:
+            written = os.path.join(os.path.normpath(folder or os.sep), "")
+            inner = written[len(inside) :].replace(os.sep, "/")
+            shown_folders[folder] = inner if written.startswith(inside) else None
+        shown = shown_folders[folder]
+        if shown is None or name in ("", ".", ".."):
+            listed.append((migration, _display(migration.path, cwd)))
+        else:
+            listed.append((migration, shown + name))
     pending.clear()
     return listed
 
