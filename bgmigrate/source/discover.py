@@ -107,11 +107,16 @@ class _Found:
             self.unreadable[root] = error.strerror or str(error)  # a finding; the rest is read
             return
         for entry in entries:
+            name = entry.name
             if entry.is_dir(follow_symlinks=False):  # as os.walk: symlinked folders not entered
-                if not _skipped(str(root), entry.name):
-                    self.directory(Path(entry.path), engine)
-            elif not entry.name.startswith(".") and entry.name.lower().endswith((".sql", ".py")):
-                self._plain(Path(entry.path), engine)  # (a Path only for what may be listed)
+                if not _skipped(str(root), name):
+                    self.directory(root / name, engine)
+            elif name.startswith("."):
+                continue
+            elif name.lower().endswith(".sql"):  # a Path only for what may be listed
+                self._plain_sql(root / name, engine or other_engine_by_name((name,)))
+            elif name.endswith(".py"):
+                self._plain(root / name, engine)
 
     def file(self, path: Path) -> None:
         """One file named on its own: read as the layout of its directory reads it, so that a
@@ -166,12 +171,19 @@ class _Found:
         if not is_sql and not is_revision_file(path):
             return
         engine = engine or other_engine_by_name((path.name,))
-        if engine is not None:
+        if is_sql:
+            self._plain_sql(path, engine)
+        elif engine is not None:
             self._skip(Skipped(str(path), SkipReason.OTHER_ENGINE, engine))
-        elif is_sql:
-            self.migrations.setdefault(path, MigrationFile(path, PLAIN))
         else:
             self.revisions[path] = None
+
+    def _plain_sql(self, path: Path, engine: str | None) -> None:
+        """A SQL file no layout claims, for `engine` (None: PostgreSQL)."""
+        if engine is not None:
+            self._skip(Skipped(str(path), SkipReason.OTHER_ENGINE, engine))
+        else:
+            self.migrations.setdefault(path, MigrationFile(path, PLAIN))
 
     def _skip(self, skipped: Skipped) -> None:
         self.skipped.setdefault(skipped.path, skipped)
