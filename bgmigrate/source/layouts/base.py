@@ -16,6 +16,7 @@ cut out, so every statement's location is its place in the file the user edits.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -211,17 +212,28 @@ def matching(directory: Path, pattern: LazyPattern) -> list[re.Match[str]]:
 def first_numbered_start(entries: Entries, name: LazyPattern) -> str:
     """The start of the first (by name) numbered `.sql` file of the directory that `name`
     matches: where goose, sql-migrate and dbmate write their markers; "" when there is none."""
-    files = [n for n in entries.files if n[:1].isdigit() and n.endswith(".sql") and name.match(n)]
-    return first_line(entries.directory / min(files), 2048) if files else ""
+    first = next((n for n in _numbered_sql(entries.files) if name.match(n)), None)
+    return first_line(entries.directory / first, 2048) if first is not None else ""
+
+
+@functools.lru_cache(maxsize=8)  # asked by three layouts of the same directory's names
+def _numbered_sql(files: frozenset[str]) -> tuple[str, ...]:
+    """The `.sql` files whose name starts with a digit, in order."""
+    return tuple(sorted(n for n in files if n[:1].isdigit() and n.endswith(".sql")))
 
 
 def first_line(path: str | Path, size: int = 512) -> str:
     """The start of a file (its first `size` bytes, decoded leniently): enough for the
     markers tools put at the top."""
+    return first_bytes(path, size).decode("utf-8", errors="replace")
+
+
+def first_bytes(path: str | Path, size: int) -> bytes:
+    """A file's first `size` bytes; none when it cannot be read."""
     try:
-        return file_bytes(path, size).decode("utf-8", errors="replace")
+        return file_bytes(path, size)
     except OSError:
-        return ""
+        return b""
 
 
 @value

@@ -19,7 +19,7 @@ from bgmigrate.source.layouts.base import (
     MigrationFile,
     SkipReason,
     Transaction,
-    first_line,
+    first_bytes,
     numbered,
 )
 from bgmigrate.source.patterns import LazyPattern
@@ -33,14 +33,14 @@ _IGNORE = "-- postgres-migrations ignore"
 
 
 def detect(entries: Entries) -> bool:
-    sql = sorted(name for name in entries.files if name.lower().endswith(".sql"))
+    sql = [name for name in entries.files if name.lower().endswith(".sql")]
     if not sql or not all(name[:1].isdigit() and _NAME.match(name) for name in sql):
         return False
     # Names alone look like plain SQL: the tool's marker at the top of any file decides (the
-    # markers stand in the files that need them, often far down the list). Joined as strings:
-    # a Path per file costs more than reading its start.
-    directory = str(entries.directory)
-    return any(_MARKER in first_line(os.path.join(directory, name), 256) for name in sql)
+    # markers stand in the files that need them, often far down the list). Read as bytes from
+    # paths joined as strings: a Path, or decoding, per file costs more than reading its start.
+    directory, marker = str(entries.directory), _MARKER.encode()
+    return any(marker in first_bytes(os.path.join(directory, name), 256) for name in sql)
 
 
 def migrations(directory: Path) -> Listing:
