@@ -459,6 +459,15 @@ def _only_noise_around(query: str, statement: str) -> bool:
         "SELECT /* /* ; */ ; */ 1; SELECT 'unterminated; SELECT 2;",
         "SELECT 1; /* unterminated ; SELECT 2;",
         "SELECT 1; SELECT $x$ unterminated ; SELECT 2;",
+        # Only identifiers tell psql a routine's head: other tokens around them do not count.
+        "$CREATE FUNCTION f() BEGIN;a; END; SELECT 1; 1 create function f() begin; end;",
+        "E'x' CREATE 'y' OR /* c */ 2 REPLACE PROCEDURE p() BEGIN; END; SELECT 2;",
+        "(CREATE FUNCTION f() BEGIN; END); SELECT 3; CREATE ( FUNCTION f) BEGIN; END;",
+        "CREATE (x) FUNCTION f() BEGIN; END; (x) CREATE FUNCTION f() (BEGIN); END;",
+        "CREATE (FUNCTION) BEGIN; END; CREATE ) FUNCTION f() BEGIN; END; SELECT 5;",
+        "CREATE FUNCTION'x' f() BEGIN; END; CREATE TABLE'x' BEGIN; END; CREATE E'y' BEGIN;",
+        'a CREATE FUNCTION f() BEGIN; SELECT 4; "CREATE" FUNCTION f() BEGIN; END;',
+        "U&'x' CREATE FUNCTION f() BEGIN; END; 1abc CREATE FUNCTION f() BEGIN; END;",
     ],
 )
 def test_split_matches_psql(text: str, psql_split) -> None:

@@ -41,11 +41,17 @@ _TRIGGER = re.compile(r"""[;'"$\-/]""")
 # Inside a routine definition psql also counts BEGIN/CASE … END, so that the semicolons of a
 # `BEGIN ATOMIC … END` body do not split it.
 _ROUTINE_TRIGGER = re.compile(rf"""[;'"$\-/]|(?i:begin|case|end)(?![{_IDENT_CHAR}])""")
-_BETWEEN_WORDS = rf"(?:[{_SPACE}]|--[^\n\r]*|/\*(?:(?!\*/)[\s\S])*\*/)+"
-_ROUTINE_HEAD = re.compile(
-    rf"(?i)create{_BETWEEN_WORDS}(?:or{_BETWEEN_WORDS}replace{_BETWEEN_WORDS})?"
-    rf"(?:function|procedure)(?![{_IDENT_CHAR}])"
+# psql's identifier token, whose first four in a statement tell whether it defines a routine.
+_WORD = re.compile(rf"[{_TAG_START}][{_IDENT_CHAR}]*")
+_NUMBER = re.compile(rf"\.?[0-9](?:[{_IDENT_CHAR}.]|(?<=[eE])[+-])*")
+"""A number, with what psql's lexer glues to it (`1e-5`, `0x1F`, `1abc`): never an identifier."""
+_ROUTINE_WORDS = {"create": "c", "or": "o", "replace": "r", "function": "f", "procedure": "p"}
+_CREATE_THEN_WORD = re.compile(
+    rf"(?i)create[{_SPACE}]+([{_TAG_START}][{_IDENT_CHAR}]*)(?![{_IDENT_CHAR}]|['&])"
 )
+"""CREATE and a whole word after it, no string's prefix (`E'`): the statement's second
+identifier."""
+_WORD_START_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 # Literals match up to the end of the text when unterminated.
 _STRING = re.compile(r"'[^']*(?:''[^']*)*'?")
 _ESCAPE_STRING = re.compile(r"'[^'\\]*(?:(?:\\[\s\S]?|'')[^'\\]*)*'?")
@@ -185,7 +191,7 @@ def _statement_end(text: str, start: int, comments: list[tuple[int, int]]) -> tu
     """Scan a statement from its first character: (the end of its last significant character,
     where the search for the next statement starts)."""
     length = len(text)
-    routine = text[start] in "cC" and _ROUTINE_HEAD.match(text, start) is not None
+    routine = _defines_routine(text, start)
     search = (_ROUTINE_TRIGGER if routine else _TRIGGER).search
     parentheses = 0
     body_depth = 0
@@ -226,6 +232,92 @@ def _statement_end(text: str, start: int, comments: list[tuple[int, int]]) -> tu
         elif char not in "'\"$" and parentheses == 0:
             body_depth = _body_depth(match.group().lower(), body_depth)
         significant_end = previous = search_from = end
+
+
+def _defines_routine(text: str, start: int) -> bool:
+    """Whether psql counts `BEGIN … END` in the statement starting at `start`: when its first
+    four identifiers outside parentheses read CREATE [OR REPLACE] FUNCTION|PROCEDURE. As in
+    psql (measured against its own split), only those identifier tokens count: strings,
+    numbers, operators and anything in parentheses do not (`$CREATE FUNCTION f() BEGIN; …` and
+    `CREATE (x) FUNCTION f() BEGIN; …` are one statement to psql, `CREATE (FUNCTION) BEGIN;`
+    ends at its semicolon)."""
+    char = text[start]
+    if char in _WORD_START_LETTERS and char not in "cC" and not _literal_prefix(text, start):
+        return False  # what nearly every statement comes to: its first word decides
+    first = _WORD.match(text, start)
+    if first is not None and not _opens_literal(text, first) and first.group().lower() != "create":
+        return False
+    second = _CREATE_THEN_WORD.match(text, start)
+    if second is not None and second.group(1).lower() not in _ROUTINE_WORDS:
+        return False  # CREATE TABLE, INDEX…: the second identifier decides too
+    letters: list[str] = []
+    depth = 0
+    previous = position = start
+    length = len(text)
+    while position < length:
+        char = text[position]
+        if char in _SPACE:
+            position = _LEADING_SPACE.match(text, position).end()
+            continue
+        if char in "-/" and text.startswith(("--", "/*"), position):
+            end = _comment_end(text, position)
+        elif char in "'\"$":
+            end = _literal_end(text, position, previous)
+            if end == position:  # a `$` that opens nothing: a parameter, or a lone `$`
+                number = _NUMBER.match(text, position + 1)
+                end = number.end() if number is not None else position + 1
+        elif (word := _WORD.match(text, position)) is not None:
+            if _opens_literal(text, word):  # E'…', B'…', U&'…': the literal's own prefix
+                previous, position = position, word.end() + (text[word.end()] == "&")
+                continue
+            if depth == 0:  # psql does not count the identifiers inside parentheses
+                letters.append(_ROUTINE_WORDS.get(word.group().lower(), ""))
+                verdict = _routine_so_far(letters)
+                if verdict is not None:
+                    return verdict
+            end = word.end()
+        elif (number := _NUMBER.match(text, position)) is not None:
+            end = number.end()
+        else:
+            if char == ";" and depth == 0:
+                return False  # the statement ended before its identifiers said
+            if char == "(":
+                depth += 1
+            elif char == ")" and depth:  # psql ignores a `)` that closes nothing
+                depth -= 1
+            end = position + 1
+        if end is None:
+            return False  # an unterminated comment or dollar quote runs to the end
+        previous = position = end
+    return False
+
+
+def _opens_literal(text: str, word: re.Match[str]) -> bool:
+    """Whether the word is the prefix of a string (`E'`, `B'`, `X'`, `N'`, `U&'`, `U&"`)."""
+    return word.end() == word.start() + 1 and _literal_prefix(text, word.start())
+
+
+def _literal_prefix(text: str, at: int) -> bool:
+    """Whether the letter at `at` starts a string's prefix (`E'`, `B'`, `X'`, `N'`, `U&'`)."""
+    letter = text[at]
+    if letter in "uU":
+        return text.startswith(("&'", '&"'), at + 1)
+    return letter in "eEbBxXnN" and text.startswith("'", at + 1)
+
+
+def _routine_so_far(letters: list[str]) -> bool | None:
+    """psql's test of its first identifiers, known so far: True or False once they decide."""
+    if letters[0] != "c":
+        return False
+    if len(letters) < 2:
+        return None
+    if letters[1] in ("f", "p"):
+        return True
+    if letters[1] != "o" or (len(letters) > 2 and letters[2] != "r"):
+        return False
+    if len(letters) < 4:
+        return None
+    return letters[3] in ("f", "p")
 
 
 def _depth_after(text: str, start: int, end: int, depth: int) -> int:
