@@ -191,7 +191,12 @@ def _statement_end(text: str, start: int, comments: list[tuple[int, int]]) -> tu
     """Scan a statement from its first character: (the end of its last significant character,
     where the search for the next statement starts)."""
     length = len(text)
-    routine = _defines_routine(text, start)
+    # Nearly every statement starts with a word other than CREATE (nor a string's prefix,
+    # `E'`): that settles it without a call.
+    first = text[start]
+    routine = (first not in _WORD_START_LETTERS or first in "cCeEbBxXnNuU") and _defines_routine(
+        text, start
+    )
     search = (_ROUTINE_TRIGGER if routine else _TRIGGER).search
     parentheses = 0
     body_depth = 0
@@ -241,9 +246,6 @@ def _defines_routine(text: str, start: int) -> bool:
     numbers, operators and anything in parentheses do not (`$CREATE FUNCTION f() BEGIN; …` and
     `CREATE (x) FUNCTION f() BEGIN; …` are one statement to psql, `CREATE (FUNCTION) BEGIN;`
     ends at its semicolon)."""
-    char = text[start]
-    if char in _WORD_START_LETTERS and char not in "cC" and not _literal_prefix(text, start):
-        return False  # what nearly every statement comes to: its first word decides
     first = _WORD.match(text, start)
     if first is not None and not _opens_literal(text, first) and first.group().lower() != "create":
         return False
