@@ -16,7 +16,6 @@ cut out, so every statement's location is its place in the file the user edits.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -212,14 +211,8 @@ def matching(directory: Path, pattern: LazyPattern) -> list[re.Match[str]]:
 def first_numbered_start(entries: Entries, name: LazyPattern) -> str:
     """The start of the first (by name) numbered `.sql` file of the directory that `name`
     matches: where goose, sql-migrate and dbmate write their markers; "" when there is none."""
-    first = next((n for n in _numbered_sql(entries.files) if name.match(n)), None)
+    first = next((n for n in entries.numbered_sql if name.match(n)), None)
     return first_line(entries.directory / first, 2048) if first is not None else ""
-
-
-@functools.lru_cache(maxsize=8)  # asked by three layouts of the same directory's names
-def _numbered_sql(files: frozenset[str]) -> tuple[str, ...]:
-    """The `.sql` files whose name starts with a digit, in order."""
-    return tuple(sorted(n for n in files if n[:1].isdigit() and n.endswith(".sql")))
 
 
 def first_line(path: str | Path, size: int = 512) -> str:
@@ -243,6 +236,9 @@ class Entries(Value):
     directory: Path
     files: frozenset[str]
     directories: frozenset[str]
+    numbered_sql: tuple[str, ...] = ()
+    """The `.sql` files whose name starts with a digit, in order: the three layouts that look
+    at the first one share one sort."""
 
 
 @value
@@ -281,4 +277,5 @@ def read_entries(directory: Path) -> Entries:
                 (directories if is_directory else files).add(entry.name)
     except OSError:
         pass  # an unreadable directory holds no layout; discovery reports it
-    return Entries(directory, frozenset(files), frozenset(directories))
+    numbered_sql = tuple(sorted(n for n in files if n[:1].isdigit() and n.endswith(".sql")))
+    return Entries(directory, frozenset(files), frozenset(directories), numbered_sql)
