@@ -246,12 +246,13 @@ def _defines_routine(text: str, start: int) -> bool:
     numbers, operators and anything in parentheses do not (`$CREATE FUNCTION f() BEGIN; …` and
     `CREATE (x) FUNCTION f() BEGIN; …` are one statement to psql, `CREATE (FUNCTION) BEGIN;`
     ends at its semicolon)."""
-    first = _WORD.match(text, start)
-    if first is not None and not _opens_literal(text, first) and first.group().lower() != "create":
-        return False
     second = _CREATE_THEN_WORD.match(text, start)
-    if second is not None and second.group(1).lower() not in _ROUTINE_WORDS:
-        return False  # CREATE TABLE, INDEX…: the second identifier decides too
+    if second is not None:  # CREATE and a word: the first two identifiers, read in one match
+        word = second.group(1).lower()
+        if word != "or":
+            return word in ("function", "procedure")
+    elif _starts_with_other_word(text, start):
+        return False
     letters: list[str] = []
     depth = 0
     previous = position = start
@@ -292,6 +293,14 @@ def _defines_routine(text: str, start: int) -> bool:
             return False  # an unterminated comment or dollar quote runs to the end
         previous = position = end
     return False
+
+
+def _starts_with_other_word(text: str, start: int) -> bool:
+    """Whether the statement's first token is an identifier other than CREATE."""
+    first = _WORD.match(text, start)
+    return (
+        first is not None and not _opens_literal(text, first) and first.group().lower() != "create"
+    )
 
 
 def _opens_literal(text: str, word: re.Match[str]) -> bool:
