@@ -473,8 +473,7 @@ def _drained(pending: deque[MigrationFile], cwd: Path) -> list[tuple[MigrationFi
         folder, _, name = str(migration.path).rpartition(os.sep)
         if folder not in shown_folders:
             written = os.path.join(os.path.normpath(folder or os.sep), "")
-            inner = written[len(inside) :].replace(os.sep, "/")
-            shown_folders[folder] = inner if written.startswith(inside) else None
+            shown_folders[folder] = _relative_inside(written, inside)
         shown = shown_folders[folder]
         if shown is None or name in ("", ".", ".."):
             listed.append((migration, _display(migration.path, cwd)))
@@ -529,14 +528,21 @@ def _display(path: Path, cwd: Path) -> str:
     Inside as written is enough (and keeps the names of symlinks the user gave); only a path
     that is not is resolved, in case a symlink puts it inside after all.
     """
-    written, inside = os.path.normpath(path), _inside(cwd)
-    if written.startswith(inside):
-        # Both normalised: the rest is the relative path, with no `.` or `..` to resolve.
-        return written[len(inside) :].replace(os.sep, "/")
+    shown = _relative_inside(os.path.normpath(path), _inside(cwd))
+    if shown is not None:
+        return shown
     try:
         return path.resolve().relative_to(_resolved(cwd)).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _relative_inside(written: str, inside: str) -> str | None:
+    """A normalised path as the report shows it when it starts with `inside` (see `_inside`),
+    else None. Both normalised: the rest is the relative path, no `.` or `..` to resolve."""
+    if not written.startswith(inside):
+        return None
+    return written[len(inside) :].replace(os.sep, "/")
 
 
 @functools.lru_cache(maxsize=8)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bgmigrate.source.patterns import LazyPattern
 from bgmigrate.source.reading import file_bytes
-from bgmigrate.values import Value, value
+from bgmigrate.values import Value, field, value
 
 __all__ = [
     "Entries",
@@ -236,9 +236,13 @@ class Entries(Value):
     directory: Path
     files: frozenset[str]
     directories: frozenset[str]
-    numbered_sql: tuple[str, ...] = ()
+    numbered_sql: tuple[str, ...] = field(init=False, default=())
     """The `.sql` files whose name starts with a digit, in order: the three layouts that look
     at the first one share one sort."""
+
+    def __post_init__(self) -> None:
+        numbered = (n for n in self.files if n[:1].isdigit() and n.endswith(".sql"))
+        self.numbered_sql = tuple(sorted(numbered))
 
 
 @value
@@ -277,5 +281,4 @@ def read_entries(directory: Path) -> Entries:
                 (directories if is_directory else files).add(entry.name)
     except OSError:
         pass  # an unreadable directory holds no layout; discovery reports it
-    numbered_sql = tuple(sorted(n for n in files if n[:1].isdigit() and n.endswith(".sql")))
-    return Entries(directory, frozenset(files), frozenset(directories), numbered_sql)
+    return Entries(directory, frozenset(files), frozenset(directories))
