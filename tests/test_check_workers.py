@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import pickle
 from pathlib import Path
 
@@ -63,17 +63,80 @@ def _listed(folder: Path, count: int) -> list[tuple[MigrationFile, str]]:
     return listed
 
 
-def test_a_run_stopped_early_ends_its_workers(tmp_path: Path) -> None:
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The process ids of the workers forked during the test."""
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return pids
+
+
+def _all_ended(pids: list[int]) -> bool:
+    """Whether every one of these workers has ended and been waited for (no zombie left)."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return True
+
+
+def test_a_run_stopped_early_ends_its_workers(tmp_path: Path, forked: list[int]) -> None:
     """The rules stop taking files (an error in a later step): the workers, busy or waiting
     for their results to be read, are ended, and nothing waits for them."""
     parsed = workers.read_in_workers(_listed(tmp_path, 400), assume_in_transaction=False, jobs=3)
     assert next(parsed)[0].unit is not None
+    assert len(forked) == 2
     parsed.close()
+    assert _all_ended(forked)
+
+
+def test_a_finished_run_ends_its_workers(tmp_path: Path, forked: list[int]) -> None:
+    parsed = workers.read_in_workers(_listed(tmp_path, 300), assume_in_transaction=False, jobs=2)
+    assert len(list(parsed)) == 300
+    assert len(forked) == 1
+    assert _all_ended(forked)
+
+
+def test_a_worker_that_dies_ends_the_run_with_an_error(tmp_path: Path, forked: list[int]) -> None:
+    """Killed from outside (out of memory): the run stops with an error, never waits."""
+    import signal
+
+    parsed = workers.read_in_workers(_listed(tmp_path, 400), assume_in_transaction=False, jobs=2)
+    next(parsed)
+    os.kill(forked[0], signal.SIGKILL)
+    with pytest.raises(EOFError, match="worker process ended"):
+        list(parsed)
+    assert _all_ended(forked)
+
+
+def test_where_there_is_no_fork_the_workers_are_spawned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows: the workers start by `multiprocessing`'s spawn, and send the same batches."""
+    import multiprocessing
+
+    listed = _listed(tmp_path, 300)
+    monkeypatch.delattr(os, "fork")
+    parsed = list(workers.read_in_workers(listed, assume_in_transaction=False, jobs=2))
+    assert [read.unit.path for read, _ in parsed if read.unit] == [name for _, name in listed]
+    assert [operations for read, operations in parsed] == [
+        parse_unit(read.unit) for read, _ in parsed if read.unit
+    ]
     assert multiprocessing.active_children() == []
 
 
 def test_an_error_in_a_worker_is_raised_in_this_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
 ) -> None:
     """The first batch always goes to a worker (forked after the patch, so it has it)."""
     listed = _listed(tmp_path, 300)
@@ -87,7 +150,7 @@ def test_an_error_in_a_worker_is_raised_in_this_process(
     monkeypatch.setattr(workers, "read_file", read_file)
     with pytest.raises(RuntimeError, match=r"cannot read 003\.sql"):
         list(workers.read_in_workers(listed, assume_in_transaction=False, jobs=2))
-    assert multiprocessing.active_children() == []
+    assert _all_ended(forked)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -67,9 +67,6 @@ def read_in_workers(
     to share the processors with; the share it takes follows what the rules leave it time
     for. It has no other thread: it takes what the workers finished between two files (see
     `_Worker`)."""
-    # Imported here: a check of a few files (the pre-commit hook) never starts a worker.
-    import multiprocessing
-
     # The parser, imported (and libpg_query loaded) once, before the workers are forked,
     # instead of once in each process.
     import bgmigrate.parse.postgres  # noqa: F401
@@ -78,13 +75,9 @@ def read_in_workers(
         listed[start : start + _BATCH] for start in range(0, len(listed), _BATCH)
     ]
     del listed  # each batch is let go here once started (the workers hold their own copy)
-    # fork: the workers start with the parser and the layouts already imported. Where there
-    # is no fork (Windows, macOS's default), spawn imports them once per worker.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
     workers: list[_Worker] = []
     for _ in range(jobs - 1):
-        workers.append(_Worker(context, batches, assume_in_transaction, workers))
+        workers.append(_Worker(batches, assume_in_transaction, workers))
     most = 2 * jobs * _AHEAD  # batches started and not yet checked: memory stays flat
 
     def take_finished() -> None:
@@ -130,29 +123,18 @@ def read_in_workers(
 
 
 class _Worker:
-    """A worker process and its end of a connection: it is sent batch numbers, and sends back
-    each batch read and parsed, pickled, in the order it was sent them.
+    """A worker process, sent batch numbers, sending back each batch read and parsed,
+    pickled, in the order it was sent them.
 
     This process takes what a worker finished whenever it can (between two files it parses
-    or checks), so that the worker never waits for a full connection to be read, and takes
-    it in its one thread. A thread reading results in the background (as
-    `concurrent.futures` has two) must take the interpreter's lock for each, and each call
-    into libpg_query that lets go of it could hand it over: measured, calls of microseconds
-    stalled for milliseconds."""
+    or checks), so that the worker never waits for a full pipe to be read, and takes it in
+    its one thread. A thread reading results in the background (as `concurrent.futures` has
+    two) must take the interpreter's lock for each, and each call into libpg_query that lets
+    go of it could hand it over: measured, calls of microseconds stalled for milliseconds."""
 
-    def __init__(
-        self, context: Any, batches: list[Sequence[Listed]], wrapped: bool, others: list[_Worker]
-    ) -> None:
-        self.connection, theirs = context.Pipe()
-        # A forked worker closes its copies of this process's ends (its own and the workers'
-        # started before it), so that it reads the end of the run when this process is gone.
-        ends = [self.connection, *(other.connection for other in others)]
-        self.process = context.Process(
-            target=_serve, args=(theirs, ends, batches, wrapped), daemon=True
-        )
-        self.process.start()
-        theirs.close()
-        self._ready = _readiness(self.connection)
+    def __init__(self, batches: list[Sequence[Listed]], wrapped: bool, others: list[_Worker]):
+        start = _forked if hasattr(os, "fork") else _SpawnedProcess
+        self.process: _Process = start(batches, wrapped, [other.process for other in others])
         self.sent: deque[int] = deque()
         """Batch numbers sent, whose results have not been received yet, in order."""
         self.received: dict[int, bytes] = {}
@@ -162,12 +144,12 @@ class _Worker:
         return len(self.sent)
 
     def start(self, index: int) -> None:
-        self.connection.send(index)
+        self.process.send(index)
         self.sent.append(index)
 
     def take_finished(self) -> None:
         """Receive the results the worker has finished, without waiting for the next."""
-        while self.sent and self._ready():
+        while self.sent and self.process.ready():
             self._receive()
 
     def finished(self, index: int) -> bool:
@@ -185,11 +167,151 @@ class _Worker:
         return loaded  # type: ignore[no-any-return]
 
     def _receive(self) -> None:
-        self.received[self.sent.popleft()] = self.connection.recv_bytes()
+        self.received[self.sent.popleft()] = self.process.receive()
 
     def stop(self, completed: bool) -> None:
         """End the worker: told to, when it has sent every batch it was sent; else it may be
-        busy, or waiting for its connection to be read, and is terminated."""
+        busy, or waiting for its pipe to be read, and is terminated."""
+        self.process.stop(completed)
+
+
+_STOP = -1
+"""The batch number that tells a forked worker the run is over."""
+_HEADER = 8
+"""Bytes before each message on a forked worker's pipes: a batch number, or a batch's length."""
+
+
+class _ForkedProcess:
+    """A worker forked with `os.fork`, and two pipes: batch numbers to it, pickled batches
+    back (each after its length). `multiprocessing`, with its pipes and start methods, costs
+    11 ms of imports (sockets, threads, subprocesses, compression) before a check's first
+    worker can start, while no other processor has any work."""
+
+    def __init__(self, to_worker: int, from_worker: int, pid: int) -> None:
+        self._to_worker, self.pid = to_worker, pid
+        self._from_worker = open(from_worker, "rb", buffering=0)  # noqa: SIM115 (closed by stop)
+        self._poll = _poller(from_worker)
+
+    def send(self, index: int) -> None:
+        _write(self._to_worker, index.to_bytes(_HEADER, "little", signed=True))
+
+    def ready(self) -> bool:
+        return self._poll()
+
+    def receive(self) -> bytearray:
+        size = int.from_bytes(_read(self._from_worker, _HEADER), "little")
+        return _read(self._from_worker, size)
+
+    def stop(self, completed: bool) -> None:
+        if completed:
+            self.send(_STOP)
+        else:
+            import signal
+
+            os.kill(self.pid, signal.SIGTERM)
+        os.waitpid(self.pid, 0)
+        os.close(self._to_worker)
+        self._from_worker.close()
+
+    def close_in_child(self) -> None:
+        """In a worker forked after this one: close the copies of this one's ends, so that
+        this one reads the end of the run when the process running the rules is gone."""
+        os.close(self._to_worker)
+        self._from_worker.close()
+
+
+def _forked(
+    batches: list[Sequence[Listed]], wrapped: bool, others: list[_Process]
+) -> _ForkedProcess:
+    to_worker_read, to_worker = os.pipe()
+    from_worker, from_worker_write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(to_worker_read)
+        os.close(from_worker_write)
+        return _ForkedProcess(to_worker, from_worker, pid)
+    # The worker: it never returns from here, nor runs this process's exit handlers or
+    # flushes its buffers (the report's, stdout's), which are this process's to write.
+    code = 1
+    try:
+        os.close(to_worker)
+        os.close(from_worker)
+        for other in others:
+            other.close_in_child()
+        incoming = open(to_worker_read, "rb", buffering=0)  # noqa: SIM115 (the worker's life)
+
+        def receive() -> int | None:
+            try:
+                index = int.from_bytes(_read(incoming, _HEADER), "little", signed=True)
+            except EOFError:
+                return None  # the run has stopped
+            return None if index == _STOP else index
+
+        def send(message: bytes) -> None:
+            _write(from_worker_write, len(message).to_bytes(_HEADER, "little") + message)
+
+        _serve(receive, send, batches, wrapped)
+        code = 0
+    except BrokenPipeError:
+        code = 0  # the run has stopped, and does not read what was left
+    finally:
+        os._exit(code)
+
+
+def _read(source: Any, size: int) -> bytearray:
+    """Exactly `size` bytes from an unbuffered file; EOFError when it ends before."""
+    data = bytearray(size)
+    view, got = memoryview(data), 0
+    while got < size:
+        count = source.readinto(view[got:])
+        if not count:
+            raise EOFError("a worker process ended before sending what it was asked for")
+        got += count
+    return data
+
+
+def _write(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def _poller(descriptor: int) -> Callable[[], bool]:
+    """Whether `descriptor` has data to read, without waiting: one system call."""
+    import select
+
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN)
+    return lambda: bool(poller.poll(0))
+
+
+class _SpawnedProcess:
+    """A worker started by `multiprocessing` where there is no `fork` (Windows): it imports
+    the parser and layouts itself, and is sent the batches, pickled."""
+
+    def __init__(
+        self, batches: list[Sequence[Listed]], wrapped: bool, others: list[_Process]
+    ) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_serve_connection, args=(theirs, batches, wrapped), daemon=True
+        )
+        self.process.start()
+        theirs.close()
+
+    def send(self, index: int) -> None:
+        self.connection.send(index)
+
+    def ready(self) -> bool:
+        return bool(self.connection.poll())
+
+    def receive(self) -> bytes:
+        return self.connection.recv_bytes()  # type: ignore[no-any-return]
+
+    def stop(self, completed: bool) -> None:
         if completed:
             self.connection.send(None)
         else:
@@ -197,38 +319,45 @@ class _Worker:
         self.process.join()
         self.connection.close()
 
+    def close_in_child(self) -> None:
+        """A spawned worker inherits no ends."""
 
-def _readiness(connection: Any) -> Callable[[], bool]:
-    """Whether the connection has data to read, without waiting. `Connection.poll` builds a
-    selector at each call (tens of microseconds); a `select.poll` object, where the platform
-    has one, is one system call."""
-    import select
 
-    if not hasattr(select, "poll"):
-        return connection.poll  # type: ignore[no-any-return]
-    poller = select.poll()
-    poller.register(connection.fileno(), select.POLLIN)
-    return lambda: bool(poller.poll(0))
+_Process = _ForkedProcess | _SpawnedProcess
+"""This process's side of a worker: where batch numbers go and pickled batches come from."""
+
+
+def _serve_connection(connection: Any, batches: list[Sequence[Listed]], wrapped: bool) -> None:
+    """A spawned worker's life: `_serve` over its `multiprocessing` connection."""
+
+    def receive() -> int | None:
+        try:
+            return connection.recv()  # type: ignore[no-any-return]
+        except (EOFError, OSError):
+            return None  # closed: the run has stopped
+
+    try:
+        _serve(receive, connection.send_bytes, batches, wrapped)
+    except OSError:
+        return  # closed while sending: the run has stopped
 
 
 def _serve(
-    connection: Any, ends: list[Any], batches: list[Sequence[Listed]], wrapped: bool
+    receive: Callable[[], int | None],
+    send: Callable[[bytes], None],
+    batches: list[Sequence[Listed]],
+    wrapped: bool,
 ) -> None:
     """A worker process: reads and parses the batches it is sent the numbers of, until it is
-    sent None or the connection is closed."""
+    told to stop or the run is gone."""
     from bgmigrate.check.worker_pickle import pickled
 
-    for end in ends:
-        end.close()
-    try:
-        while (index := connection.recv()) is not None:
-            try:
-                message = pickled(_read_batch(batches[index], wrapped))
-            except Exception as error:  # a bug, raised again in the process running the rules
-                message = pickled(error)
-            connection.send_bytes(message)
-    except (EOFError, OSError):
-        return  # closed: the run is over, or has stopped
+    while (index := receive()) is not None:
+        try:
+            message = pickled(_read_batch(batches[index], wrapped))
+        except Exception as error:  # a bug, raised again in the process running the rules
+            message = pickled(error)
+        send(message)
 
 
 def _read_batch(
