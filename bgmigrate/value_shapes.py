@@ -237,11 +237,13 @@ def init_aaaafaafaa_frozen(self, _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7, _p8, _p
     return None
 
 
-def init_aaad_plain_post_init(self, _p0, _p1, _p2):
+def init_aaadaa_plain_post_init(self, _p0, _p1, _p2, _p4, _p5):
     self._n0 = _p0
     self._n1 = _p1
     self._n2 = _p2
     self._n3 = _d3
+    self._n4 = _p4
+    self._n5 = _p5
     self.__post_init__()
     return None
 

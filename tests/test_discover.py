@@ -197,3 +197,37 @@ def test_sql_extension_is_case_insensitive(tmp_path: Path) -> None:
     write(tmp_path, "1_a.sql")
     assert names(discover([tmp_path]).sql_files, tmp_path) == ["1_a.sql", "2_b.SQL"]
     assert discover([tmp_path / "2_b.SQL"]).sql_files == (tmp_path / "2_b.SQL",)
+
+
+def test_casefolding_a_name_leaves_its_digit_runs_where_they_were() -> None:
+    """Natural order folds a whole name before splitting it at its digit runs: no character
+    folds to a digit, and no digit folds to anything else."""
+    import re
+    import sys
+
+    digit = re.compile(r"\d")
+    for code_point in range(sys.maxunicode + 1):
+        character = chr(code_point)
+        folded = character.casefold()
+        if digit.fullmatch(character):
+            assert folded == character
+        else:
+            assert digit.search(folded) is None, hex(code_point)
+
+
+def test_a_folder_reached_through_a_symlink_is_not_entered(tmp_path: Path) -> None:
+    """As `os.walk`: a link to a folder (elsewhere, or a loop back up) is not walked."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "9_elsewhere.sql").write_text("SELECT 1;\n")
+    migrations = tmp_path / "migrations"
+    (migrations / "sub").mkdir(parents=True)
+    (migrations / "1_a.sql").write_text("SELECT 1;\n")
+    (migrations / "sub" / "2_b.sql").write_text("SELECT 1;\n")
+    (migrations / "linked").symlink_to(outside)
+    (migrations / "sub" / "loop").symlink_to(migrations)
+    found = discover([migrations])
+    assert [m.path for m in found.migrations] == [
+        migrations / "1_a.sql",
+        migrations / "sub" / "2_b.sql",
+    ]

@@ -12,8 +12,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bgmigrate.source.errors import SourceError
-from bgmigrate.source.layouts import LAYOUTS, PLAIN, detect_layout
-from bgmigrate.source.layouts.base import Layout, Listing, MigrationFile, Skipped, SkipReason
+from bgmigrate.source.layouts import LAYOUTS, PLAIN, detect_layout, layout_of
+from bgmigrate.source.layouts.base import (
+    Layout,
+    Listing,
+    MigrationFile,
+    Skipped,
+    SkipReason,
+    read_entries,
+)
 from bgmigrate.source.layouts.engines import other_engine_by_name, other_engine_of_directory
 from bgmigrate.source.natural_order import natural_name_key
 from bgmigrate.source.patterns import LazyPattern
@@ -95,24 +102,27 @@ class _Found:
         user named `root`; when it cannot be listed there is nothing to check (a directory
         below it that cannot be listed is a finding)."""
         engine = engine or other_engine_of_directory(root.name)
-        layout = self._layout(root)
+        configured = self.configured.get(root)
+        # The directory's names, read once: for the layouts to judge, then for the walk.
+        entries = read_entries(root) if configured in (None, PLAIN) else None
+        if configured is not None:
+            layout = None if configured == PLAIN else LAYOUTS[configured]
+        else:
+            layout = layout_of(entries) if entries is not None else None
         if layout is not None:
             self._listing(root, layout, layout.migrations(root), engine)
             return
-        try:
-            entries = sorted(os.scandir(root), key=lambda entry: natural_name_key(entry.name))
-        except OSError as error:
+        assert entries is not None
+        if entries.unreadable is not None:
             if named:
-                raise SourceError(f"Cannot read directory {root}: {error.strerror}.") from error
-            self.unreadable[root] = error.strerror or str(error)  # a finding; the rest is read
+                raise SourceError(f"Cannot read directory {root}: {entries.unreadable}.")
+            self.unreadable[root] = entries.unreadable  # a finding; the rest is read
             return
-        for entry in entries:
-            name = entry.name
-            if entry.is_dir(follow_symlinks=False):  # as os.walk: symlinked folders not entered
+        directories = entries.directories - entries.linked  # as os.walk: links not entered
+        for name in sorted(entries.files | entries.directories, key=natural_name_key):
+            if name in directories:
                 if not _skipped(str(root), name):
                     self.directory(root / name, engine)
-            elif name.startswith("."):
-                continue
             elif name.lower().endswith(".sql"):  # a Path only for what may be listed
                 self._plain_sql(root / name, engine or other_engine_by_name((name,)))
             elif name.endswith(".py"):
@@ -190,9 +200,9 @@ class _Found:
 
 
 def _skipped(directory: str, name: str) -> bool:
+    """A directory below a path given that holds no migrations (hidden ones are not listed)."""
     return (
-        name.startswith(".")
-        or name in _SKIPPED_DIRECTORIES
+        name in _SKIPPED_DIRECTORIES
         or os.path.exists(os.path.join(directory, name, "pyvenv.cfg"))  # a virtualenv
     )
 

@@ -26,7 +26,8 @@ def natural_name_key(name: str) -> tuple[tuple[tuple[str | int, ...], ...], str]
 
 def _natural_part(part: str) -> tuple[str | int, ...]:
     # split() with a group alternates text and digits, so equal positions hold equal types.
-    return tuple(
-        int(piece) if index % 2 else piece.casefold()
-        for index, piece in enumerate(_DIGITS.split(part))
-    )
+    # Casefolding maps no character to a digit nor a digit to anything else: folding the
+    # whole name first folds each text piece alike, with the digit runs where they were.
+    pieces: list[str | int] = _DIGITS.split(part.casefold())
+    pieces[1::2] = map(int, pieces[1::2])
+    return tuple(pieces)

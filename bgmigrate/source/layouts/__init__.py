@@ -1,7 +1,8 @@
 """Migration tools' layouts: one module each, registered here by one line, most specific first.
 
 `detect_layout(directory)` is the first registered layout whose `detect` accepts the
-directory's names; a directory no layout claims is read as plain SQL (natural file order).
+directory's names (`layout_of` its names read already); a directory no layout claims is read
+as plain SQL (natural file order).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from collections.abc import Iterator, Mapping
 from importlib import import_module
 from pathlib import Path
 
-from bgmigrate.source.layouts.base import Layout, read_entries
+from bgmigrate.source.layouts.base import Entries, Layout, read_entries
 
-__all__ = ["LAYOUTS", "PLAIN", "detect_layout"]
+__all__ = ["LAYOUTS", "PLAIN", "detect_layout", "layout_of"]
 
 PLAIN = "plain"
 """The name of SQL files that no tool's layout claims: each file is one migration."""
@@ -63,7 +64,11 @@ LAYOUTS: Mapping[str, Layout] = _Layouts()
 def detect_layout(directory: Path) -> Layout | None:
     """The layout of the migration tool that owns `directory`, judged from its names alone;
     None for plain SQL (or no migrations at all)."""
-    entries = read_entries(directory)
+    return layout_of(read_entries(directory))
+
+
+def layout_of(entries: Entries) -> Layout | None:
+    """`detect_layout` of the directory whose names are `entries`."""
     if not entries.files and not entries.directories:
         return None
     for layout in LAYOUTS.values():

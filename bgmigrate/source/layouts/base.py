@@ -231,14 +231,21 @@ def first_bytes(path: str | Path, size: int) -> bytes:
 
 @value
 class Entries(Value):
-    """The names in one directory, read once and shared by every layout's `detect`."""
+    """The names in one directory, read once and shared by every layout's `detect` and, when
+    none claims it, by the walk that lists its plain SQL."""
 
     directory: Path
     files: frozenset[str]
     directories: frozenset[str]
+    """Including those reached through a symbolic link."""
     numbered_sql: tuple[str, ...] = field(init=False, default=())
     """The `.sql` files whose name starts with a digit, in order: the three layouts that look
     at the first one share one sort."""
+    linked: frozenset[str] = frozenset()
+    """The directories reached through a symbolic link: the walk does not enter them (as
+    `os.walk`)."""
+    unreadable: str | None = None
+    """Why the directory could not be listed (then it has no names)."""
 
     def __post_init__(self) -> None:
         numbered = (n for n in self.files if n[:1].isdigit() and n.endswith(".sql"))
@@ -269,16 +276,24 @@ def read_entries(directory: Path) -> Entries:
     """The non-hidden names in `directory`, split into files and directories."""
     files: set[str] = set()
     directories: set[str] = set()
+    linked: set[str] = set()
     try:
         with os.scandir(directory) as scan:
             for entry in scan:
-                if entry.name.startswith("."):
+                name = entry.name
+                if name.startswith("."):
                     continue
                 try:
                     is_directory = entry.is_dir()
                 except OSError:
                     is_directory = False
-                (directories if is_directory else files).add(entry.name)
-    except OSError:
-        pass  # an unreadable directory holds no layout; discovery reports it
-    return Entries(directory, frozenset(files), frozenset(directories))
+                if not is_directory:
+                    files.add(name)
+                    continue
+                directories.add(name)
+                if entry.is_symlink():
+                    linked.add(name)
+    except OSError as error:
+        why = error.strerror or str(error)
+        return Entries(directory, frozenset(), frozenset(), unreadable=why)
+    return Entries(directory, frozenset(files), frozenset(directories), frozenset(linked))
