@@ -197,3 +197,69 @@ def test_a_cached_run_that_fails_to_decode_part_way_is_checked_again(
     check_command(["sql_app", "--format", "text", "--no-color"])
     assert len(handed) == 3
     assert capsys.readouterr() == expected
+
+
+@pytest.mark.usefixtures("spools")
+@pytest.mark.parametrize("report_format", list(FORMATS))
+def test_the_report_copied_to_a_utf8_stream_as_bytes_is_its_text(report_format: str) -> None:
+    """stdout encodes UTF-8: a report on disk goes to its buffer as the bytes it was stored
+    as (the JSON findings' spool a part of the document's), the same bytes as its text."""
+    options = CheckOptions(paths=(str(FIXTURES / "sql_app"),), cwd=FIXTURES)
+    expected = in_memory(options, report_format)
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8")
+    out.write("before ")  # what the stream holds already goes first
+    check_report(options, report_format, color=False).write_to(out)
+    out.flush()
+    assert raw.getvalue() == ("before " + expected).encode()
+
+
+def _spool_on_disk(*texts: str) -> stream.Spool:
+    spool = stream.Spool(limit=10)
+    for text in texts:
+        spool.write(text)
+    return spool
+
+
+def test_a_spool_read_as_bytes_is_cut_between_characters() -> None:
+    """Read back a megabyte at a time: a character across the cut goes with the next piece."""
+    text = "a" * ((1 << 20) - 1) + "€ü" + "b" * 5
+    pieces = list(_spool_on_disk(text).byte_chunks())
+    assert [len(piece) for piece in pieces] == [(1 << 20) - 1, 3 + 2 + 5]
+    assert b"".join(pieces).decode() == text
+    assert [stream._whole_characters(b) for b in (b"", b"a", b"\xe2\x82", b"\xe2\x82\xac")] == [
+        0,
+        1,
+        0,
+        3,
+    ]
+    assert stream._whole_characters(b"ab\xf0\x9f\x98") == 2
+
+
+@pytest.mark.parametrize("errors", ["strict", "backslashreplace"])
+def test_a_lone_surrogate_meets_the_streams_own_error_handler(errors: str) -> None:
+    """Bytes cannot say what a stream does with a lone surrogate: that piece goes as text,
+    and fails or is replaced as the stream's handler decides."""
+    texts = ("SELECT 'x';\n", "bad \ud800 here\n", "tail\n")
+    expected = io.BytesIO()
+    as_text = io.TextIOWrapper(expected, encoding="utf-8", errors=errors)
+    raw = io.BytesIO()
+    as_bytes = io.TextIOWrapper(raw, encoding="utf-8", errors=errors)
+    if errors == "strict":
+        with pytest.raises(UnicodeEncodeError):
+            _spool_on_disk(*texts).copy_to(as_bytes)
+        return
+    as_text.write("".join(texts))
+    as_text.flush()
+    _spool_on_disk(*texts).copy_to(as_bytes)
+    as_bytes.flush()
+    assert raw.getvalue() == expected.getvalue()
+    assert b"\\ud800" in raw.getvalue()
+
+
+def test_a_spool_copied_to_another_encoding_is_encoded_by_the_stream() -> None:
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="latin-1")
+    _spool_on_disk("café ", "crème\n").copy_to(out)
+    out.flush()
+    assert raw.getvalue() == "café crème\n".encode("latin-1")

@@ -231,18 +231,19 @@ class CheckCache:
     def store_report(
         self,
         key: CheckKey,
-        chunks: Iterable[str],
+        chunks: Iterable[bytes],
         worst: Severity | None,
         *,
         reported_any: bool,
         units: int,
     ) -> None:
-        """Store a report's text, written piece by piece."""
+        """Store a report's text, written piece by piece (in UTF-8, a lone surrogate as
+        `surrogatepass` encodes it: as `StoredReport` reads it)."""
         entry = self._create(key)
         if entry is None:
             return
         for chunk in chunks:
-            entry.write(chunk.encode("utf-8", "surrogatepass"))
+            entry.write(chunk)
         entry.commit([None if worst is None else worst.value, reported_any, units])
 
     def _open(self, key: CheckKey) -> tuple[BinaryIO, list[Any]] | None:

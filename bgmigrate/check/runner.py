@@ -136,7 +136,11 @@ def check_report(options: CheckOptions, report_format: str, *, color: bool) -> C
     if run.cache and report_key and as_keyed:
         reported_any = bool(run.since and run.since.any)
         run.cache.store_report(
-            report_key, spool.chunks(), tally.worst, reported_any=reported_any, units=tally.units
+            report_key,
+            spool.byte_chunks(),
+            tally.worst,
+            reported_any=reported_any,
+            units=tally.units,
         )
     return CheckReport(spool, run.notes(tally.units), tally.worst)
 
@@ -176,10 +180,14 @@ class CheckReport:
         """Copy the report to `out`, ending it with a line break if it has text."""
         last = ""
         try:
-            for chunk in self._text.chunks():
-                if chunk:
-                    out.write(chunk)
-                    last = chunk
+            if isinstance(self._text, Spool):
+                self._text.copy_to(out)
+                last = self._text.last
+            else:
+                for chunk in self._text.chunks():
+                    if chunk:
+                        out.write(chunk)
+                        last = chunk
         finally:
             self._text.close()
         if last and not last.endswith("\n"):

@@ -208,15 +208,24 @@ def report_order(
 
 class Spool:
     """Text written in order and read back once: in memory up to `limit` characters, then
-    in a temporary file, so that a large report's parts need not be held."""
+    in a temporary file, so that a large report's parts need not be held.
+
+    A spool closed into another (the JSON findings into the JSON document) becomes a part of
+    it as it is, temporary file and all: nothing is copied until the whole is read back."""
 
     def __init__(self, limit: int = 1 << 16) -> None:
+        self._parts: list[str | IO[str]] = []
+        """What was written before the part being written: text, or a temporary file."""
         self._pieces: list[str] = []
         self._size = 0
         self._limit = limit
         self._file: IO[str] | None = None
+        self.last = ""
+        """The last character written, "" before any."""
 
     def write(self, text: str) -> None:
+        if text:
+            self.last = text[-1]
         if self._file is not None:
             self._file.write(text)
             return
@@ -236,33 +245,109 @@ class Spool:
             self._pieces = []
         return self._file
 
+    def _sealed(self) -> list[str | IO[str]]:
+        """Every part written so far, the last one ended: what is written next starts a new
+        part."""
+        if self._file is not None:
+            self._parts.append(self._file)
+            self._file = None
+        elif self._pieces:
+            self._parts.append("".join(self._pieces))
+        self._pieces, self._size = [], 0
+        return self._parts
+
     def chunks(self) -> Iterator[str]:
         """What was written so far, in pieces."""
-        if self._file is None:
-            yield "".join(self._pieces)
-            return
-        self._file.seek(0)
-        while chunk := self._file.read(1 << 16):
-            yield chunk
+        for part in self._sealed():
+            if isinstance(part, str):
+                yield part
+                continue
+            part.seek(0)
+            while chunk := part.read(1 << 16):
+                yield chunk
+
+    def byte_chunks(self) -> Iterator[bytes]:
+        """What was written so far, encoded in UTF-8 (a lone surrogate as `surrogatepass`
+        encodes it), in pieces that each end with a whole character: a part on disk is read
+        as it is, not decoded."""
+        for part in self._sealed():
+            if isinstance(part, str):
+                yield part.encode("utf-8", "surrogatepass")
+                continue
+            part.flush()
+            data = part.buffer
+            data.seek(0)
+            carried = b""
+            while chunk := data.read(1 << 20):
+                chunk = carried + chunk
+                whole = _whole_characters(chunk)
+                carried = chunk[whole:]
+                yield chunk[:whole]
+            if carried:
+                yield carried
 
     def copy_to(self, out: Sink) -> None:
-        for chunk in self.chunks():
-            out.write(chunk)
+        """Write what was written to `out`: as bytes to a text stream that encodes UTF-8 (a
+        terminal, a pipe, a file: stdout), neither decoded nor encoded again; as text
+        otherwise, and where a lone surrogate needs the stream's own error handler."""
+        buffer = getattr(out, "buffer", None)
+        if buffer is None or not _writes_as_is(out):
+            for chunk in self.chunks():
+                out.write(chunk)
+            return
+        import re
+
+        surrogate = re.compile(rb"\xed[\xa0-\xbf]")  # no strict UTF-8 encoder writes one
+        out.flush()  # type: ignore[attr-defined]
+        for data in self.byte_chunks():
+            if surrogate.search(data):
+                out.write(data.decode("utf-8", "surrogatepass"))
+                out.flush()  # type: ignore[attr-defined]
+            else:
+                buffer.write(data)
 
     def close_into(self, out: Sink) -> None:
-        """Copy what was written to `out`, then let it go. From one spool on disk to another,
-        the bytes are copied as they are, neither decoded nor encoded again."""
-        if self._file is not None and isinstance(out, Spool):
-            source, target = self._file, out._on_disk()
-            source.seek(0)
-            target.flush()
-            while data := source.buffer.read(1 << 20):
-                target.buffer.write(data)
-        else:
-            self.copy_to(out)
+        """Add what was written to `out`, then let it go: into another spool, as a part of it
+        (nothing copied); else copied."""
+        if isinstance(out, Spool):
+            out._sealed().extend(self._sealed())
+            self._parts = []
+            out.last = self.last or out.last
+            return
+        self.copy_to(out)
         self.close()
 
     def close(self) -> None:
         self._pieces = []
-        if self._file is not None:
-            self._file.close()
+        for part in self._sealed():
+            if not isinstance(part, str):
+                part.close()
+        self._parts = []
+
+
+def _writes_as_is(out: Sink) -> bool:
+    """Whether a text stream writes text as its UTF-8 bytes: it encodes UTF-8 and writes a line
+    break as it is (where `os.linesep` is "\\n": a Windows console or file writes "\\r\\n")."""
+    import codecs
+    import os
+
+    if os.linesep != "\n":
+        return False
+    encoding = getattr(out, "encoding", None)
+    try:
+        return isinstance(encoding, str) and codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def _whole_characters(data: bytes) -> int:
+    """How many of `data`'s first bytes hold whole UTF-8 characters: all, unless it ends in
+    the middle of one."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return len(data)
+        if byte >= 0xC0:  # the first byte of a character of 2, 3 or 4
+            size = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) if size <= back else len(data) - back
+    return len(data)
