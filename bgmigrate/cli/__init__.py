@@ -6,7 +6,7 @@ import gc
 import os
 import sys
 
-from bgmigrate.cli.errors import UsageError, fail
+from bgmigrate.cli.errors import UsageError, fail, stop_writing
 
 __all__ = ["main"]
 
@@ -36,6 +36,9 @@ def main() -> None:
         fail(str(error))
     except KeyboardInterrupt:
         fail("interrupted", code=130)
+    except BrokenPipeError:
+        stop_writing()  # stdout's reader stopped reading (`| head`): nothing to say to it
+        code = 1
     except Exception as error:
         if os.environ.get("BGMIGRATE_DEBUG"):
             raise

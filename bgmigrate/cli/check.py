@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bgmigrate.check.report import FORMATS
 from bgmigrate.check.workers import PARALLEL_FROM
-from bgmigrate.cli.errors import fail, nearest_choice
+from bgmigrate.cli.errors import fail, nearest_choice, stop_writing
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
 if TYPE_CHECKING:
@@ -212,6 +212,10 @@ def run(argv: Sequence[str]) -> int:
         fail(str(problem))
     for note in report.notes:
         sys.stderr.write(f"bgmigrate: {note}\n")
-    report.write_to(sys.stdout)
     threshold = None if arguments.fail_on == "never" else Severity(arguments.fail_on)
+    try:
+        report.write_to(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stop_writing()  # the reader stopped reading (`| head`): the verdict stands
     return 1 if report.fails(threshold) else 0

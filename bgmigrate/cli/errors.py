@@ -8,7 +8,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every
 if TYPE_CHECKING:
     from typing import NoReturn
 
-__all__ = ["UsageError", "fail", "nearest_choice"]
+__all__ = ["UsageError", "fail", "nearest_choice", "stop_writing"]
 
 
 class UsageError(Exception):
@@ -19,6 +19,16 @@ def fail(message: str, *, code: int = 2) -> NoReturn:
     sys.stderr.write(f"bgmigrate: error: {message}\n")
     sys.stdout.flush()
     raise SystemExit(code)
+
+
+def stop_writing() -> None:
+    """After stdout's reader has gone (`bgmigrate … | head`): what is left in its buffer, and
+    anything written later, goes nowhere, instead of failing again when Python flushes it."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def nearest_choice(message: str, options: list[str]) -> str:

@@ -90,3 +90,49 @@ def test_every_command_has_an_example_in_the_docs() -> None:
     )
     for path in _command_paths():
         assert f"bgmigrate {' '.join(path)} " in docs, path
+
+
+def _read_a_little(args: list[str], cwd: Path) -> tuple[int, bytes, str]:
+    """The command's start read from a pipe closed after it, as `bgmigrate … | head` does:
+    the exit code, what was read, and stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bgmigrate", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    start = process.stdout.read(10)
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    return process.wait(), start, error
+
+
+def test_a_reader_that_stops_reading_gets_no_error_and_the_verdict_stands(
+    tmp_path: Path,
+) -> None:
+    """`bgmigrate check … | head`: the report is cut where the reader stopped, and the exit
+    code is the verdict's, with nothing on stderr (not an internal error to report)."""
+    for number in range(300):  # a report larger than a pipe holds
+        (tmp_path / f"{number:03}_m.sql").write_text(f"ALTER TABLE t DROP COLUMN c{number};\n")
+    code, start, error = _read_a_little(["check", ".", "--format", "json"], tmp_path)
+    assert (code, start, error) == (1, b'{\n  "versi', "")
+    code, _, error = _read_a_little(["check", ".", "--fail-on", "never"], tmp_path)
+    assert (code, error) == (0, "")
+
+
+def test_any_command_whose_reader_stops_reading_ends_quietly(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from bgmigrate import cli
+    from bgmigrate.cli import app
+
+    def closed_pipe(argv: list[str]) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(app, "run_app", closed_pipe)
+    monkeypatch.setattr(sys, "argv", ["bgmigrate", "rules"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 1
+    assert capfd.readouterr().err == ""
