@@ -180,19 +180,23 @@ def _default_text(context: Context, column: Node, default: Node) -> str:
     the column definition says (another constraint, a COLLATE clause) or its end."""
     text = context.text
     start = text.char_offset(default["location"])
-    first = text.token_at(start)
-    keyword = text.find_in_statement("DEFAULT", first)
+    clauses = [unwrap(node)[1] for node in column.get("constraints", ())]
+    clauses.append(column.get("collClause", {}))
+    after = [
+        offset
+        for clause in clauses
+        if clause.get("location", -1) >= 0
+        and (offset := text.char_offset(clause["location"])) > start
+    ]
+    plain = text.plain_element_rest("DEFAULT", start, min(after, default=None))
+    if plain is not None:
+        return plain
+    keyword = text.find_in_statement("DEFAULT", text.token_at(start))
     if keyword is None:
         return ""
     last = text.element_end(context.token_at(column["location"]))
-    clauses = [unwrap(node)[1] for node in column.get("constraints", ())]
-    clauses.append(column.get("collClause", {}))
-    for clause in clauses:
-        if clause.get("location", -1) < 0:
-            continue
-        offset = text.char_offset(clause["location"])
-        if offset > start:
-            last = min(last, text.token_at(offset) - 1)
+    for offset in after:
+        last = min(last, text.token_at(offset) - 1)
     return text.text(keyword + 1, last)
 
 
