@@ -160,3 +160,25 @@ def test_what_is_not_plain_goes_to_the_scanner(sql: str, answers: bool) -> None:
     text = StatementText(statement)
     start = sql.index("DEFAULT") if answers or "CONSTRAINT" not in sql else sql.index("CONSTRAINT")
     assert (text.plain_element_rest("DEFAULT", start, None) is not None) == answers
+
+
+@settings(max_examples=300, deadline=None)
+@given(default=_EXPRESSIONS)
+@example(default="now()")
+@example(default="0")
+@example(default="f(1, 2)")
+def test_a_defaults_calls_are_those_its_whole_tree_holds(default: str) -> None:
+    """The commonest defaults (a constant, a call without arguments) are not walked: what
+    they call is what walking their tree finds."""
+    import json
+
+    from bgmigrate.parse.libpg_query import ParseError, parse_json
+    from bgmigrate.parse.volatility import _calls, _default_calls
+
+    try:
+        tree = json.loads(parse_json(f"ALTER TABLE t ALTER COLUMN c SET DEFAULT {default}"))
+    except ParseError:
+        return
+    command = tree["stmts"][0]["stmt"]["AlterTableStmt"]["cmds"][0]["AlterTableCmd"]
+    expression = command["def"]
+    assert _default_calls(expression) == list(_calls(expression))

@@ -87,6 +87,21 @@ def _calls(expression: Any) -> Iterator[tuple[Volatility, str | None]]:
         pending.extend(reversed(children))
 
 
+_BARE_CALL = frozenset({"funcname", "funcformat", "location"})
+"""What a function call without arguments holds (`now()`, `gen_random_uuid()`)."""
+
+
+def _default_calls(expression: Any) -> list[tuple[Volatility, str | None]]:
+    """`list(_calls(expression))` for a DEFAULT, without walking the commonest ones: a
+    constant calls nothing; a call without arguments, only its function."""
+    if "A_Const" in expression:
+        return []
+    call = expression.get("FuncCall")
+    if call is not None and call.keys() <= _BARE_CALL:
+        return [_function_volatility(call)]
+    return list(_calls(expression))
+
+
 def _worst(calls: Iterable[tuple[Volatility, str | None]]) -> tuple[Volatility, str | None]:
     worst, culprit = Volatility.IMMUTABLE, None
     for volatility, name in calls:
@@ -109,7 +124,7 @@ def expression_volatility(expression: Any) -> tuple[Volatility, str | None]:
 
 def column_default(expression: Any, sql: str) -> ColumnDefault:
     """A DEFAULT expression's tree and text as the operation that adds it carries them."""
-    calls = list(_calls(expression))
+    calls = _default_calls(expression)
     volatility, culprit = _worst(calls)
     unknown = tuple(dict.fromkeys(name for kind, name in calls if kind is Volatility.UNKNOWN))
     if not unknown:
