@@ -111,9 +111,13 @@ def _nodes(tree: Any) -> Iterator[tuple[str, Node]]:
             pending.extend(reversed(item))
         elif isinstance(item, dict):
             for key, value in reversed(item.items()):
-                pending.append(value)
-                if key[:1].isupper() and isinstance(value, dict):
-                    pending.append((key, value))
+                # Only what may hold a node: most values are locations, names and flags.
+                if isinstance(value, dict):
+                    pending.append(value)
+                    if key[:1].isupper():
+                        pending.append((key, value))
+                elif isinstance(value, list):
+                    pending.append(value)
 
 
 def qualified_name(parts: list[str]) -> Name:
