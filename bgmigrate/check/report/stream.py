@@ -238,8 +238,9 @@ class Spool:
         if self._file is None:
             import tempfile
 
+            # Buffered by 64 KiB, not 8: a report writes megabytes, a few kilobytes at a time.
             self._file = tempfile.TemporaryFile(  # noqa: SIM115 (closed by `close`)
-                "w+", encoding="utf-8", errors="surrogatepass", newline=""
+                "w+", buffering=1 << 16, encoding="utf-8", errors="surrogatepass", newline=""
             )
             self._file.write("".join(self._pieces))
             self._pieces = []
