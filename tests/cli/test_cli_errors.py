@@ -24,7 +24,10 @@ def test_version_prints_the_package_version() -> None:
 
 
 def test_the_version_has_one_source() -> None:
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the backport bgmigrate depends on there
+        import tomli as tomllib
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
