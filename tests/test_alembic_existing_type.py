@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from python_versions import needs_static_alembic
 
 from bgmigrate.check.engine import CheckSettings, check_units, select_rules
 from bgmigrate.rules import CATALOG
@@ -75,6 +76,7 @@ def _expected(message: str | None, line: int) -> list[tuple[str, int, str]]:
     return [] if message is None else [("change-column-type", line, message)]
 
 
+@needs_static_alembic
 @pytest.mark.parametrize(("call", "message"), CASES, ids=IDS)
 def test_a_statically_read_revision_gives_the_old_type(
     tmp_path: Path, call: str, message: str | None

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from python_versions import INSTRUCTION_POSITIONS
 
 from bgmigrate.source.alembic import (
     DATA_BLIND_REVISION,
@@ -210,7 +211,13 @@ def test_fixture_revision_renders_each_statement_at_its_op_call(
         )
         for s in unit.statements
     ]
-    assert rendered == EXPECTED[revision]
+    expected = EXPECTED[revision]
+    if not INSTRUCTION_POSITIONS:
+        # Python 3.10 places a call by its line and start alone: where its last line ends
+        # is not known there.
+        rendered = [((*place[:3], 0), *rest) for place, *rest in rendered]
+        expected = [((*place[:3], 0), *rest) for place, *rest in expected]
+    assert rendered == expected
     assert unit.kind is UnitKind.ALEMBIC
     assert unit.problems == []
     assert [s.index for s in unit.statements] == list(range(len(unit.statements)))

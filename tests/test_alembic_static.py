@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from python_versions import needs_static_alembic
 
 from bgmigrate.source.alembic.offline import render_offline
 from bgmigrate.source.alembic.project import AlembicProject, find_project, project_of_revision
@@ -313,6 +314,7 @@ def _static(revision: RevisionFile, project: AlembicProject) -> list[Statement] 
     return None if recorder is None else recorder.statements(str(revision.path))
 
 
+@needs_static_alembic
 @pytest.mark.parametrize("body", SUPPORTED)
 def test_supported_revision_renders_statically_as_alembic_does(tmp_path: Path, body: str) -> None:
     revision = _revision(tmp_path, body)
@@ -328,6 +330,7 @@ def test_revision_beyond_the_static_rendering_is_left_to_alembic(tmp_path: Path,
     assert render_static(revision, project_of_revision(revision.file)) is None
 
 
+@needs_static_alembic
 def test_fixture_revisions_render_statically_as_alembic_does() -> None:
     project = find_project(APP)
     assert project is not None
@@ -384,6 +387,7 @@ def test_module_code_beyond_imports_and_literals_is_left_to_alembic(
     assert render_static(revision, project_of_revision(revision.file)) is None
 
 
+@needs_static_alembic
 def test_types_imported_from_the_dialect_render_statically(tmp_path: Path) -> None:
     header = HEADER.replace(
         "import sqlalchemy as sa\n",
@@ -407,6 +411,7 @@ def test_types_imported_from_the_dialect_render_statically(tmp_path: Path) -> No
     assert static == _offline(revision, project)
 
 
+@needs_static_alembic
 def test_typing_imports_and_annotations_render_statically(tmp_path: Path) -> None:
     header = (
         "from typing import Sequence, Union\n\n"
@@ -429,6 +434,7 @@ def test_alembic_extension_in_env_py_leaves_the_revision_to_alembic(tmp_path: Pa
     assert render_static(revision, project) is None
 
 
+@needs_static_alembic
 def test_an_extension_that_only_adds_operations_keeps_the_static_rendering(
     tmp_path: Path,
 ) -> None:
@@ -448,6 +454,7 @@ def test_an_extension_that_only_adds_operations_keeps_the_static_rendering(
     assert render_static(uses_the_extension, project) is None
 
 
+@needs_static_alembic
 def test_checking_a_simple_revision_imports_neither_alembic_nor_sqlalchemy() -> None:
     # Nor what replays need: the driver, the embedded server and its process.
     revision = APP / "migrations" / "versions" / "0007_rename_nickname.py"
