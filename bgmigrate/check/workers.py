@@ -147,7 +147,9 @@ class _Worker:
     two) must take the interpreter's lock for each, and each call into libpg_query that lets
     go of it could hand it over: measured, calls of microseconds stalled for milliseconds."""
 
-    def __init__(self, batches: list[Sequence[Listed]], wrapped: bool, others: list[_Worker]):
+    def __init__(
+        self, batches: list[Sequence[Listed]], wrapped: bool, others: list[_Worker]
+    ) -> None:
         start = _forked if hasattr(os, "fork") else _SpawnedProcess
         self.process: _Process = start(batches, wrapped, [other.process for other in others])
         self.sent: deque[int] = deque()
@@ -218,12 +220,15 @@ class _ForkedProcess:
         return _read(self._from_worker, size)
 
     def stop(self, completed: bool) -> None:
-        if completed:
-            self.send(_STOP)
-        else:
-            import signal
+        try:
+            if completed:
+                self.send(_STOP)
+            else:
+                import signal
 
-            os.kill(self.pid, signal.SIGTERM)
+                os.kill(self.pid, signal.SIGTERM)
+        except (BrokenPipeError, ProcessLookupError):
+            pass  # it has ended already: it is only waited for
         os.waitpid(self.pid, 0)
         os.close(self._to_worker)
         self._from_worker.close()

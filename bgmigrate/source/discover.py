@@ -103,16 +103,16 @@ class _Found:
         below it that cannot be listed is a finding)."""
         engine = engine or other_engine_of_directory(root.name)
         configured = self.configured.get(root)
-        # The directory's names, read once: for the layouts to judge, then for the walk.
-        entries = read_entries(root) if configured in (None, PLAIN) else None
-        if configured is not None:
-            layout = None if configured == PLAIN else LAYOUTS[configured]
-        else:
-            layout = layout_of(entries) if entries is not None else None
-        if layout is not None:
+        if configured is not None and configured != PLAIN:
+            layout = LAYOUTS[configured]
             self._listing(root, layout, layout.migrations(root), engine)
             return
-        assert entries is not None
+        # The directory's names, read once: for the layouts to judge, then for the walk.
+        entries = read_entries(root)
+        detected = layout_of(entries) if configured is None else None
+        if detected is not None:
+            self._listing(root, detected, detected.migrations(root), engine)
+            return
         if entries.unreadable is not None:
             if named:
                 raise SourceError(f"Cannot read directory {root}: {entries.unreadable}.")
