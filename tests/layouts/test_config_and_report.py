@@ -31,6 +31,24 @@ def test_config_names_the_layout_of_an_ambiguous_directory(tmp_path: Path) -> No
     ]
 
 
+def test_config_can_say_a_directory_a_layout_claims_is_plain_sql(tmp_path: Path) -> None:
+    """Named plain, a golang-migrate directory is walked as plain SQL: its down migrations
+    are checked too, its folders entered, and no layout is reported."""
+    migrations = tmp_path / "db"
+    (migrations / "more").mkdir(parents=True)
+    (migrations / "1_a.up.sql").write_text("CREATE TABLE a (id int);\n")
+    (migrations / "1_a.down.sql").write_text("DROP TABLE a;\n")
+    (migrations / "more" / "2_b.sql").write_text("ALTER TABLE a DROP COLUMN id;\n")
+    detected = run_check(CheckOptions(paths=("db",), cwd=tmp_path))
+    assert detected.layouts == [("db", "golang-migrate")]
+    assert [u.path for u in detected.units] == ["db/1_a.up.sql"]
+    (tmp_path / "bgmigrate.toml").write_text('[layouts]\n"db" = "plain"\n')
+    result = run_check(CheckOptions(paths=("db",), cwd=tmp_path))
+    assert result.layouts == []
+    assert [u.path for u in result.units] == ["db/1_a.down.sql", "db/1_a.up.sql", "db/more/2_b.sql"]
+    assert {"drop-table", "drop-column"} <= {f.rule for f in result.findings}
+
+
 def test_an_unknown_layout_in_the_config_is_named(tmp_path: Path) -> None:
     (tmp_path / "bgmigrate.toml").write_text('[layouts]\n"db" = "gooose"\n')
     with pytest.raises(CheckProblem, match=r"layout 'gooose' of 'db' is unknown \(known: "):
