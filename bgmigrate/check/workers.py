@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 from bgmigrate.parse.operations import Operation
 from bgmigrate.source.layouts.base import MigrationFile
@@ -22,7 +23,7 @@ from bgmigrate.source.reading import read_source_text
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on every run
 if TYPE_CHECKING:
-    from typing import Any
+    from bgmigrate.check.worker_process import WorkerProcess
 
 __all__ = ["PARALLEL_FROM", "available_cpus", "read_file", "read_in_workers"]
 
@@ -150,8 +151,10 @@ class _Worker:
     def __init__(
         self, batches: list[Sequence[Listed]], wrapped: bool, others: list[_Worker]
     ) -> None:
-        start = _forked if hasattr(os, "fork") else _SpawnedProcess
-        self.process: _Process = start(batches, wrapped, [other.process for other in others])
+        from bgmigrate.check.worker_process import start_worker
+
+        serve = partial(_serve, batches=batches, wrapped=wrapped)
+        self.process: WorkerProcess = start_worker(serve, [w.process for w in others])
         self.sent: deque[int] = deque()
         """Batch numbers sent, whose results have not been received yet, in order."""
         self.received: dict[int, bytes] = {}
@@ -192,179 +195,10 @@ class _Worker:
         self.process.stop(completed)
 
 
-_STOP = -1
-"""The batch number that tells a forked worker the run is over."""
-_HEADER = 8
-"""Bytes before each message on a forked worker's pipes: a batch number, or a batch's length."""
-
-
-class _ForkedProcess:
-    """A worker forked with `os.fork`, and two pipes: batch numbers to it, pickled batches
-    back (each after its length). `multiprocessing`, with its pipes and start methods, costs
-    11 ms of imports (sockets, threads, subprocesses, compression) before a check's first
-    worker can start, while no other processor has any work."""
-
-    def __init__(self, to_worker: int, from_worker: int, pid: int) -> None:
-        self._to_worker, self.pid = to_worker, pid
-        self._from_worker = open(from_worker, "rb", buffering=0)  # noqa: SIM115 (closed by stop)
-        self._poll = _poller(from_worker)
-
-    def send(self, index: int) -> None:
-        _write(self._to_worker, index.to_bytes(_HEADER, "little", signed=True))
-
-    def ready(self) -> bool:
-        return self._poll()
-
-    def receive(self) -> bytearray:
-        size = int.from_bytes(_read(self._from_worker, _HEADER), "little")
-        return _read(self._from_worker, size)
-
-    def stop(self, completed: bool) -> None:
-        try:
-            if completed:
-                self.send(_STOP)
-            else:
-                import signal
-
-                os.kill(self.pid, signal.SIGTERM)
-        except (BrokenPipeError, ProcessLookupError):
-            pass  # it has ended already: it is only waited for
-        os.waitpid(self.pid, 0)
-        os.close(self._to_worker)
-        self._from_worker.close()
-
-    def close_in_child(self) -> None:
-        """In a worker forked after this one: close the copies of this one's ends, so that
-        this one reads the end of the run when the process running the rules is gone."""
-        os.close(self._to_worker)
-        self._from_worker.close()
-
-
-def _forked(
-    batches: list[Sequence[Listed]], wrapped: bool, others: list[_Process]
-) -> _ForkedProcess:
-    to_worker_read, to_worker = os.pipe()
-    from_worker, from_worker_write = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(to_worker_read)
-        os.close(from_worker_write)
-        return _ForkedProcess(to_worker, from_worker, pid)
-    # The worker: it never returns from here, nor runs this process's exit handlers or
-    # flushes its buffers (the report's, stdout's), which are this process's to write.
-    code = 1
-    try:
-        os.close(to_worker)
-        os.close(from_worker)
-        for other in others:
-            other.close_in_child()
-        incoming = open(to_worker_read, "rb", buffering=0)  # noqa: SIM115 (the worker's life)
-
-        def receive() -> int | None:
-            try:
-                index = int.from_bytes(_read(incoming, _HEADER), "little", signed=True)
-            except EOFError:
-                return None  # the run has stopped
-            return None if index == _STOP else index
-
-        def send(message: bytes) -> None:
-            _write(from_worker_write, len(message).to_bytes(_HEADER, "little") + message)
-
-        _serve(receive, send, batches, wrapped)
-        code = 0
-    except BrokenPipeError:
-        code = 0  # the run has stopped, and does not read what was left
-    finally:
-        os._exit(code)
-
-
-def _read(source: Any, size: int) -> bytearray:
-    """Exactly `size` bytes from an unbuffered file; EOFError when it ends before."""
-    data = bytearray(size)
-    view, got = memoryview(data), 0
-    while got < size:
-        count = source.readinto(view[got:])
-        if not count:
-            raise EOFError("a worker process ended before sending what it was asked for")
-        got += count
-    return data
-
-
-def _write(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view) :]
-
-
-def _poller(descriptor: int) -> Callable[[], bool]:
-    """Whether `descriptor` has data to read, without waiting: one system call."""
-    import select
-
-    poller = select.poll()
-    poller.register(descriptor, select.POLLIN)
-    return lambda: bool(poller.poll(0))
-
-
-class _SpawnedProcess:
-    """A worker started by `multiprocessing` where there is no `fork` (Windows): it imports
-    the parser and layouts itself, and is sent the batches, pickled."""
-
-    def __init__(
-        self, batches: list[Sequence[Listed]], wrapped: bool, others: list[_Process]
-    ) -> None:
-        import multiprocessing
-
-        context = multiprocessing.get_context("spawn")
-        self.connection, theirs = context.Pipe()
-        self.process = context.Process(
-            target=_serve_connection, args=(theirs, batches, wrapped), daemon=True
-        )
-        self.process.start()
-        theirs.close()
-
-    def send(self, index: int) -> None:
-        self.connection.send(index)
-
-    def ready(self) -> bool:
-        return bool(self.connection.poll())
-
-    def receive(self) -> bytes:
-        return self.connection.recv_bytes()  # type: ignore[no-any-return]
-
-    def stop(self, completed: bool) -> None:
-        if completed:
-            self.connection.send(None)
-        else:
-            self.process.terminate()
-        self.process.join()
-        self.connection.close()
-
-    def close_in_child(self) -> None:
-        """A spawned worker inherits no ends."""
-
-
-_Process = _ForkedProcess | _SpawnedProcess
-"""This process's side of a worker: where batch numbers go and pickled batches come from."""
-
-
-def _serve_connection(connection: Any, batches: list[Sequence[Listed]], wrapped: bool) -> None:
-    """A spawned worker's life: `_serve` over its `multiprocessing` connection."""
-
-    def receive() -> int | None:
-        try:
-            return connection.recv()  # type: ignore[no-any-return]
-        except (EOFError, OSError):
-            return None  # closed: the run has stopped
-
-    try:
-        _serve(receive, connection.send_bytes, batches, wrapped)
-    except OSError:
-        return  # closed while sending: the run has stopped
-
-
 def _serve(
     receive: Callable[[], int | None],
     send: Callable[[bytes], None],
+    *,
     batches: list[Sequence[Listed]],
     wrapped: bool,
 ) -> None:
