@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from bgmigrate.check.finding import Category, Finding, Severity
-from bgmigrate.check.report.stream import ReportWriter, StreamBroken
+from bgmigrate.check.report.stream import ReportWriter, Sink, StreamBroken
 from bgmigrate.check.result import CheckedUnit
 from bgmigrate.check.rule import Rule
 from bgmigrate.source.layouts.base import Skipped, SkipReason
@@ -104,6 +104,14 @@ class StoredReport:
             )
             while chunk := text.read(_CHUNK):
                 yield chunk
+
+    def copy_to(self, out: Sink) -> str:
+        """Write the report to `out`, and return its last character ("" when it is empty)."""
+        last = ""
+        for chunk in self.chunks():
+            out.write(chunk)
+            last = chunk[-1]
+        return last
 
     def close(self) -> None:
         self._entry.close()

@@ -178,16 +178,8 @@ class CheckReport:
 
     def write_to(self, out: Sink) -> None:
         """Copy the report to `out`, ending it with a line break if it has text."""
-        last = ""
         try:
-            if isinstance(self._text, Spool):
-                self._text.copy_to(out)
-                last = self._text.last
-            else:
-                for chunk in self._text.chunks():
-                    if chunk:
-                        out.write(chunk)
-                        last = chunk
+            last = self._text.copy_to(out)
         finally:
             self._text.close()
         if last and not last.endswith("\n"):

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from bgmigrate.parse.libpg_query import byte_to_char_table, scan
 from bgmigrate.source.lines import LineIndex
+from bgmigrate.source.sql import IDENTIFIER_CHARACTER, SPACE
 from bgmigrate.source.unit import Location, Statement
 
 __all__ = ["StatementText"]
@@ -24,11 +25,6 @@ _COMMA = "ASCII_44"
 _SEMICOLON = "ASCII_59"
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _ELEMENT_ENDS = frozenset({_COMMA, _SEMICOLON})
-_SPACE = " \t\n\r\f\v"
-"""PostgreSQL's whitespace (other Unicode spaces are identifier characters to its lexer)."""
-_WORD_CHARACTER = re.compile(r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
-"""A character PostgreSQL's lexer reads as part of a word: a letter, digit, `_`, `$`, any
-non-ASCII character."""
 _PLAIN_LEXEME = re.compile(
     r"""'[^'\\]*(?:''[^'\\]*)*'"""  # a string, without backslashes
     r'|"[^"]*(?:""[^"]*)*"'  # a quoted identifier
@@ -194,7 +190,7 @@ class StatementText:
         sql = self.sql
         after = start + len(keyword)
         word = sql[start:after]
-        if not word.isascii() or word.upper() != keyword or _WORD_CHARACTER.match(sql, after):
+        if not word.isascii() or word.upper() != keyword or IDENTIFIER_CHARACTER.match(sql, after):
             return None
         end = len(sql) if stop is None else stop
         depth = 0
@@ -212,7 +208,7 @@ class StatementText:
                     depth -= 1
             else:
                 return None
-        return sql[after:end].strip(_SPACE)
+        return sql[after:end].strip(SPACE)
 
     def text(self, first: int, last: int) -> str:
         """The source text from token `first` to token `last`, both included."""

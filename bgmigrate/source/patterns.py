@@ -20,23 +20,16 @@ if TYPE_CHECKING:
 __all__ = ["LazyPattern"]
 
 
+_METHODS = ("findall", "finditer", "fullmatch", "match", "search", "split", "sub")
+"""The compiled pattern's methods a `LazyPattern` takes as its own once compiled."""
+
+
 class LazyPattern:
     """`re.compile(pattern, flags)`, deferred: compiled the first time one of its methods is
     looked up, which are then the compiled pattern's own (no Python call in between: a check
     of many files calls them tens of thousands of times)."""
 
-    __slots__ = (
-        "_compiled",
-        "_flags",
-        "_pattern",
-        "findall",
-        "finditer",
-        "fullmatch",
-        "match",
-        "search",
-        "split",
-        "sub",
-    )
+    __slots__ = ("_compiled", "_flags", "_pattern", *_METHODS)
 
     match: Callable[..., re.Match[str] | None]
     fullmatch: Callable[..., re.Match[str] | None]
@@ -65,6 +58,3 @@ class LazyPattern:
         for method in _METHODS:
             setattr(self, method, getattr(compiled, method))
         return getattr(compiled, name)
-
-
-_METHODS = ("findall", "finditer", "fullmatch", "match", "search", "split", "sub")

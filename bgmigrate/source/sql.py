@@ -21,9 +21,9 @@ from bgmigrate.source.transactions import transaction_blocks
 from bgmigrate.source.unit import Location, Statement, Unit, UnitKind
 from bgmigrate.values import Value, frozen_value, replace
 
-__all__ = ["SqlPiece", "read_sql_unit", "split_sql"]
+__all__ = ["IDENTIFIER_CHARACTER", "SPACE", "SqlPiece", "read_sql_unit", "split_sql"]
 
-_SPACE = " \t\n\r\f\v"
+SPACE = " \t\n\r\f\v"
 """PostgreSQL's whitespace; other Unicode spaces are identifier characters to its lexer."""
 
 # Identifier characters as PostgreSQL's lexer sees them: ASCII letters, digits, `_`, `$` and
@@ -47,7 +47,7 @@ _NUMBER = re.compile(rf"\.?[0-9](?:[{_IDENT_CHAR}.]|(?<=[eE])[+-])*")
 """A number, with what psql's lexer glues to it (`1e-5`, `0x1F`, `1abc`): never an identifier."""
 _ROUTINE_WORDS = {"create": "c", "or": "o", "replace": "r", "function": "f", "procedure": "p"}
 _CREATE_THEN_WORD = re.compile(
-    rf"(?i)create[{_SPACE}]+([{_TAG_START}][{_IDENT_CHAR}]*)(?![{_IDENT_CHAR}]|['&])"
+    rf"(?i)create[{SPACE}]+([{_TAG_START}][{_IDENT_CHAR}]*)(?![{_IDENT_CHAR}]|['&])"
 )
 """CREATE and a whole word after it, no string's prefix (`E'`): the statement's second
 identifier."""
@@ -57,10 +57,10 @@ _STRING = re.compile(r"'[^']*(?:''[^']*)*'?")
 _ESCAPE_STRING = re.compile(r"'[^'\\]*(?:(?:\\[\s\S]?|'')[^'\\]*)*'?")
 _QUOTED_IDENTIFIER = re.compile(r'"[^"]*(?:""[^"]*)*"?')
 _DOLLAR_DELIMITER = re.compile(rf"\$(?:[{_TAG_START}][{_TAG_CHAR}]*)?\$")
-_IDENTIFIER_CHARACTER = re.compile(rf"[{_IDENT_CHAR}]")
+IDENTIFIER_CHARACTER = re.compile(rf"[{_IDENT_CHAR}]")
 _IDENTIFIER_CHARACTERS_TO_END = re.compile(rf"[{_IDENT_CHAR}]*\Z")
 _NUMBER_OR_PARAMETER = re.compile(r"\$?[0-9][0-9_]*")
-_LEADING_SPACE = re.compile(rf"[{_SPACE}]*")
+_LEADING_SPACE = re.compile(rf"[{SPACE}]*")
 _LINE_COMMENT = re.compile(r"--[^\n\r]*")
 _COMMENT_DELIMITER = re.compile(r"/\*|\*/")
 _PARENTHESIS = re.compile(r"[()]")
@@ -154,7 +154,7 @@ def _tag_comments(text: str, comments: list[tuple[int, int]]) -> Iterator[tuple[
         if "bgmigrate" not in body.lower():
             continue
         if line_comment:
-            end = start + 2 + len(body.rstrip(_SPACE))
+            end = start + 2 + len(body.rstrip(SPACE))
         yield body, start, end
 
 
@@ -182,7 +182,7 @@ def _scan(text: str) -> tuple[list[tuple[str, int, int]], list[tuple[int, int]]]
                 continue
             # An unterminated comment is the last statement, as for the server.
         end, position = _statement_end(text, start, comments)
-        sql = text[start:end].rstrip(_SPACE)
+        sql = text[start:end].rstrip(SPACE)
         pieces.append((sql, start, start + len(sql)))
     return pieces, comments
 
@@ -259,7 +259,7 @@ def _defines_routine(text: str, start: int) -> bool:
     length = len(text)
     while position < length:
         char = text[position]
-        if char in _SPACE:
+        if char in SPACE:
             position = _LEADING_SPACE.match(text, position).end()
             continue
         if char in "-/" and text.startswith(("--", "/*"), position):
@@ -375,7 +375,7 @@ def _literal_end(text: str, at: int, previous: int) -> int | None:
 def _continues_word(text: str, position: int, previous: int) -> bool:
     """Whether the character at `position` is glued to a word before it, so that PostgreSQL's
     lexer does not start a token there (`nameE'…'`, `xbegin`, `1end`)."""
-    return position > previous and _IDENTIFIER_CHARACTER.match(text, position - 1) is not None
+    return position > previous and IDENTIFIER_CHARACTER.match(text, position - 1) is not None
 
 
 def _continues_identifier(text: str, at: int, previous: int) -> bool:
@@ -392,9 +392,9 @@ def _last_significant(text: str, start: int, end: int, otherwise: int) -> int:
     """The end of the last non-space character in text[start:end], else `otherwise`."""
     if end <= start:
         return otherwise
-    if text[end - 1] not in _SPACE:
+    if text[end - 1] not in SPACE:
         return end
-    stripped = len(text[start:end].rstrip(_SPACE))
+    stripped = len(text[start:end].rstrip(SPACE))
     return start + stripped if stripped else otherwise
 
 

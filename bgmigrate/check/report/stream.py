@@ -287,15 +287,16 @@ class Spool:
             if carried:
                 yield carried
 
-    def copy_to(self, out: Sink) -> None:
-        """Write what was written to `out`: as bytes to a text stream that encodes UTF-8 (a
-        terminal, a pipe, a file: stdout), neither decoded nor encoded again; as text
-        otherwise, and where a lone surrogate needs the stream's own error handler."""
+    def copy_to(self, out: Sink) -> str:
+        """Write what was written to `out`, and return its last character: as bytes to a
+        text stream that encodes UTF-8 (a terminal, a pipe, a file: stdout), neither decoded
+        nor encoded again; as text otherwise, and where a lone surrogate needs the stream's
+        own error handler."""
         buffer = getattr(out, "buffer", None)
         if buffer is None or not _writes_as_is(out):
             for chunk in self.chunks():
                 out.write(chunk)
-            return
+            return self.last
         import re
 
         surrogate = re.compile(rb"\xed[\xa0-\xbf]")  # no strict UTF-8 encoder writes one
@@ -306,6 +307,7 @@ class Spool:
                 out.flush()  # type: ignore[attr-defined]
             else:
                 buffer.write(data)
+        return self.last
 
     def close_into(self, out: Sink) -> None:
         """Add what was written to `out`, then let it go: into another spool, as a part of it
